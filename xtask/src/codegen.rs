@@ -1,0 +1,268 @@
+//! Code generation: `openapi/product-upgrades.yaml` → `pc-upgrade-types` (typify, via
+//! progenitor's type space) and `pc-upgrade-client` (progenitor, using the types crate's types
+//! in place of its own).
+//!
+//! Output is a pure function of the spec and the generator versions in `Cargo.lock`: no
+//! timestamps, no hash-map ordering, no call to an external formatter.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use openapiv3::OpenAPI;
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle};
+use quote::quote;
+
+/// The spec, relative to the workspace root.
+pub const SPEC: &str = "openapi/product-upgrades.yaml";
+/// The generated types module, relative to the workspace root.
+pub const TYPES_OUT: &str = "crates/pc-upgrade-types/src/generated.rs";
+/// The generated client module, relative to the workspace root.
+pub const CLIENT_OUT: &str = "crates/pc-upgrade-client/src/generated.rs";
+/// The crate path the client uses for every component schema.
+const TYPES_CRATE: &str = "pc_upgrade_types";
+/// The type the hand-written client layer passes to every generated call.
+const CALL_CONTEXT: &str = "crate::call::CallContext";
+
+/// One generated file: where it goes and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Path relative to the workspace root.
+    pub path: &'static str,
+    /// Full contents, header included.
+    pub contents: String,
+}
+
+/// A generated file whose checked-in copy differs from what the spec produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    /// Path relative to the workspace root.
+    pub path: &'static str,
+    /// Unified diff from the checked-in file to the expected one.
+    pub diff: String,
+}
+
+/// Reads and parses the spec.
+pub fn load_spec(root: &Path) -> Result<OpenAPI> {
+    let path = root.join(SPEC);
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    parse_spec(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Parses spec text (YAML or JSON).
+pub fn parse_spec(text: &str) -> Result<OpenAPI> {
+    Ok(yaml_serde::from_str(text)?)
+}
+
+/// Generates both files from a parsed spec, in memory.
+pub fn generate(spec: &OpenAPI) -> Result<Vec<GeneratedFile>> {
+    Ok(vec![
+        GeneratedFile {
+            path: TYPES_OUT,
+            contents: types_file(spec)?,
+        },
+        GeneratedFile {
+            path: CLIENT_OUT,
+            contents: client_file(spec)?,
+        },
+    ])
+}
+
+/// Regenerates and writes both files; returns the paths written.
+pub fn write(root: &Path) -> Result<Vec<PathBuf>> {
+    let spec = load_spec(root)?;
+    let mut written = Vec::new();
+    for file in generate(&spec)? {
+        let path = root.join(file.path);
+        // Leave the file (and its mtime) alone when nothing changed, so that cargo does not
+        // rebuild the crates for a no-op generation.
+        if fs::read_to_string(&path).ok().as_deref() != Some(file.contents.as_str()) {
+            fs::write(&path, &file.contents)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Regenerates in memory and compares with the files on disk.
+pub fn check(root: &Path) -> Result<Vec<Drift>> {
+    let spec = load_spec(root)?;
+    let mut drift = Vec::new();
+    for file in generate(&spec)? {
+        let path = root.join(file.path);
+        let on_disk = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+        };
+        if on_disk != file.contents {
+            let diff = similar::TextDiff::from_lines(&on_disk, &file.contents)
+                .unified_diff()
+                .context_radius(3)
+                .header(
+                    &format!("{} (checked in)", file.path),
+                    &format!("{} (generated from {SPEC})", file.path),
+                )
+                .to_string();
+            drift.push(Drift {
+                path: file.path,
+                diff,
+            });
+        }
+    }
+    Ok(drift)
+}
+
+/// The message for a failed drift check: every diff, then what to do about it.
+pub fn report(drift: &[Drift]) -> String {
+    let mut out = String::new();
+    for item in drift {
+        out.push_str(&item.diff);
+        if !item.diff.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    let names: Vec<&str> = drift.iter().map(|d| d.path).collect();
+    out.push_str(&format!(
+        "\nerror: generated code is out of date with {SPEC}: {}\n\
+         run `cargo xtask generate` and commit the result \
+         (generated files are never edited by hand).\n",
+        names.join(", ")
+    ));
+    out
+}
+
+fn header(what: &str) -> String {
+    format!(
+        "// @generated by `cargo xtask generate` from {SPEC}: {what}.\n\
+         // Do not edit by hand; change the spec and run `cargo xtask generate` again.\n\n"
+    )
+}
+
+fn types_file(spec: &OpenAPI) -> Result<String> {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Positional)
+        .with_derive("PartialEq")
+        .with_derive("schemars::JsonSchema");
+    let mut generator = Generator::new(&settings);
+    // Generating the client populates the type space with every component schema; only the
+    // types are kept.
+    generator
+        .generate_tokens(spec)
+        .map_err(|e| anyhow::anyhow!("typify: {e}"))?;
+    let tokens = generator.get_type_space().to_stream();
+    let mut file: syn::File = syn::parse2(tokens)?;
+    schemars_behind_feature(&mut file)?;
+    document_variants(&mut file);
+    Ok(header("the resource types") + &prettyplease::unparse(&file))
+}
+
+fn client_file(spec: &OpenAPI) -> Result<String> {
+    let mut settings = GenerationSettings::new();
+    let inner: proc_macro2::TokenStream =
+        CALL_CONTEXT.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    settings
+        .with_interface(InterfaceStyle::Positional)
+        .with_inner_type(quote! { #inner })
+        .with_hooks(HooksMode::Expected);
+    let components = spec
+        .components
+        .as_ref()
+        .context("the spec has no components")?;
+    for name in components.schemas.keys() {
+        settings.with_replacement(name, format!("{TYPES_CRATE}::{name}"), std::iter::empty());
+    }
+    let mut generator = Generator::new(&settings);
+    let tokens = generator
+        .generate_tokens(spec)
+        .map_err(|e| anyhow::anyhow!("progenitor: {e}"))?;
+    let mut file: syn::File = syn::parse2(tokens)?;
+    drop_types_module(&mut file)?;
+    Ok(header("the operations") + &prettyplease::unparse(&file))
+}
+
+/// typify can only add a derive to every type; the types crate makes `schemars::JsonSchema`
+/// an optional feature, so the derive is moved into a `cfg_attr` right after the derive it
+/// came from.
+fn schemars_behind_feature(file: &mut syn::File) -> Result<()> {
+    for item in &mut file.items {
+        let attrs = match item {
+            syn::Item::Struct(item) => &mut item.attrs,
+            syn::Item::Enum(item) => &mut item.attrs,
+            _ => continue,
+        };
+        let Some(index) = attrs.iter().position(|a| a.path().is_ident("derive")) else {
+            continue;
+        };
+        let derives = attrs[index].parse_args_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        )?;
+        let (schemars, kept): (Vec<_>, Vec<_>) = derives
+            .into_iter()
+            .partition(|path| path.segments.first().is_some_and(|s| s.ident == "schemars"));
+        if schemars.is_empty() {
+            continue;
+        }
+        attrs[index] = syn::parse_quote! { #[derive(#(#kept),*)] };
+        attrs.insert(
+            index + 1,
+            syn::parse_quote! { #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))] },
+        );
+    }
+    Ok(())
+}
+
+/// typify leaves the variants of an untagged `oneOf` enum undocumented; each gets a line naming
+/// the alternative it holds, so that the types crate documents every public item.
+fn document_variants(file: &mut syn::File) {
+    for item in &mut file.items {
+        let syn::Item::Enum(item) = item else {
+            continue;
+        };
+        for variant in &mut item.variants {
+            if variant.attrs.iter().any(|a| a.path().is_ident("doc")) {
+                continue;
+            }
+            let doc = match &variant.fields {
+                syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                    let ty = &fields.unnamed[0].ty;
+                    let ty = quote!(#ty).to_string().replace(' ', "");
+                    let ty = ty.trim_start_matches("::std::string::");
+                    format!(" The value, when it is a `{ty}`.")
+                }
+                _ => format!(" The `{}` alternative.", variant.ident),
+            };
+            variant.attrs.insert(0, syn::parse_quote! { #[doc = #doc] });
+        }
+    }
+}
+
+/// Every component schema is replaced by its `pc_upgrade_types` type, so the client's own
+/// `types` module must hold nothing but typify's helper error type. It is removed; anything
+/// else in it means a schema escaped replacement (a second copy of a type), which is an error.
+fn drop_types_module(file: &mut syn::File) -> Result<()> {
+    let index = file
+        .items
+        .iter()
+        .position(|item| matches!(item, syn::Item::Mod(m) if m.ident == "types"))
+        .context("progenitor output has no `types` module")?;
+    if let syn::Item::Mod(module) = &file.items[index] {
+        let extra: Vec<String> = module
+            .content
+            .iter()
+            .flat_map(|(_, items)| items)
+            .filter(|item| !matches!(item, syn::Item::Mod(m) if m.ident == "error"))
+            .map(|item| quote!(#item).to_string())
+            .collect();
+        anyhow::ensure!(
+            extra.is_empty(),
+            "the client would define its own copy of a type (replace it with the \
+             {TYPES_CRATE} type): {}",
+            extra.join("\n")
+        );
+    }
+    file.items.remove(index);
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! Maintainer tasks for the pc-upgrade workspace, as a library so that tests can run them.
+//!
+//! - [`codegen`]: generate the types and client crates from `openapi/`, and check for drift.
+
+pub mod codegen;
+
+use std::path::{Path, PathBuf};
+
+/// Help text of `cargo xtask`.
+pub const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  generate          regenerate crates/*/src/generated.rs from openapi/
+  generate --check  regenerate in memory; fail with a diff if the files differ
+  check             same as `generate --check`";
+
+/// The workspace root (the parent of this crate's directory).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}

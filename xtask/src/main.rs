@@ -1,0 +1,42 @@
+//! `cargo xtask`: maintainer commands. See `cargo xtask help`.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let root = xtask::workspace_root();
+    let result = match args.as_slice() {
+        ["generate"] => xtask::codegen::write(&root).map(|written| {
+            for file in written {
+                println!("wrote {}", file.display());
+            }
+            true
+        }),
+        ["generate", "--check"] | ["check"] => xtask::codegen::check(&root).map(|drift| {
+            if drift.is_empty() {
+                println!("generated code is up to date with openapi/");
+                true
+            } else {
+                eprintln!("{}", xtask::codegen::report(&drift));
+                false
+            }
+        }),
+        [] | ["help"] | ["--help"] | ["-h"] => {
+            println!("{}", xtask::USAGE);
+            Ok(true)
+        }
+        other => {
+            eprintln!("unknown arguments: {}\n\n{}", other.join(" "), xtask::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
