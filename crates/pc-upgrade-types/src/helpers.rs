@@ -1,0 +1,78 @@
+//! Hand-written conveniences on the generated types.
+
+use uuid::Uuid;
+
+use crate::{ErrorCode, ErrorResponse, ProductUpgradeRequest, ProductUpgradesStatus};
+
+impl ProductUpgradeRequest {
+    /// A request for `customer_id` to be upgraded to `product_family` (for example `"Azure"`),
+    /// with no metadata attributes.
+    pub fn new(customer_id: Uuid, product_family: impl Into<String>) -> Self {
+        Self {
+            attributes: None,
+            customer_id,
+            product_family: product_family.into(),
+        }
+    }
+}
+
+impl ProductUpgradesStatus {
+    /// The only status value the documents name for a finished upgrade.
+    pub const COMPLETED: &'static str = "Completed";
+
+    /// True when the upgrade's `status` is `Completed` (compared ignoring ASCII case).
+    ///
+    /// Other values are not interpreted: the documents name no other state.
+    pub fn is_completed(&self) -> bool {
+        self.status.eq_ignore_ascii_case(Self::COMPLETED)
+    }
+
+    /// True when the upgrade, or any of its line items, carries error details.
+    pub fn has_error(&self) -> bool {
+        self.error_details.is_some() || self.line_items.iter().any(|i| i.error_details.is_some())
+    }
+}
+
+impl ErrorCode {
+    /// The code as a number, when it is one (a numeric string counts).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Self::Int64(code) => Some(*code),
+            Self::String(code) => code.trim().parse().ok(),
+        }
+    }
+}
+
+impl ErrorResponse {
+    /// A short human-readable summary: the description or the throttling message.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::PartnerCenterError(error) => &error.description,
+            Self::ThrottlingError(error) => &error.message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_code_reads_numbers_and_numeric_strings() {
+        assert_eq!(ErrorCode::Int64(3000).as_i64(), Some(3000));
+        assert_eq!(ErrorCode::String("800002".into()).as_i64(), Some(800002));
+        assert_eq!(ErrorCode::String("Conflict".into()).as_i64(), None);
+    }
+
+    #[test]
+    fn completed_is_the_only_finished_state() {
+        let mut status: ProductUpgradesStatus = serde_json::from_str(
+            r#"{"id": "42d075a4-bfe7-43e7-af6d-7c68a57edcb4", "status": "Completed"}"#,
+        )
+        .unwrap();
+        assert!(status.is_completed());
+        status.status = "InProgress".into();
+        assert!(!status.is_completed());
+        assert!(!status.has_error());
+    }
+}

@@ -1,0 +1,40 @@
+//! Serde types for the Microsoft Partner Center *product upgrades* REST API.
+//!
+//! The resource types ([`ProductUpgradeRequest`], [`ProductUpgradesEligibility`],
+//! [`ProductUpgradesStatus`], [`UpgradesLineItem`], [`UpgradeProduct`], [`ErrorDetails`],
+//! [`ResourceAttributes`]) and the error bodies ([`PartnerCenterError`], [`ThrottlingError`],
+//! [`ErrorResponse`]) are generated from `openapi/product-upgrades.yaml` by
+//! `cargo xtask generate`. GUIDs are [`uuid::Uuid`], dates [`chrono::DateTime<Utc>`](chrono::DateTime),
+//! optional fields are `Option`s, and fields the spec does not know are ignored on input, so a
+//! newer service does not break an older crate.
+//!
+//! Beside them, a thin hand-written layer:
+//! - [`UpgradeId`]: the upgrade identifier, parsed from the `Location` a create call returns;
+//! - constructors and helpers on the generated types ([`ProductUpgradeRequest::new`],
+//!   [`ProductUpgradesStatus::is_completed`], …).
+//!
+//! ```
+//! use pc_upgrade_types::{ProductUpgradesStatus, UpgradeId};
+//!
+//! let id = UpgradeId::from_location("productUpgrades/42d075a4-bfe7-43e7-af6d-7c68a57edcb4")?;
+//! let status: ProductUpgradesStatus = serde_json::from_str(
+//!     r#"{"id": "42d075a4-bfe7-43e7-af6d-7c68a57edcb4", "status": "Completed"}"#,
+//! )?;
+//! assert_eq!(status.id, *id.as_uuid());
+//! assert!(status.is_completed());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Feature `schemars` derives [`schemars::JsonSchema`](https://docs.rs/schemars/0.8) for every
+//! type.
+
+// Nothing a server or caller sends may panic the library: no unwrap outside tests.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+#[rustfmt::skip]
+mod generated;
+mod helpers;
+mod upgrade_id;
+
+pub use generated::*;
+pub use upgrade_id::{LocationError, UpgradeId};
