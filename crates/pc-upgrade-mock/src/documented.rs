@@ -1,0 +1,38 @@
+//! The documented answers the server gives by default, as sent on the wire.
+//!
+//! They are the examples of the Partner Center documentation; the conformance suite checks
+//! them against the fixtures and the spec.
+
+/// The upgrade id of the documented create and status examples.
+pub const UPGRADE_ID: &str = "42d075a4-bfe7-43e7-af6d-7c68a57edcb4";
+
+/// The documented `Location` of a `202 Accepted` to a create call.
+pub const CREATE_LOCATION: &str = "productUpgrades/42d075a4-bfe7-43e7-af6d-7c68a57edcb4";
+
+/// The documented body of an eligibility answer.
+pub const ELIGIBILITY_RESPONSE: &str = r#"{
+  "customerId": "c1958bc7-3284-4952-a257-de594ee64743",
+  "isEligible": true,
+  "productFamily": "azure"
+}"#;
+
+/// The documented body of a status answer.
+pub const STATUS_RESPONSE: &str = r#"{
+    "id": "42d075a4-bfe7-43e7-af6d-7c68a57edcb4",
+    "status": "Completed",
+    "productFamily": "Azure",
+    "lineItems": [
+        {
+            "sourceProduct": {
+                "id": "b1beb621-3cad-4d7a-b360-62db33ce028e",
+                "name": "AzureSubscription"
+            },
+            "targetProduct": {
+                "id": "d231908e-31c1-de0e-027b-bc5ce11f09d9",
+                "name": "Microsoft Azure plan"
+            },
+            "upgradedDate": "2019-08-29T23:47:28.8524555Z",
+            "status": "Completed"
+        }
+    ]
+}"#;
