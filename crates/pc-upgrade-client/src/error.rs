@@ -1,0 +1,261 @@
+//! The client's errors.
+
+use std::fmt;
+use std::time::Duration;
+
+use pc_upgrade_types::{LocationError, PartnerCenterError};
+use reqwest::StatusCode;
+use uuid::Uuid;
+
+use crate::token::TokenError;
+
+/// What is known of the call an [`Error`] comes from. Every error carries one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallInfo {
+    /// The operation, as named in the spec (`check_eligibility`, `create_product_upgrade`,
+    /// `get_product_upgrade_status`).
+    pub operation: &'static str,
+    /// The status of the last answer, if one came.
+    pub status: Option<StatusCode>,
+    /// The `MS-RequestId` the call was sent with (the same on every attempt).
+    pub request_id: Uuid,
+    /// The `MS-CorrelationId` the call was sent with.
+    pub correlation_id: Uuid,
+    /// How many times the request was sent.
+    pub attempts: u32,
+    /// The `MS-CV` correlation vector of the last answer, if it had one.
+    pub ms_cv: Option<String>,
+}
+
+impl fmt::Display for CallInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.operation)?;
+        if let Some(status) = self.status {
+            write!(f, ", HTTP {}", status.as_u16())?;
+        }
+        write!(
+            f,
+            ", MS-RequestId {}, MS-CorrelationId {}, {} attempt{}",
+            self.request_id,
+            self.correlation_id,
+            self.attempts,
+            if self.attempts == 1 { "" } else { "s" }
+        )?;
+        if let Some(cv) = &self.ms_cv {
+            write!(f, ", MS-CV {cv}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The start of a response body kept for an error: never more than
+/// [`BodyExcerpt::MAX_KEPT`] bytes, whatever the server sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BodyExcerpt {
+    /// The first bytes of the body, as text (invalid UTF-8 replaced).
+    pub text: String,
+    /// The body's full length in bytes (of what was read).
+    pub len: usize,
+    /// The `Content-Type` of the answer, if it had one.
+    pub content_type: Option<String>,
+}
+
+impl BodyExcerpt {
+    /// How many bytes of a body an error keeps.
+    pub const MAX_KEPT: usize = 512;
+
+    pub(crate) fn new(body: &[u8], content_type: Option<String>) -> Self {
+        let kept = &body[..body.len().min(Self::MAX_KEPT)];
+        Self {
+            text: String::from_utf8_lossy(kept).into_owned(),
+            len: body.len(),
+            content_type,
+        }
+    }
+}
+
+impl fmt::Display for BodyExcerpt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.len == 0 {
+            return f.write_str("no body");
+        }
+        let kind = self.content_type.as_deref().unwrap_or("no content type");
+        write!(f, "{kind}, {} bytes: {:?}", self.len, self.text)?;
+        if self.len > self.text.len() {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a call failed.
+///
+/// Every variant carries the [`CallInfo`] of the call (status, `MS-RequestId`,
+/// `MS-CorrelationId`, attempts); see [`Error::call`]. No variant holds the bearer token or an
+/// unbounded body.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Partner Center answered with its error body (`code`, `description`, `data`, `source`).
+    #[error("Partner Center refused the call ({call}): error {} from {}: {}",
+        .error.code, .error.source.as_deref().unwrap_or("an unnamed source"), .error.description.as_str())]
+    Api {
+        /// The call.
+        call: Box<CallInfo>,
+        /// The error body.
+        error: Box<PartnerCenterError>,
+    },
+    /// The call was throttled (`429`) and retrying within the configured bounds did not help.
+    #[error("Partner Center throttled the call ({call}){}{}",
+        .retry_after.map(|d| format!("; retry after {}s", d.as_secs())).unwrap_or_default(),
+        .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Throttled {
+        /// The call.
+        call: Box<CallInfo>,
+        /// How long the service asked to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+        /// The throttling message, if the body had one.
+        message: Option<String>,
+    },
+    /// A status the API does not document for this operation, or an error status whose body
+    /// is not a Partner Center error (empty, or an HTML page from a gateway).
+    #[error("unexpected answer from Partner Center ({call}): {body}")]
+    UnexpectedStatus {
+        /// The call.
+        call: Box<CallInfo>,
+        /// The start of the body.
+        body: BodyExcerpt,
+    },
+    /// A success status whose body is not the JSON the operation returns.
+    #[error("Partner Center's answer could not be read ({call}): {reason}; body: {body}")]
+    InvalidJson {
+        /// The call.
+        call: Box<CallInfo>,
+        /// What the JSON parser said.
+        reason: String,
+        /// The start of the body.
+        body: BodyExcerpt,
+    },
+    /// A `202 Accepted` to a create call without a `Location` header.
+    #[error("the upgrade was accepted but the answer has no Location header ({call})")]
+    MissingLocation {
+        /// The call.
+        call: Box<CallInfo>,
+    },
+    /// A `202 Accepted` to a create call whose `Location` names no upgrade.
+    #[error("the upgrade was accepted but its Location cannot be read ({call}): {source}")]
+    InvalidLocation {
+        /// The call.
+        call: Box<CallInfo>,
+        /// What is wrong with it.
+        source: LocationError,
+    },
+    /// The answer's body is larger than the configured limit; it was not read further.
+    #[error("Partner Center's answer is larger than the {limit}-byte limit ({call})")]
+    BodyTooLarge {
+        /// The call.
+        call: Box<CallInfo>,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// No answer within the per-attempt or overall time limit.
+    #[error("no answer from Partner Center within {after:?} ({call})")]
+    Timeout {
+        /// The call.
+        call: Box<CallInfo>,
+        /// The limit that was reached.
+        after: Duration,
+    },
+    /// The request could not be sent or the answer not received.
+    #[error("could not reach Partner Center ({call}): {source}")]
+    Transport {
+        /// The call.
+        call: Box<CallInfo>,
+        /// The HTTP client's error.
+        source: reqwest::Error,
+    },
+    /// The [`TokenSource`](crate::TokenSource) failed.
+    #[error("no bearer token for the call ({call}): {source}")]
+    Token {
+        /// The call.
+        call: Box<CallInfo>,
+        /// The token source's error.
+        source: TokenError,
+    },
+    /// The request could not be built (for example a header value that is not valid).
+    #[error("the request could not be built ({call}): {reason}")]
+    InvalidRequest {
+        /// The call.
+        call: Box<CallInfo>,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The call this error comes from.
+    pub fn call(&self) -> &CallInfo {
+        match self {
+            Self::Api { call, .. }
+            | Self::Throttled { call, .. }
+            | Self::UnexpectedStatus { call, .. }
+            | Self::InvalidJson { call, .. }
+            | Self::MissingLocation { call }
+            | Self::InvalidLocation { call, .. }
+            | Self::BodyTooLarge { call, .. }
+            | Self::Timeout { call, .. }
+            | Self::Transport { call, .. }
+            | Self::Token { call, .. }
+            | Self::InvalidRequest { call, .. } => call,
+        }
+    }
+
+    /// The HTTP status of the last answer, if one came.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.call().status
+    }
+
+    /// The `MS-RequestId` of the call: quote it to Partner Center support.
+    pub fn request_id(&self) -> Uuid {
+        self.call().request_id
+    }
+
+    /// The `MS-CorrelationId` of the call.
+    pub fn correlation_id(&self) -> Uuid {
+        self.call().correlation_id
+    }
+}
+
+/// Why a [`PartnerCenterClient`](crate::PartnerCenterClient) could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No token or token source was given.
+    #[error("no bearer token or token source was configured")]
+    MissingToken,
+    /// The base URL does not parse, or cannot be a base.
+    #[error("the base URL {url:?} is not valid: {reason}")]
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A plain `http://` base URL for a host that is not the loopback interface: the bearer
+    /// token would cross the network in clear.
+    #[error("the base URL {url:?} uses plain http for a host that is not loopback; use https")]
+    InsecureBaseUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// A configured header value (locale, application name) is not valid in HTTP.
+    #[error("the configured {header} is not a valid header value")]
+    InvalidHeader {
+        /// Which header.
+        header: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("the HTTP client could not be built: {0}")]
+    Http(#[source] reqwest::Error),
+}

@@ -1,0 +1,186 @@
+//! When and how long to wait before trying a call again.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+/// How a call is retried.
+///
+/// A call is retried after `429 Too Many Requests` (waiting at least its `Retry-After`),
+/// after `500`, `502`, `503` and `504`, and after a transport failure or an attempt that timed
+/// out. Other statuses are final. Every attempt of a call carries the same `MS-RequestId`, which
+/// is what makes retrying a create call safe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (`1` disables retries).
+    pub max_attempts: u32,
+    /// The backoff before the first retry; it doubles for each retry after that.
+    pub initial_backoff: Duration,
+    /// The longest backoff (before jitter).
+    pub max_backoff: Duration,
+    /// Randomise each backoff between half and all of its value, so that many clients
+    /// throttled together do not come back together.
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries: every call is tried once.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The backoff before retry number `retry` (1 for the first retry).
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+        let factor = 2u32.saturating_pow(retry.saturating_sub(1));
+        let backoff = self
+            .initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff);
+        if self.jitter {
+            backoff.mul_f64(0.5 + fastrand::f64() * 0.5)
+        } else {
+            backoff
+        }
+    }
+
+    /// The wait before retry number `retry` after an answer with `status` and `headers`: the
+    /// backoff, or the service's `Retry-After` when that is longer.
+    pub(crate) fn delay(&self, retry: u32, headers: &HeaderMap) -> Duration {
+        let backoff = self.backoff(retry);
+        match retry_after(headers, SystemTime::now()) {
+            Some(asked) => asked.max(backoff),
+            None => backoff,
+        }
+    }
+}
+
+/// Whether an answer with this status is worth another attempt.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+}
+
+/// `Retry-After`, in either of its forms: delay-seconds or an HTTP-date (a date in the past
+/// means no wait).
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// How long a call may take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// One attempt: from sending the request to the end of the answer's body.
+    pub per_attempt: Duration,
+    /// The whole call, every attempt and every wait between them included.
+    pub overall: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            per_attempt: Duration::from_secs(30),
+            overall: Duration::from_secs(120),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(retry_after: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(retry_after).unwrap());
+        headers
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_570_221_335);
+        assert_eq!(
+            retry_after(&headers("57"), now),
+            Some(Duration::from_secs(57))
+        );
+        // 1570221335 is Fri, 04 Oct 2019 20:35:35 GMT.
+        assert_eq!(
+            retry_after(&headers("Fri, 04 Oct 2019 20:36:05 GMT"), now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after(&headers("Fri, 04 Oct 2019 20:00:00 GMT"), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&headers("soon"), now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(500),
+            jitter: false,
+        };
+        let waits: Vec<u128> = (1..=5).map(|r| policy.backoff(r).as_millis()).collect();
+        assert_eq!(waits, [100, 200, 400, 500, 500]);
+    }
+
+    #[test]
+    fn jitter_stays_within_half_and_all_of_the_backoff() {
+        let policy = RetryPolicy {
+            initial_backoff: Duration::from_millis(1000),
+            ..RetryPolicy::default()
+        };
+        for _ in 0..200 {
+            let wait = policy.backoff(1);
+            assert!(wait >= Duration::from_millis(500) && wait <= Duration::from_millis(1000));
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_when_longer_than_the_backoff() {
+        let policy = RetryPolicy {
+            jitter: false,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(policy.delay(1, &headers("3")), Duration::from_secs(3));
+        assert_eq!(policy.delay(1, &headers("0")), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn only_throttling_and_transient_server_errors_are_retried() {
+        for code in [429, 500, 502, 503, 504] {
+            assert!(
+                is_retryable_status(StatusCode::from_u16(code).unwrap()),
+                "{code}"
+            );
+        }
+        for code in [200, 202, 400, 401, 403, 404, 409, 501] {
+            assert!(
+                !is_retryable_status(StatusCode::from_u16(code).unwrap()),
+                "{code}"
+            );
+        }
+    }
+}
