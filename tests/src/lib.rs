@@ -1,4 +1,10 @@
-//! The conformance suite's shared code.
+//! The conformance suite's shared code: the fixture corpus of documented HTTP messages
+//! ([`fixtures`]), JSON Schema validators built from the spec ([`spec`]), and the checks every
+//! fixture goes through ([`checks`]). The tests are in `tests/tests/`.
+
+pub mod checks;
+pub mod fixtures;
+pub mod spec;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[doc = include_str!("../../README.md")]
