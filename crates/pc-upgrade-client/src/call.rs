@@ -51,8 +51,10 @@ impl Call {
         self.context().info()
     }
 
-    /// Runs the generated operation `operation` (made on `self.client`) within the overall
-    /// time limit and a tracing span, and maps its outcome to the client's result.
+    /// Runs the generated operation `operation` (made on `self.client`) in a tracing span, and
+    /// maps its outcome to the client's result. The overall time limit is enforced by the
+    /// hooks (each attempt, wait and token fetch is bounded by what is left of it), which
+    /// costs one timer per attempt rather than a second one around the whole call.
     pub(crate) async fn run<T>(
         &self,
         operation: impl Future<Output = Result<ResponseValue<T>, GeneratedError>>,
@@ -66,26 +68,18 @@ impl Call {
             attempts = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        let overall = context.shared.timeouts.overall;
-        let result = match tokio::time::timeout(overall, operation)
-            .instrument(span.clone())
-            .await
-        {
-            Ok(result) => context.finish(result),
-            Err(_) => Err(Error::Timeout {
-                call: context.info(),
-                after: overall,
-            }),
-        };
-        let info = context.info();
-        span.record("attempts", info.attempts);
-        if let Some(status) = info.status {
-            span.record("status", status.as_u16());
+        let result = context.finish(operation.instrument(span.clone()).await);
+        if !span.is_disabled() {
+            let info = context.info();
+            span.record("attempts", info.attempts);
+            if let Some(status) = info.status {
+                span.record("status", status.as_u16());
+            }
+            span.in_scope(|| match &result {
+                Ok(_) => tracing::debug!("call succeeded"),
+                Err(error) => tracing::warn!(%error, "call failed"),
+            });
         }
-        span.in_scope(|| match &result {
-            Ok(_) => tracing::debug!("call succeeded"),
-            Err(error) => tracing::warn!(%error, "call failed"),
-        });
         result
     }
 }
@@ -131,6 +125,8 @@ struct Answer {
 
 enum Failure {
     Token(TokenError),
+    /// The overall limit passed outside an attempt (while getting the token).
+    Timeout,
     InvalidRequest(String),
     TooLarge,
 }
@@ -145,6 +141,11 @@ impl CallContext {
             started: Instant::now(),
             state: Arc::default(),
         }
+    }
+
+    /// What is left of the overall time limit.
+    fn remaining(&self) -> Duration {
+        (self.started + self.shared.timeouts.overall).saturating_duration_since(Instant::now())
     }
 
     fn state(&self) -> MutexGuard<'_, CallState> {
@@ -176,7 +177,10 @@ impl CallContext {
     /// The headers every Partner Center request carries.
     async fn partner_center_headers(&self, headers: &mut HeaderMap) -> Result<(), Failure> {
         let shared = &self.shared;
-        let token = shared.token.token().await.map_err(Failure::Token)?;
+        let token = tokio::time::timeout(self.remaining(), shared.token.token())
+            .await
+            .map_err(|_| Failure::Timeout)?
+            .map_err(Failure::Token)?;
         let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
             .map_err(|_| {
                 Failure::InvalidRequest("the bearer token is not a valid header value".into())
@@ -200,12 +204,22 @@ impl CallContext {
         &self,
         result: Result<ResponseValue<T>, GeneratedError>,
     ) -> Result<ResponseValue<T>, Error> {
+        let failure = self.state().failure.take();
+        if failure.is_none()
+            && let Ok(value) = result
+        {
+            return Ok(value);
+        }
         let call = self.info();
         let mut state = self.state();
-        if let Some(failure) = state.failure.take() {
+        if let Some(failure) = failure {
             return Err(match failure {
                 Failure::Token(source) => Error::Token { call, source },
                 Failure::InvalidRequest(reason) => Error::InvalidRequest { call, reason },
+                Failure::Timeout => Error::Timeout {
+                    call,
+                    after: self.shared.timeouts.overall,
+                },
                 Failure::TooLarge => Error::BodyTooLarge {
                     call,
                     limit: self.shared.max_response_bytes,
@@ -219,10 +233,15 @@ impl CallContext {
         let Some(answer) = state.last.take() else {
             return Err(match error {
                 progenitor_client::Error::CommunicationError(source) if source.is_timeout() => {
-                    Error::Timeout {
-                        call,
-                        after: self.shared.timeouts.per_attempt,
-                    }
+                    // The last attempt's limit was the per-attempt one, unless what was left
+                    // of the overall limit was shorter.
+                    let timeouts = &self.shared.timeouts;
+                    let after = if self.remaining().is_zero() {
+                        timeouts.overall
+                    } else {
+                        timeouts.per_attempt
+                    };
+                    Error::Timeout { call, after }
                 }
                 progenitor_client::Error::CommunicationError(source)
                 | progenitor_client::Error::ResponseBodyError(source) => {
@@ -255,23 +274,24 @@ fn classify(call: Box<CallInfo>, answer: Answer, error: GeneratedError) -> Error
             call,
         };
     }
-    if answer.status.is_success() {
-        let reason = match error {
-            progenitor_client::Error::InvalidResponsePayload(_, source) => source.to_string(),
-            other => other.to_string(),
-        };
+    // A documented success whose body did not decode.
+    if let progenitor_client::Error::InvalidResponsePayload(_, source) = &error
+        && answer.status.is_success()
+    {
         return Error::InvalidJson {
             call,
-            reason,
+            reason: source.to_string(),
             body: body(),
         };
     }
+    // An error status with a Partner Center error body; anything else (an undocumented
+    // status, an error without that body) is unexpected.
     match serde_json::from_slice::<PartnerCenterError>(&answer.body) {
-        Ok(error) => Error::Api {
+        Ok(error) if !answer.status.is_success() => Error::Api {
             call,
             error: Box::new(error),
         },
-        Err(_) => Error::UnexpectedStatus { call, body: body() },
+        _ => Error::UnexpectedStatus { call, body: body() },
     }
 }
 
@@ -299,27 +319,35 @@ async fn attempt(http: &reqwest::Client, request: reqwest::Request, limit: usize
         Err(error) => return Attempt::Transport(error),
     };
     let status = response.status();
-    let too_large = |response: &reqwest::Response| Attempt::TooLarge {
-        status,
-        headers: response.headers().clone(),
-    };
-    let declared = response.content_length().unwrap_or(0);
-    if declared > limit as u64 {
-        return too_large(&response);
-    }
-    let mut body = BytesMut::with_capacity(declared as usize);
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) if body.len() + chunk.len() > limit => return too_large(&response),
-            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-            Ok(None) => break,
-            Err(error) => return Attempt::Transport(error),
+    let headers = std::mem::take(response.headers_mut());
+    let body = match response.content_length() {
+        Some(declared) if declared > limit as u64 => {
+            return Attempt::TooLarge { status, headers };
         }
-    }
+        // HTTP framing stops the body at its declared length, so it can be read whole.
+        Some(_) => match response.bytes().await {
+            Ok(body) => body,
+            Err(error) => return Attempt::Transport(error),
+        },
+        // No declared length (chunked): read it a chunk at a time, up to the limit.
+        None => {
+            let mut body = BytesMut::new();
+            loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) if body.len() + chunk.len() > limit => {
+                        return Attempt::TooLarge { status, headers };
+                    }
+                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                    Ok(None) => break body.freeze(),
+                    Err(error) => return Attempt::Transport(error),
+                }
+            }
+        }
+    };
     Attempt::Answer(Answer {
         status,
-        headers: response.headers().clone(),
-        body: body.freeze(),
+        headers,
+        body,
     })
 }
 

@@ -295,6 +295,24 @@ async fn a_200_with_the_wrong_shape_is_invalid_json_naming_the_field() {
 }
 
 #[tokio::test]
+async fn an_undocumented_success_status_is_unexpected() {
+    let server = MockServer::start().await.unwrap();
+    server.enqueue(
+        Operation::CreateProductUpgrade,
+        MockResponse::json(200, r#"{"id": "42d075a4-bfe7-43e7-af6d-7c68a57edcb4"}"#),
+    );
+    let error = client(&server, RetryPolicy::none())
+        .create_product_upgrade(&request())
+        .await
+        .unwrap_err();
+    let Error::UnexpectedStatus { call, body } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(call.status.map(|s| s.as_u16()), Some(200));
+    assert!(body.text.contains("42d075a4"), "{body}");
+}
+
+#[tokio::test]
 async fn accepted_without_location_is_a_missing_location() {
     let server = MockServer::start().await.unwrap();
     server.enqueue(Operation::CreateProductUpgrade, MockResponse::new(202));
@@ -373,8 +391,37 @@ async fn the_overall_limit_cuts_a_slow_attempt() {
         })
         .build()
         .unwrap();
+    let started = Instant::now();
     let error = client.check_eligibility(&request()).await.unwrap_err();
-    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    let Error::Timeout { after, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(
+        *after,
+        Duration::from_millis(300),
+        "the overall limit is the one reached"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_token_source_that_never_answers_is_bounded_by_the_overall_limit() {
+    let server = MockServer::start().await.unwrap();
+    let client = PartnerCenterClient::builder()
+        .base_url(server.base_url())
+        .token_source(token_fn(std::future::pending))
+        .timeouts(Timeouts {
+            per_attempt: Duration::from_secs(30),
+            overall: Duration::from_millis(200),
+        })
+        .build()
+        .unwrap();
+    let error = client.check_eligibility(&request()).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout { after, .. } if after == Duration::from_millis(200)),
+        "{error:?}"
+    );
+    assert!(server.requests().is_empty());
 }
 
 #[tokio::test]
