@@ -80,10 +80,20 @@ impl RecordedRequest {
     }
 }
 
-#[derive(Default)]
 struct Script {
     queues: HashMap<Operation, VecDeque<MockResponse>>,
     requests: Vec<RecordedRequest>,
+    recording: bool,
+}
+
+impl Default for Script {
+    fn default() -> Self {
+        Self {
+            queues: HashMap::new(),
+            requests: Vec::new(),
+            recording: true,
+        }
+    }
 }
 
 type Shared = Arc<Mutex<Script>>;
@@ -148,6 +158,16 @@ impl MockServer {
             .push_back(response);
     }
 
+    /// Whether received requests are kept for [`MockServer::requests`] (they are by default).
+    /// Turn it off for load tests and benchmarks, where the record would only grow.
+    pub fn set_recording(&self, on: bool) {
+        let mut script = lock(&self.script);
+        script.recording = on;
+        if !on {
+            script.requests = Vec::new();
+        }
+    }
+
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.script).requests.clone()
@@ -169,13 +189,15 @@ async fn answer(State(script): State<Shared>, request: Request) -> Response {
     let operation = Operation::of(&parts.method, parts.uri.path());
     let scripted = {
         let mut script = lock(&script);
-        script.requests.push(RecordedRequest {
-            operation,
-            method: parts.method.clone(),
-            path: parts.uri.path().to_owned(),
-            headers: parts.headers.clone(),
-            body,
-        });
+        if script.recording {
+            script.requests.push(RecordedRequest {
+                operation,
+                method: parts.method.clone(),
+                path: parts.uri.path().to_owned(),
+                headers: parts.headers.clone(),
+                body,
+            });
+        }
         operation.and_then(|op| script.queues.get_mut(&op)?.pop_front())
     };
     let planned = match (scripted, operation) {
@@ -260,5 +282,9 @@ mod tests {
         assert_eq!(second.status(), 202);
         assert_eq!(second.headers()["location"], documented::CREATE_LOCATION);
         assert_eq!(server.requests().len(), 2);
+
+        server.set_recording(false);
+        http.post(&url).send().await.unwrap();
+        assert!(server.requests().is_empty());
     }
 }
