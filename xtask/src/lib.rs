@@ -1,8 +1,10 @@
 //! Maintainer tasks for the pc-upgrade workspace, as a library so that tests can run them.
 //!
-//! - [`codegen`]: generate the types and client crates from `openapi/`, and check for drift.
+//! - [`codegen`]: generate the types and client crates from `openapi/`, and check for drift;
+//! - [`measure`]: the benchmark ratios and the build footprint of BENCHMARKS.md.
 
 pub mod codegen;
+pub mod measure;
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +15,11 @@ usage: cargo xtask <command>
 commands:
   generate          regenerate crates/*/src/generated.rs from openapi/
   generate --check  regenerate in memory; fail with a diff if the files differ
-  check             same as `generate --check`";
+  check             same as `generate --check`
+  bench [RUNS]      run the benchmarks RUNS times (default 3) and print their ratios
+  footprint         count each crate's dependencies and time a clean debug build
+  footprint --no-build
+                    count the dependencies only";
 
 /// The workspace root (the parent of this crate's directory).
 pub fn workspace_root() -> PathBuf {

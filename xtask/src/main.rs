@@ -22,6 +22,16 @@ fn main() -> ExitCode {
                 false
             }
         }),
+        ["bench"] => xtask::measure::bench(&root, 3).map(|()| true),
+        ["bench", runs] => match runs.parse::<usize>() {
+            Ok(runs) if runs > 0 => xtask::measure::bench(&root, runs).map(|()| true),
+            _ => {
+                eprintln!("RUNS must be a positive number\n\n{}", xtask::USAGE);
+                return ExitCode::from(2);
+            }
+        },
+        ["footprint"] => xtask::measure::footprint(&root, true).map(|()| true),
+        ["footprint", "--no-build"] => xtask::measure::footprint(&root, false).map(|()| true),
         [] | ["help"] | ["--help"] | ["-h"] => {
             println!("{}", xtask::USAGE);
             Ok(true)

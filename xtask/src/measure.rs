@@ -1,0 +1,213 @@
+//! `cargo xtask bench` and `cargo xtask footprint`: the figures of BENCHMARKS.md.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+/// A measured pair: a subject and the baseline it is compared with, in the same run.
+struct Pair {
+    group: &'static str,
+    subject: &'static str,
+    baseline: &'static str,
+    /// The target ratio, if the issue sets one.
+    target: Option<f64>,
+}
+
+const PAIRS: &[Pair] = &[
+    Pair {
+        group: "status_call",
+        subject: "pc_upgrade_client",
+        baseline: "plain_reqwest",
+        target: Some(1.05),
+    },
+    Pair {
+        group: "status_call",
+        subject: "pc_upgrade_client",
+        baseline: "plain_reqwest_with_timeout",
+        target: Some(1.05),
+    },
+    Pair {
+        group: "create_call",
+        subject: "pc_upgrade_client",
+        baseline: "plain_reqwest",
+        target: Some(1.05),
+    },
+    Pair {
+        group: "create_call",
+        subject: "pc_upgrade_client",
+        baseline: "plain_reqwest_with_timeout",
+        target: Some(1.05),
+    },
+    Pair {
+        group: "status_deserialize",
+        subject: "pc_upgrade_types",
+        baseline: "hand_written",
+        target: Some(1.10),
+    },
+    Pair {
+        group: "status_serialize",
+        subject: "pc_upgrade_types",
+        baseline: "hand_written",
+        target: None,
+    },
+    Pair {
+        group: "generate",
+        subject: "both_files",
+        baseline: "parse_spec",
+        target: None,
+    },
+];
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// The median time, in nanoseconds, criterion estimated for one benchmark of the last run.
+fn median_ns(root: &Path, group: &str, function: &str) -> Result<f64> {
+    let path = target_dir(root)
+        .join("criterion")
+        .join(group)
+        .join(function)
+        .join("new/estimates.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)?;
+    json["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("no median in {}", path.display()))
+}
+
+fn human(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+/// Runs the benchmarks `runs` times and prints, per pair, each run's ratio and their median.
+pub fn bench(root: &Path, runs: usize) -> Result<()> {
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); PAIRS.len()];
+    let mut last: Vec<(f64, f64)> = vec![(0.0, 0.0); PAIRS.len()];
+    for run in 1..=runs {
+        eprintln!("run {run} of {runs}: cargo bench -p pc-upgrade-conformance --bench overhead");
+        // Criterion's report goes to stderr; stdout is left to the table.
+        let status = Command::new(env!("CARGO"))
+            .current_dir(root)
+            .args([
+                "bench",
+                "-p",
+                "pc-upgrade-conformance",
+                "--bench",
+                "overhead",
+            ])
+            .stdout(std::io::stderr())
+            .status()?;
+        if !status.success() {
+            bail!("cargo bench failed");
+        }
+        for (i, pair) in PAIRS.iter().enumerate() {
+            let subject = median_ns(root, pair.group, pair.subject)?;
+            let baseline = median_ns(root, pair.group, pair.baseline)?;
+            ratios[i].push(subject / baseline);
+            last[i] = (subject, baseline);
+        }
+    }
+    println!(
+        "| benchmark | baseline | subject / baseline, per run | median ratio | target | last run (subject, baseline) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (i, pair) in PAIRS.iter().enumerate() {
+        let mut sorted = ratios[i].clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted[sorted.len() / 2];
+        let per_run: Vec<String> = ratios[i].iter().map(|r| format!("{r:.3}")).collect();
+        let target = match pair.target {
+            Some(t) if median <= t => format!("≤ {t:.2} met"),
+            Some(t) => format!("≤ {t:.2} **missed by {:.1} %**", (median / t - 1.0) * 100.0),
+            None => "–".to_owned(),
+        };
+        println!(
+            "| {}/{} | {} | {} | **{median:.3}** | {target} | {}, {} |",
+            pair.group,
+            pair.subject,
+            pair.baseline,
+            per_run.join(", "),
+            human(last[i].0),
+            human(last[i].1),
+        );
+    }
+    Ok(())
+}
+
+/// The crates in a package's normal dependency tree (the package itself excluded), as
+/// `cargo tree -e normal` lists them: `name vX.Y.Z`, so that two versions of a crate count
+/// twice.
+pub fn dependencies(root: &Path, package: &str) -> Result<BTreeSet<String>> {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(root)
+        .args([
+            "tree", "-p", package, "-e", "normal", "--prefix", "none", "-f", "{p}",
+        ])
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "cargo tree -p {package}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8(output.stdout)?
+        .lines()
+        .map(|line| {
+            line.split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|entry| !entry.is_empty() && entry.split(' ').next() != Some(package))
+        .collect())
+}
+
+/// Whether a [`dependencies`] set holds a crate of that name, in any version.
+pub fn has_crate(crates: &BTreeSet<String>, name: &str) -> bool {
+    crates
+        .iter()
+        .any(|entry| entry.split(' ').next() == Some(name))
+}
+
+/// The footprint table: crates in the normal dependency tree and, unless `build` is false, a
+/// clean debug build of the package in a fresh target directory.
+pub fn footprint(root: &Path, build: bool) -> Result<()> {
+    println!("| package | crates in its normal dependency tree | clean debug build |");
+    println!("|---|---|---|");
+    for package in ["pc-upgrade-types", "pc-upgrade-client", "xtask"] {
+        let crates = dependencies(root, package)?.len();
+        let time = if build {
+            let dir = std::env::temp_dir().join(format!("pc-upgrade-footprint-{package}"));
+            let _ = std::fs::remove_dir_all(&dir);
+            let started = Instant::now();
+            let status = Command::new(env!("CARGO"))
+                .current_dir(root)
+                .env("CARGO_TARGET_DIR", &dir)
+                .args(["build", "--quiet", "--locked", "-p", package])
+                .status()?;
+            let elapsed = started.elapsed();
+            let _ = std::fs::remove_dir_all(&dir);
+            if !status.success() {
+                bail!("cargo build -p {package} failed");
+            }
+            format!("{:.1} s", elapsed.as_secs_f64())
+        } else {
+            "not measured".to_owned()
+        };
+        println!("| {package} | {crates} | {time} |");
+    }
+    Ok(())
+}
