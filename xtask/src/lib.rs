@@ -17,6 +17,8 @@ commands:
   generate --check  regenerate in memory; fail with a diff if the files differ
   check             same as `generate --check`
   bench [RUNS]      run the benchmarks RUNS times (default 3) and print their ratios
+  bench --instructions
+                    count instructions per call, client against plain reqwest (valgrind)
   footprint         count each crate's dependencies and time a clean debug build
   footprint --no-build
                     count the dependencies only";

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             }
         }),
         ["bench"] => xtask::measure::bench(&root, 3).map(|()| true),
+        ["bench", "--instructions"] => xtask::measure::instructions(&root, 2000).map(|()| true),
         ["bench", runs] => match runs.parse::<usize>() {
             Ok(runs) if runs > 0 => xtask::measure::bench(&root, runs).map(|()| true),
             _ => {

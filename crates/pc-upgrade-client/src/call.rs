@@ -10,8 +10,8 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use pc_upgrade_types::{PartnerCenterError, ThrottlingError};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
-use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{ResponseBuilderExt, StatusCode};
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -68,7 +68,14 @@ impl Call {
             attempts = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        let result = context.finish(operation.instrument(span.clone()).await);
+        // With no subscriber interested, the span is disabled and the operation runs bare:
+        // entering a disabled span on every poll measurably costs more than skipping it.
+        let outcome = if span.is_disabled() {
+            operation.await
+        } else {
+            operation.instrument(span.clone()).await
+        };
+        let result = context.finish(outcome);
         if !span.is_disabled() {
             let info = context.info();
             span.record("attempts", info.attempts);
@@ -352,10 +359,17 @@ async fn attempt(http: &reqwest::Client, request: reqwest::Request, limit: usize
 }
 
 impl Answer {
-    fn into_response(self) -> reqwest::Response {
+    /// The answer as the `reqwest::Response` the generated code decodes. The request's URL is
+    /// attached as reqwest expects; without it, reqwest parses a placeholder URL for every
+    /// response (measured: about a quarter of the client's cost per call over plain reqwest).
+    fn into_response(self, url: &reqwest::Url) -> reqwest::Response {
         let mut response = http::Response::new(self.body);
         *response.status_mut() = self.status;
         *response.headers_mut() = self.headers;
+        let mut with_url = http::Response::builder().url(url.clone());
+        if let Some(extensions) = with_url.extensions_mut() {
+            *response.extensions_mut() = std::mem::take(extensions);
+        }
         reqwest::Response::from(response)
     }
 }
@@ -386,6 +400,7 @@ impl ClientHooks<CallContext> for Client {
         let context = self.inner();
         let shared = &context.shared;
         let deadline = context.started + shared.timeouts.overall;
+        let url = request.url().clone();
         let mut request = request;
         let mut number = 0;
         loop {
@@ -421,7 +436,7 @@ impl ClientHooks<CallContext> for Client {
                     let mut state = context.state();
                     state.last = Some(answer.clone());
                     state.failure = Some(Failure::TooLarge);
-                    return Ok(answer.into_response());
+                    return Ok(answer.into_response(&url));
                 }
                 Attempt::Transport(error) => {
                     tracing::debug!(attempt = number, %error, "no answer");
@@ -456,7 +471,7 @@ impl ClientHooks<CallContext> for Client {
                 continue;
             }
             context.state().last = Some(answer.clone());
-            return Ok(answer.into_response());
+            return Ok(answer.into_response(&url));
         }
     }
 }
