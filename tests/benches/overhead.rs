@@ -126,54 +126,74 @@ fn serde_status(c: &mut Criterion) {
     group.finish();
 }
 
-/// Starts the fake service on its own runtime and thread, so that client and server do not
-/// share a scheduler; returns its base URL.
-fn server() -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let server = pc_upgrade_mock::MockServer::start().await.unwrap();
-            server.set_recording(false);
-            tx.send(server.base_url()).unwrap();
-            std::future::pending::<()>().await;
-        });
-    });
-    rx.recv().unwrap()
-}
-
 /// The request a careful hand-written caller makes: the same headers and body the client
-/// sends, a fresh MS-RequestId per call.
+/// sends, a fresh MS-RequestId per call, and optionally the same per-request timeout.
 fn plain(
     http: &reqwest::Client,
     url: &str,
     correlation: &str,
     body: &ProductUpgradeRequest,
+    timeout: Option<Duration>,
 ) -> reqwest::RequestBuilder {
-    http.post(url)
+    let builder = http
+        .post(url)
         .bearer_auth("benchmark-token")
         .header("accept", "application/json")
         .header("ms-requestid", Uuid::new_v4().to_string())
         .header("ms-correlationid", correlation)
         .header("x-locale", "en-US")
         .header("ms-contract-version", "v1")
-        .json(body)
+        .json(body);
+    match timeout {
+        Some(timeout) => builder.timeout(timeout),
+        None => builder,
+    }
+}
+
+async fn plain_status(
+    http: &reqwest::Client,
+    url: &str,
+    correlation: &str,
+    body: &ProductUpgradeRequest,
+    timeout: Option<Duration>,
+) -> ProductUpgradesStatus {
+    let response = plain(http, url, correlation, body, timeout)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let bytes = response.bytes().await.unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+async fn plain_create(
+    http: &reqwest::Client,
+    url: &str,
+    correlation: &str,
+    body: &ProductUpgradeRequest,
+    timeout: Option<Duration>,
+) -> UpgradeId {
+    let response = plain(http, url, correlation, body, timeout)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    UpgradeId::from_location(&location).unwrap()
 }
 
 /// The client's default per-attempt limit, given to the like-for-like baseline too.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 fn calls(c: &mut Criterion) {
-    let base = server();
+    let server = pc_upgrade_mock::ThreadedMockServer::start().unwrap();
+    let base = server.base_url();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let client = PartnerCenterClient::builder()
-        .base_url(&base)
+        .base_url(base)
         .token("benchmark-token")
         .retry(RetryPolicy::none())
         .build()
@@ -190,27 +210,12 @@ fn calls(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("status_call");
     group.bench_function("plain_reqwest", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let response = plain(&http, &status_url, &correlation, &request)
-                .send()
-                .await
-                .unwrap();
-            assert!(response.status().is_success());
-            let bytes = response.bytes().await.unwrap();
-            serde_json::from_slice::<ProductUpgradesStatus>(&bytes).unwrap()
-        })
+        b.to_async(&runtime)
+            .iter(|| plain_status(&http, &status_url, &correlation, &request, None))
     });
     group.bench_function("plain_reqwest_with_timeout", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let response = plain(&http, &status_url, &correlation, &request)
-                .timeout(TIMEOUT)
-                .send()
-                .await
-                .unwrap();
-            assert!(response.status().is_success());
-            let bytes = response.bytes().await.unwrap();
-            serde_json::from_slice::<ProductUpgradesStatus>(&bytes).unwrap()
-        })
+        b.to_async(&runtime)
+            .iter(|| plain_status(&http, &status_url, &correlation, &request, Some(TIMEOUT)))
     });
     group.bench_function("pc_upgrade_client", |b| {
         b.to_async(&runtime).iter(|| async {
@@ -224,27 +229,12 @@ fn calls(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("create_call");
     group.bench_function("plain_reqwest", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let response = plain(&http, &create_url, &correlation, &request)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 202);
-            let location = response.headers()["location"].to_str().unwrap().to_owned();
-            UpgradeId::from_location(&location).unwrap()
-        })
+        b.to_async(&runtime)
+            .iter(|| plain_create(&http, &create_url, &correlation, &request, None))
     });
     group.bench_function("plain_reqwest_with_timeout", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let response = plain(&http, &create_url, &correlation, &request)
-                .timeout(TIMEOUT)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 202);
-            let location = response.headers()["location"].to_str().unwrap().to_owned();
-            UpgradeId::from_location(&location).unwrap()
-        })
+        b.to_async(&runtime)
+            .iter(|| plain_create(&http, &create_url, &correlation, &request, Some(TIMEOUT)))
     });
     group.bench_function("pc_upgrade_client", |b| {
         b.to_async(&runtime)

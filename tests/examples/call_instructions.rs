@@ -18,26 +18,14 @@ fn main() {
     let (mode, operation) = (args[0].as_str(), args[1].as_str());
     let calls: usize = args[2].parse().expect("a number of calls");
 
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let server = pc_upgrade_mock::MockServer::start().await.unwrap();
-            server.set_recording(false);
-            tx.send(server.base_url()).unwrap();
-            std::future::pending::<()>().await;
-        });
-    });
-    let base = rx.recv().unwrap();
+    let server = pc_upgrade_mock::ThreadedMockServer::start().unwrap();
+    let base = server.base_url();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let client = PartnerCenterClient::builder()
-        .base_url(&base)
+        .base_url(base)
         .token("benchmark-token")
         .retry(RetryPolicy::none())
         .build()

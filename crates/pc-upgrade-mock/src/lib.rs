@@ -23,4 +23,4 @@ mod response;
 mod server;
 
 pub use response::MockResponse;
-pub use server::{MockServer, Operation, RecordedRequest};
+pub use server::{MockServer, Operation, RecordedRequest, ThreadedMockServer};
