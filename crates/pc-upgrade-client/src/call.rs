@@ -212,31 +212,27 @@ impl CallContext {
         result: Result<ResponseValue<T>, GeneratedError>,
     ) -> Result<ResponseValue<T>, Error> {
         let failure = self.state().failure.take();
-        if failure.is_none()
-            && let Ok(value) = result
-        {
-            return Ok(value);
-        }
+        let error = match (failure, result) {
+            (None, Ok(value)) => return Ok(value),
+            (None, Err(error)) => error,
+            (Some(failure), _) => {
+                let call = self.info();
+                return Err(match failure {
+                    Failure::Token(source) => Error::Token { call, source },
+                    Failure::InvalidRequest(reason) => Error::InvalidRequest { call, reason },
+                    Failure::Timeout => Error::Timeout {
+                        call,
+                        after: self.shared.timeouts.overall,
+                    },
+                    Failure::TooLarge => Error::BodyTooLarge {
+                        call,
+                        limit: self.shared.max_response_bytes,
+                    },
+                });
+            }
+        };
         let call = self.info();
         let mut state = self.state();
-        if let Some(failure) = failure {
-            return Err(match failure {
-                Failure::Token(source) => Error::Token { call, source },
-                Failure::InvalidRequest(reason) => Error::InvalidRequest { call, reason },
-                Failure::Timeout => Error::Timeout {
-                    call,
-                    after: self.shared.timeouts.overall,
-                },
-                Failure::TooLarge => Error::BodyTooLarge {
-                    call,
-                    limit: self.shared.max_response_bytes,
-                },
-            });
-        }
-        let error = match result {
-            Ok(value) => return Ok(value),
-            Err(error) => error,
-        };
         let Some(answer) = state.last.take() else {
             return Err(match error {
                 progenitor_client::Error::CommunicationError(source) if source.is_timeout() => {
