@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, FixedOffset};
 use pc_upgrade_types::{
-    ErrorResponse, ProductUpgradeRequest, ProductUpgradesEligibility, ProductUpgradesStatus,
+    PartnerCenterError, ProductUpgradeRequest, ProductUpgradesEligibility, ProductUpgradesStatus,
+    ThrottlingError,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -182,7 +183,8 @@ pub fn round_trip(spec: &Spec, fixture: &Fixture) -> Result<Option<RoundTrip>, S
         ("get_product_upgrade_status", _, Some(200)) => {
             typed::<ProductUpgradesStatus>(name, &original)?
         }
-        (_, _, Some(status)) if status >= 400 => typed::<ErrorResponse>(name, &original)?,
+        (_, _, Some(429)) => typed::<ThrottlingError>(name, &original)?,
+        (_, _, Some(status)) if status >= 400 => typed::<PartnerCenterError>(name, &original)?,
         other => return Err(format!("{name}: no type for {other:?}")),
     };
     let schema =

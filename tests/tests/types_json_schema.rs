@@ -28,7 +28,8 @@ fn schema_of_component(name: &str) -> schemars::schema::RootSchema {
         "ProductUpgradeRequest" => schema_for!(ProductUpgradeRequest),
         "ProductUpgradesEligibility" => schema_for!(ProductUpgradesEligibility),
         "ProductUpgradesStatus" => schema_for!(ProductUpgradesStatus),
-        "ErrorResponse" => schema_for!(ErrorResponse),
+        "PartnerCenterError" => schema_for!(PartnerCenterError),
+        "ThrottlingError" => schema_for!(ThrottlingError),
         other => panic!("no type for {other}"),
     }
 }
@@ -56,7 +57,6 @@ schema_snapshots! {
     ErrorCode,
     PartnerCenterError,
     ThrottlingError,
-    ErrorResponse,
 }
 
 #[test]

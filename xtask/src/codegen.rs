@@ -1,6 +1,15 @@
 //! Code generation: `openapi/product-upgrades.yaml` → `pc-upgrade-types` (typify, via
-//! progenitor's type space) and `pc-upgrade-client` (progenitor, using the types crate's types
-//! in place of its own).
+//! progenitor's type space), `pc-upgrade-client` (progenitor, using the types crate's types
+//! in place of its own, plus the table of error bodies per status) and `pc-upgrade-mock` (the
+//! spec as JSON, which the fake service validates every request against).
+//!
+//! Two fix-ups adapt the spec to what progenitor can express; each fails generation when it
+//! finds nothing to do, so that it is revisited once it no longer applies:
+//! - header parameters are removed from what progenitor sees: the client sets the Partner
+//!   Center headers itself, so they must not become arguments of the generated operations;
+//! - error bodies are handed over raw: progenitor allows one error type per operation, while
+//!   the spec gives `429` its own (`ThrottlingError`). The client decodes them with
+//!   `decode_error_body`, generated here from the spec's responses.
 //!
 //! Output is a pure function of the spec and the generator versions in `Cargo.lock`: no
 //! timestamps, no hash-map ordering, no call to an external formatter.
@@ -19,10 +28,12 @@ pub const SPEC: &str = "openapi/product-upgrades.yaml";
 pub const TYPES_OUT: &str = "crates/pc-upgrade-types/src/generated.rs";
 /// The generated client module, relative to the workspace root.
 pub const CLIENT_OUT: &str = "crates/pc-upgrade-client/src/generated.rs";
+/// The generated module of the fake service (the spec as JSON), relative to the workspace root.
+pub const MOCK_OUT: &str = "crates/pc-upgrade-mock/src/generated.rs";
 /// The crate path the client uses for every component schema.
 const TYPES_CRATE: &str = "pc_upgrade_types";
 /// The type the hand-written client layer passes to every generated call.
-const CALL_CONTEXT: &str = "crate::call::CallContext";
+const CALL_CONTEXT: &str = "crate::call::ClientContext";
 
 /// One generated file: where it goes and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +75,10 @@ pub fn generate(spec: &OpenAPI) -> Result<Vec<GeneratedFile>> {
         GeneratedFile {
             path: CLIENT_OUT,
             contents: client_file(spec)?,
+        },
+        GeneratedFile {
+            path: MOCK_OUT,
+            contents: mock_file(spec)?,
         },
     ])
 }
@@ -141,6 +156,7 @@ fn header(what: &str) -> String {
 }
 
 fn types_file(spec: &OpenAPI) -> Result<String> {
+    let spec = &progenitor_view(spec)?;
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Positional)
@@ -159,7 +175,17 @@ fn types_file(spec: &OpenAPI) -> Result<String> {
     Ok(header("the resource types") + &prettyplease::unparse(&file))
 }
 
+/// The spec as progenitor is given it, after the fix-ups.
+fn progenitor_view(spec: &OpenAPI) -> Result<OpenAPI> {
+    let mut spec = spec.clone();
+    remove_header_parameters(&mut spec)?;
+    raw_error_bodies(&mut spec)?;
+    Ok(spec)
+}
+
 fn client_file(spec: &OpenAPI) -> Result<String> {
+    let error_table = error_body_table(spec)?;
+    let spec = &progenitor_view(spec)?;
     let mut settings = GenerationSettings::new();
     let inner: proc_macro2::TokenStream =
         CALL_CONTEXT.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -180,7 +206,233 @@ fn client_file(spec: &OpenAPI) -> Result<String> {
         .map_err(|e| anyhow::anyhow!("progenitor: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens)?;
     drop_types_module(&mut file)?;
+    file.items
+        .extend(syn::parse2::<syn::File>(error_table)?.items);
     Ok(header("the operations") + &prettyplease::unparse(&file))
+}
+
+fn mock_file(spec: &OpenAPI) -> Result<String> {
+    // Keys sorted whatever serde_json's `preserve_order` feature is set to in this build, so
+    // that the output does not depend on which crates were built together.
+    let json = sorted(serde_json::to_value(spec)?);
+    let text = serde_json::to_string_pretty(&json)?;
+    let hashes = "#".repeat(
+        (1..)
+            .find(|n| !text.contains(&format!("\"{}", "#".repeat(*n))))
+            .unwrap_or(1),
+    );
+    Ok(header("the spec as JSON, for request validation")
+        + "/// The OpenAPI description the fake service answers by, as JSON.\n"
+        + &format!("pub(crate) const SPEC_JSON: &str = r{hashes}\"{text}\"{hashes};\n"))
+}
+
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
+}
+
+/// Every operation of the spec, with its operationId.
+fn operations_mut(spec: &mut OpenAPI) -> impl Iterator<Item = &mut openapiv3::Operation> {
+    spec.paths
+        .paths
+        .values_mut()
+        .filter_map(|item| match item {
+            openapiv3::ReferenceOr::Item(item) => Some(item),
+            openapiv3::ReferenceOr::Reference { .. } => None,
+        })
+        .flat_map(|item| {
+            [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ]
+        })
+        .filter_map(Option::as_mut)
+}
+
+/// Fix-up: the header parameters are the client's business, not its callers'.
+fn remove_header_parameters(spec: &mut OpenAPI) -> Result<()> {
+    let components = spec.components.clone();
+    let mut removed = 0;
+    for operation in operations_mut(spec) {
+        let before = operation.parameters.len();
+        operation.parameters.retain(|parameter| {
+            !matches!(
+                resolve_parameter(components.as_ref(), parameter),
+                Some(openapiv3::Parameter::Header { .. })
+            )
+        });
+        removed += before - operation.parameters.len();
+    }
+    anyhow::ensure!(
+        removed > 0,
+        "fix-up no longer applies: the spec declares no header parameter; \
+         remove `remove_header_parameters` from xtask"
+    );
+    Ok(())
+}
+
+fn resolve_parameter<'a>(
+    components: Option<&'a openapiv3::Components>,
+    parameter: &'a openapiv3::ReferenceOr<openapiv3::Parameter>,
+) -> Option<&'a openapiv3::Parameter> {
+    match parameter {
+        openapiv3::ReferenceOr::Item(parameter) => Some(parameter),
+        openapiv3::ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/parameters/")?;
+            components?.parameters.get(name)?.as_item()
+        }
+    }
+}
+
+fn resolve_response<'a>(
+    components: Option<&'a openapiv3::Components>,
+    response: &'a openapiv3::ReferenceOr<openapiv3::Response>,
+) -> Option<&'a openapiv3::Response> {
+    match response {
+        openapiv3::ReferenceOr::Item(response) => Some(response),
+        openapiv3::ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/responses/")?;
+            components?.responses.get(name)?.as_item()
+        }
+    }
+}
+
+fn is_error(status: &openapiv3::StatusCode) -> bool {
+    match status {
+        openapiv3::StatusCode::Code(code) => *code >= 400,
+        openapiv3::StatusCode::Range(range) => *range >= 4,
+    }
+}
+
+/// Fix-up: progenitor takes one error type per operation, so error bodies reach the client
+/// as bytes, which it decodes with the generated `decode_error_body`.
+fn raw_error_bodies(spec: &mut OpenAPI) -> Result<()> {
+    let components = spec.components.clone();
+    let mut schemas = std::collections::BTreeSet::new();
+    for operation in operations_mut(spec) {
+        for (status, response) in operation.responses.responses.iter_mut() {
+            if !is_error(status) {
+                continue;
+            }
+            let mut response_item = resolve_response(components.as_ref(), response)
+                .cloned()
+                .context("an error response that is not a component or an item")?;
+            if let Some(media) = response_item.content.shift_remove("application/json") {
+                schemas.insert(format!("{:?}", media.schema));
+                response_item.content.insert(
+                    "application/octet-stream".into(),
+                    openapiv3::MediaType::default(),
+                );
+            }
+            *response = openapiv3::ReferenceOr::Item(response_item);
+        }
+    }
+    anyhow::ensure!(
+        schemas.len() > 1,
+        "fix-up no longer applies: every error response has the same body; let progenitor \
+         decode it and remove `raw_error_bodies` from xtask"
+    );
+    Ok(())
+}
+
+/// The `ErrorBody` enum and `decode_error_body`: for each operation and error status, the
+/// component schema the spec declares for the body.
+fn error_body_table(spec: &OpenAPI) -> Result<proc_macro2::TokenStream> {
+    let components = spec.components.as_ref();
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut arms = Vec::new();
+    let mut success_arms = Vec::new();
+    for (_, method, operation) in spec.operations() {
+        anyhow::ensure!(method == "post", "only POST operations are expected");
+        let id = operation
+            .operation_id
+            .as_deref()
+            .context("an operation without operationId")?;
+        for (status, response) in &operation.responses.responses {
+            if let openapiv3::StatusCode::Code(code @ 200..=299) = status {
+                let json = resolve_response(components, response)
+                    .is_some_and(|r| r.content.contains_key("application/json"));
+                if json {
+                    success_arms.push(quote! { #id => Some(#code), });
+                }
+            }
+            if !is_error(status) {
+                continue;
+            }
+            let response = resolve_response(components, response)
+                .context("an error response that cannot be resolved")?;
+            let Some(media) = response.content.get("application/json") else {
+                continue;
+            };
+            let Some(openapiv3::ReferenceOr::Reference { reference }) = &media.schema else {
+                anyhow::bail!("the error body of {id} {status} is not a component schema");
+            };
+            let name = reference
+                .strip_prefix("#/components/schemas/")
+                .context("an error schema outside components/schemas")?;
+            let ident = quote::format_ident!("{name}");
+            kinds.insert(name.to_owned());
+            let pattern = match status {
+                openapiv3::StatusCode::Code(code) => quote! { #code },
+                openapiv3::StatusCode::Range(range) => {
+                    let (min, max) = (range * 100, range * 100 + 99);
+                    quote! { #min..=#max }
+                }
+            };
+            arms.push(quote! {
+                (#id, #pattern) => Some(
+                    serde_json::from_slice(body).map(ErrorBody::#ident)
+                ),
+            });
+        }
+    }
+    let variants = kinds.iter().map(|name| {
+        let ident = quote::format_ident!("{name}");
+        let ty: syn::Path = syn::parse_str(&format!("{TYPES_CRATE}::{name}")).expect("a path");
+        let doc = format!(" A `{name}` body.");
+        quote! { #[doc = #doc] #ident(#ty), }
+    });
+    Ok(quote! {
+        /// An error body, decoded as the spec declares it for the answer's status.
+        #[derive(Debug)]
+        pub(crate) enum ErrorBody { #(#variants)* }
+
+        /// Decodes the body of an error answer to `operation_id` with `status` as the schema the
+        /// spec declares for it; `None` when the spec declares no body for that status.
+        pub(crate) fn decode_error_body(
+            operation_id: &str,
+            status: u16,
+            body: &[u8],
+        ) -> Option<Result<ErrorBody, serde_json::Error>> {
+            match (operation_id, status) {
+                #(#arms)*
+                _ => None,
+            }
+        }
+
+        /// The success status whose JSON body the generated operation decodes, if it has one.
+        pub(crate) fn json_success_status(operation_id: &str) -> Option<u16> {
+            match operation_id {
+                #(#success_arms)*
+                _ => None,
+            }
+        }
+    })
 }
 
 /// typify can only add a derive to every type; the types crate makes `schemars::JsonSchema`

@@ -16,10 +16,15 @@ This description is maintained by hand from the public Partner Center documentat
 Where the published pages contradict each other, the decision taken here is written
 next to the item it concerns, under "Decision:".
 
-Request headers. Every call carries the headers listed under `components/parameters`
+Request headers. Every operation declares the Partner Center request headers
 (`MS-RequestId`, `MS-CorrelationId`, `X-Locale`, `MS-Contract-Version`,
-`MS-PartnerCenter-Application`). They are deliberately not attached to the operations:
-the client sets them on every request, so callers never pass them by hand.
+`MS-PartnerCenter-Application`), so that tools reading this description can check them.
+The Rust client sets them itself on every request: its generator leaves them out of the
+generated operations' arguments, and a test holds the headers it sends to this list.
+
+Error bodies. A `429 Too Many Requests` carries the throttling body
+(`ThrottlingError`); every other error status carries the Partner Center error body
+(`PartnerCenterError`). Each response below names the one schema its body follows.
 
 Path casing. The documents write both `productupgrades` and `productUpgrades`, even
 within one page (the status page's syntax table and its example differ). The service
@@ -31,7 +36,7 @@ Version: v1*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::call::CallContext,
+    pub(crate) inner: crate::call::ClientContext,
 }
 impl Client {
     /// Create a new client.
@@ -39,7 +44,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::call::CallContext) -> Self {
+    pub fn new(baseurl: &str, inner: crate::call::ClientContext) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -58,7 +63,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::call::CallContext,
+        inner: crate::call::ClientContext,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -67,7 +72,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::call::CallContext> for Client {
+impl ClientInfo<crate::call::ClientContext> for Client {
     fn api_version() -> &'static str {
         "v1"
     }
@@ -77,7 +82,7 @@ impl ClientInfo<crate::call::CallContext> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::call::CallContext {
+    fn inner(&self) -> &crate::call::ClientContext {
         &self.inner
     }
 }
@@ -85,7 +90,7 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::call::CallContext>,
+        Client: ClientHooks<crate::call::ClientContext>,
     {}
 };
 #[allow(clippy::all)]
@@ -105,7 +110,7 @@ Sends a `POST` request to `/v1/productUpgrades/eligibility`
         body: &'a pc_upgrade_types::ProductUpgradeRequest,
     ) -> Result<
         ResponseValue<pc_upgrade_types::ProductUpgradesEligibility>,
-        Error<pc_upgrade_types::ErrorResponse>,
+        Error<ByteStream>,
     > {
         let url = format!("{}/v1/productUpgrades/eligibility", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -134,24 +139,14 @@ Sends a `POST` request to `/v1/productUpgrades/eligibility`
         let response = result?;
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -168,7 +163,7 @@ Sends a `POST` request to `/v1/productupgrades`
     pub async fn create_product_upgrade<'a>(
         &'a self,
         body: &'a pc_upgrade_types::ProductUpgradeRequest,
-    ) -> Result<ResponseValue<()>, Error<pc_upgrade_types::ErrorResponse>> {
+    ) -> Result<ResponseValue<()>, Error<ByteStream>> {
         let url = format!("{}/v1/productupgrades", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -177,16 +172,7 @@ Sends a `POST` request to `/v1/productupgrades`
                 ::reqwest::header::HeaderValue::from_static(Self::api_version()),
             );
         #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
-            )
-            .json(&body)
-            .headers(header_map)
-            .build()?;
+        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
         let info = OperationInfo {
             operation_id: "create_product_upgrade",
         };
@@ -196,24 +182,15 @@ Sends a `POST` request to `/v1/productupgrades`
         let response = result?;
         match response.status().as_u16() {
             202u16 => Ok(ResponseValue::empty(response)),
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -240,7 +217,7 @@ Arguments:
         body: &'a pc_upgrade_types::ProductUpgradeRequest,
     ) -> Result<
         ResponseValue<pc_upgrade_types::ProductUpgradesStatus>,
-        Error<pc_upgrade_types::ErrorResponse>,
+        Error<ByteStream>,
     > {
         let url = format!(
             "{}/v1/productUpgrades/{}/status", self.baseurl, encode_path(& upgrade_id
@@ -272,24 +249,15 @@ Arguments:
         let response = result?;
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            429u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -298,4 +266,109 @@ Arguments:
 pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
+}
+/// An error body, decoded as the spec declares it for the answer's status.
+#[derive(Debug)]
+pub(crate) enum ErrorBody {
+    /// A `PartnerCenterError` body.
+    PartnerCenterError(pc_upgrade_types::PartnerCenterError),
+    /// A `ThrottlingError` body.
+    ThrottlingError(pc_upgrade_types::ThrottlingError),
+}
+/// Decodes the body of an error answer to `operation_id` with `status` as the schema the
+/// spec declares for it; `None` when the spec declares no body for that status.
+pub(crate) fn decode_error_body(
+    operation_id: &str,
+    status: u16,
+    body: &[u8],
+) -> Option<Result<ErrorBody, serde_json::Error>> {
+    match (operation_id, status) {
+        ("check_eligibility", 400u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("check_eligibility", 401u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("check_eligibility", 403u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("check_eligibility", 404u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("check_eligibility", 413u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("check_eligibility", 415u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("check_eligibility", 429u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::ThrottlingError))
+        }
+        ("check_eligibility", 500u16..=599u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("create_product_upgrade", 400u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("create_product_upgrade", 401u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("create_product_upgrade", 403u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("create_product_upgrade", 404u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("create_product_upgrade", 409u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("create_product_upgrade", 413u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("create_product_upgrade", 415u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("create_product_upgrade", 429u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::ThrottlingError))
+        }
+        ("create_product_upgrade", 500u16..=599u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade_status", 400u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade_status", 401u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade_status", 403u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade_status", 404u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade_status", 409u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade_status", 413u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade_status", 415u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade_status", 429u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::ThrottlingError))
+        }
+        ("get_product_upgrade_status", 500u16..=599u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        _ => None,
+    }
+}
+/// The success status whose JSON body the generated operation decodes, if it has one.
+pub(crate) fn json_success_status(operation_id: &str) -> Option<u16> {
+    match operation_id {
+        "check_eligibility" => Some(200u16),
+        "get_product_upgrade_status" => Some(200u16),
+        _ => None,
+    }
 }

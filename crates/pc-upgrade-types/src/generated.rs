@@ -40,29 +40,9 @@ pub struct ErrorDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub message: ::std::option::Option<::std::string::String>,
 }
-/**Any error body of this API: the usual error object, or the throttling object that
-comes with a 429.
+/**The error body Partner Center sends with every failed call but a throttled one
+(`429`, see `ThrottlingError`).
 */
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-#[serde(untagged)]
-pub enum ErrorResponse {
-    /// The value, when it is a `PartnerCenterError`.
-    PartnerCenterError(PartnerCenterError),
-    /// The value, when it is a `ThrottlingError`.
-    ThrottlingError(ThrottlingError),
-}
-impl ::std::convert::From<PartnerCenterError> for ErrorResponse {
-    fn from(value: PartnerCenterError) -> Self {
-        Self::PartnerCenterError(value)
-    }
-}
-impl ::std::convert::From<ThrottlingError> for ErrorResponse {
-    fn from(value: ThrottlingError) -> Self {
-        Self::ThrottlingError(value)
-    }
-}
-///The error body Partner Center sends with a failed call.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct PartnerCenterError {
@@ -158,8 +138,13 @@ writes `id`.)
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub product_family: ::std::option::Option<::std::string::String>,
-    /**The upgrade's state. The documents show only `Completed`; any other value is
-passed through unchanged rather than given an invented meaning.
+    /**The upgrade's state. The documents show only `Completed`; the error codes page
+speaks of upgrades that are pending, in progress and failed.
+
+Decision: a free string, not an enumeration, so that a state the documents do
+not name is passed through unchanged. The Rust types read it as an open
+`UpgradeState` (`Completed`, `InProgress`, `Pending`, `Failed`, or the text as
+it came).
 */
     pub status: ::std::string::String,
 }
@@ -177,7 +162,9 @@ pub struct ResourceAttributes {
     )]
     pub object_type: ::std::option::Option<::std::string::String>,
 }
-///The body that comes with a `429 Too Many Requests`.
+/**The body that comes with a `429 Too Many Requests`, and only with it: Partner Center's
+rate limiter answers before the service, in a shape of its own.
+*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ThrottlingError {
