@@ -2,7 +2,10 @@
 
 use uuid::Uuid;
 
-use crate::{ErrorCode, ErrorResponse, ProductUpgradeRequest, ProductUpgradesStatus};
+use crate::{
+    ErrorCode, PartnerCenterError, ProductUpgradeRequest, ProductUpgradesStatus, ThrottlingError,
+    UpgradeState,
+};
 
 impl ProductUpgradeRequest {
     /// A request for `customer_id` to be upgraded to `product_family` (for example `"Azure"`),
@@ -20,16 +23,25 @@ impl ProductUpgradesStatus {
     /// The only status value the documents name for a finished upgrade.
     pub const COMPLETED: &'static str = "Completed";
 
-    /// True when the upgrade's `status` is `Completed` (compared ignoring ASCII case).
-    ///
-    /// Other values are not interpreted: the documents name no other state.
+    /// True when the upgrade's [`state`](Self::state) is [`UpgradeState::Completed`].
     pub fn is_completed(&self) -> bool {
-        self.status.eq_ignore_ascii_case(Self::COMPLETED)
+        self.state() == UpgradeState::Completed
     }
 
     /// True when the upgrade, or any of its line items, carries error details.
     pub fn has_error(&self) -> bool {
         self.error_details.is_some() || self.line_items.iter().any(|i| i.error_details.is_some())
+    }
+
+    /// True when the upgrade failed: its state, or a line item's, is
+    /// [`UpgradeState::Failed`], or it carries error details.
+    pub fn is_failed(&self) -> bool {
+        self.state() == UpgradeState::Failed
+            || self.has_error()
+            || self
+                .line_items
+                .iter()
+                .any(|i| i.state() == Some(UpgradeState::Failed))
     }
 }
 
@@ -43,13 +55,21 @@ impl ErrorCode {
     }
 }
 
-impl ErrorResponse {
-    /// A short human-readable summary: the description or the throttling message.
-    pub fn message(&self) -> &str {
-        match self {
-            Self::PartnerCenterError(error) => &error.description,
-            Self::ThrottlingError(error) => &error.message,
+impl std::fmt::Display for PartnerCenterError {
+    /// The code, the source and the description; the description as sent (see the
+    /// client's errors for a bounded, escaped rendering of server text).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "error {}", self.code)?;
+        if let Some(source) = &self.source {
+            write!(f, " from {source}")?;
         }
+        write!(f, ": {}", self.description)
+    }
+}
+
+impl std::fmt::Display for ThrottlingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {}: {}", self.status_code, self.message)
     }
 }
 

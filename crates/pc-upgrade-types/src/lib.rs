@@ -2,16 +2,21 @@
 //!
 //! The resource types ([`ProductUpgradeRequest`], [`ProductUpgradesEligibility`],
 //! [`ProductUpgradesStatus`], [`UpgradesLineItem`], [`UpgradeProduct`], [`ErrorDetails`],
-//! [`ResourceAttributes`]) and the error bodies ([`PartnerCenterError`], [`ThrottlingError`],
-//! [`ErrorResponse`]) are generated from `openapi/product-upgrades.yaml` by
+//! [`ResourceAttributes`]) and the error bodies ([`PartnerCenterError`], sent with every
+//! failed call, and [`ThrottlingError`], sent with a `429`) are generated from `openapi/product-upgrades.yaml` by
 //! `cargo xtask generate`. GUIDs are [`uuid::Uuid`], dates [`chrono::DateTime<Utc>`](chrono::DateTime),
 //! optional fields are `Option`s, and fields the spec does not know are ignored on input, so a
 //! newer service does not break an older crate.
 //!
 //! Beside them, a thin hand-written layer:
-//! - [`UpgradeId`]: the upgrade identifier, parsed from the `Location` a create call returns;
-//! - constructors and helpers on the generated types ([`ProductUpgradeRequest::new`],
-//!   [`ProductUpgradesStatus::is_completed`], …).
+//! - `upgrade_id`: [`UpgradeId`], the upgrade identifier, parsed from the `Location` a create
+//!   call returns;
+//! - `upgrade_state`: [`UpgradeState`], the open set of upgrade states
+//!   ([`ProductUpgradesStatus::state`]);
+//! - `error_code`: [`PartnerCenterErrorCode`], the documented error codes with their meaning
+//!   ([`PartnerCenterError::known_code`], [`PartnerCenterError::existing_upgrade_id`]);
+//! - `helpers`: constructors and helpers on the generated types
+//!   ([`ProductUpgradeRequest::new`], [`ProductUpgradesStatus::is_completed`], …).
 //!
 //! ```
 //! use pc_upgrade_types::{ProductUpgradesStatus, UpgradeId};
@@ -33,8 +38,12 @@
 
 #[rustfmt::skip]
 mod generated;
+mod error_code;
 mod helpers;
 mod upgrade_id;
+mod upgrade_state;
 
+pub use error_code::PartnerCenterErrorCode;
 pub use generated::*;
 pub use upgrade_id::{LocationError, UpgradeId};
+pub use upgrade_state::UpgradeState;

@@ -28,7 +28,13 @@ pub enum LocationError {
         /// The value as received, cut to [`LocationError::MAX_KEPT`] characters.
         location: String,
     },
-    /// The last segment is not a GUID.
+    /// The answer carried `count` `Location` headers; which one names the upgrade cannot be
+    /// told, so none is used.
+    Repeated {
+        /// How many there were.
+        count: usize,
+    },
+    /// The last segment is not a GUID in its hyphenated form.
     InvalidId {
         /// The value as received, cut to [`LocationError::MAX_KEPT`] characters.
         location: String,
@@ -53,6 +59,10 @@ impl fmt::Display for LocationError {
             Self::NotAnUpgrade { location } => write!(
                 f,
                 "the Location header {location:?} is not of the form productUpgrades/{{upgrade-id}}"
+            ),
+            Self::Repeated { count } => write!(
+                f,
+                "the answer carries {count} Location headers; none is used"
             ),
             Self::InvalidId { location, reason } => write!(
                 f,
@@ -113,12 +123,21 @@ impl UpgradeId {
                 location: LocationError::kept(location),
             });
         }
+        let invalid = |reason: String| LocationError::InvalidId {
+            location: LocationError::kept(location),
+            reason,
+        };
+        // Only the hyphenated form (8-4-4-4-12), as the spec's pattern says: the uuid crate
+        // would also take 32 bare digits, braces or a `urn:uuid:` prefix.
+        if id.len() != 36 {
+            return Err(invalid(format!(
+                "a GUID has 36 characters in its hyphenated form, not {}",
+                id.chars().count()
+            )));
+        }
         Uuid::try_parse(id)
             .map(Self)
-            .map_err(|error| LocationError::InvalidId {
-                location: LocationError::kept(location),
-                reason: error.to_string(),
-            })
+            .map_err(|error| invalid(error.to_string()))
     }
 }
 
@@ -199,6 +218,26 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("productUpgrades/42d075a4"), "{message}");
         assert!(message.contains("GUID"), "{message}");
+    }
+
+    #[test]
+    fn refuses_guid_forms_the_spec_does_not_allow_and_36_characters_that_are_no_guid() {
+        for id in [
+            "42d075a4bfe743e7af6d7c68a57edcb4",
+            "{42d075a4-bfe7-43e7-af6d-7c68a57edcb4}",
+            "urn:uuid:42d075a4-bfe7-43e7-af6d-7c68a57edcb4",
+            "--9aeae4B66596fc445BdE30BF0CFCaA3F4b",
+            "42d075a4-bfe7-43e7-af6d-7c68a57edcbz",
+        ] {
+            let location = format!("productUpgrades/{id}");
+            assert!(
+                matches!(
+                    UpgradeId::from_location(&location),
+                    Err(LocationError::InvalidId { .. })
+                ),
+                "{location:?}"
+            );
+        }
     }
 
     #[test]
