@@ -1,9 +1,23 @@
 //! A fake Partner Center *product upgrades* service, listening on `127.0.0.1`, for tests of
 //! code that uses `pc-upgrade-client` (and for this workspace's own tests and example).
 //!
-//! Unless told otherwise it answers every operation with the documented example
-//! ([`documented`]); [`MockServer::enqueue`] scripts the next answers of an operation (errors,
-//! throttling, delays, garbage), and [`MockServer::requests`] tells what it was sent.
+//! Module map:
+//! - `server`: [`MockServer`], its builder, routing and what it records ([`RecordedRequest`],
+//!   [`Verdict`]);
+//! - `contract`: every request checked against the spec (`generated.rs`, the spec as JSON
+//!   written by `cargo xtask generate`), refused the way the service would;
+//! - `fleet`: [`Fleet`], customers with scripted answers and a per-tenant [`Throttle`];
+//! - `response`: [`MockResponse`], one scripted answer;
+//! - [`documented`]: the documentation's examples, the answers given when there is no fleet.
+//!
+//! Unless told otherwise it answers every valid request with the documented example;
+//! [`MockServer::builder`] gives it a [`Fleet`] (answers per customer, from code or a JSON
+//! file) and a throttle; [`MockServer::enqueue`] scripts the next answers of an operation
+//! (errors, throttling, delays, garbage); [`MockServer::requests`] tells what it was sent and
+//! [`MockServer::refusals`] which requests the spec does not allow, and why.
+//!
+//! `cargo run -p pc-upgrade-mock -- --addr 127.0.0.1:PORT [--fleet FILE] [--log FILE]` runs
+//! it on its own, for tests written in any language.
 //!
 //! ```
 //! use pc_upgrade_mock::{MockResponse, MockServer, Operation};
@@ -18,9 +32,17 @@
 //! # }
 //! ```
 
+mod contract;
 pub mod documented;
+mod fleet;
+// The spec as JSON, written by `cargo xtask generate`.
+#[rustfmt::skip]
+mod generated;
 mod response;
 mod server;
 
+pub use fleet::{Customer, Fleet, FleetError, ScriptedError, ScriptedFailure, Throttle};
 pub use response::MockResponse;
-pub use server::{MockServer, Operation, RecordedRequest, ThreadedMockServer};
+pub use server::{
+    MockServer, MockServerBuilder, Operation, RecordedRequest, ThreadedMockServer, Verdict,
+};

@@ -1,21 +1,30 @@
 //! [`MockServer`]: the listening server, its script and its record.
 
 use std::collections::{HashMap, VecDeque};
+use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
 
+use crate::contract::{self, Parameters, Refusal, Route};
 use crate::documented;
+use crate::fleet::{Fleet, FleetState, Throttle, partner_center_error};
 use crate::response::{MockBody, MockResponse};
 
-/// The operations the server knows, matched on method and path (the path case-insensitively,
-/// as the service does).
+/// The operations the server knows, matched on method and path as the spec gives them (the
+/// path compared ignoring ASCII case, as the service does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Operation {
     /// `POST /v1/productUpgrades/eligibility`.
     CheckEligibility,
@@ -26,19 +35,22 @@ pub enum Operation {
 }
 
 impl Operation {
-    fn of(method: &Method, path: &str) -> Option<Self> {
-        if method != Method::POST {
-            return None;
+    /// The operation with this `operationId` in the spec.
+    pub fn from_operation_id(id: &str) -> Option<Self> {
+        match id {
+            "check_eligibility" => Some(Self::CheckEligibility),
+            "create_product_upgrade" => Some(Self::CreateProductUpgrade),
+            "get_product_upgrade_status" => Some(Self::GetProductUpgradeStatus),
+            _ => None,
         }
-        let path = path.to_ascii_lowercase();
-        let rest = path.strip_prefix("/v1/productupgrades")?;
-        match rest {
-            "" | "/" => Some(Self::CreateProductUpgrade),
-            "/eligibility" => Some(Self::CheckEligibility),
-            _ => {
-                let id = rest.strip_prefix('/')?.strip_suffix("/status")?;
-                (!id.is_empty() && !id.contains('/')).then_some(Self::GetProductUpgradeStatus)
-            }
+    }
+
+    /// The operation's `operationId` in the spec.
+    pub fn operation_id(self) -> &'static str {
+        match self {
+            Self::CheckEligibility => "check_eligibility",
+            Self::CreateProductUpgrade => "create_product_upgrade",
+            Self::GetProductUpgradeStatus => "get_product_upgrade_status",
         }
     }
 
@@ -53,8 +65,24 @@ impl Operation {
     }
 }
 
+/// What the server made of a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// The request is one the spec allows.
+    Valid,
+    /// The request was refused, with this status, for this reason.
+    Refused {
+        /// The status answered (`400`, `401`, `404`, `405`, `413`, `415`).
+        status: u16,
+        /// Which rule the request broke, and where.
+        reason: String,
+    },
+}
+
 /// A request the server received.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RecordedRequest {
     /// The operation it matched, if any.
     pub operation: Option<Operation>,
@@ -64,8 +92,14 @@ pub struct RecordedRequest {
     pub path: String,
     /// The headers.
     pub headers: HeaderMap,
-    /// The body.
+    /// The body (empty when it could not be read whole).
     pub body: Bytes,
+    /// Whether the spec allows the request.
+    pub verdict: Verdict,
+    /// The status of the answer.
+    pub status: u16,
+    /// The `MS-CV` the answer carried.
+    pub ms_cv: String,
 }
 
 impl RecordedRequest {
@@ -78,34 +112,78 @@ impl RecordedRequest {
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(&self.body).ok()
     }
+
+    /// The request as one JSON object, the `Authorization` value redacted: the line the
+    /// runnable fake writes to its `--log`.
+    pub fn to_json(&self) -> Value {
+        let mut headers = serde_json::Map::new();
+        for (name, value) in &self.headers {
+            let value = if name == header::AUTHORIZATION {
+                "[REDACTED]".to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            headers.insert(name.as_str().to_owned(), Value::String(value));
+        }
+        let body = match self.json() {
+            Some(json) => json,
+            None if self.body.is_empty() => Value::Null,
+            None => Value::String(String::from_utf8_lossy(&self.body).into_owned()),
+        };
+        let verdict = match &self.verdict {
+            Verdict::Valid => json!({"valid": true}),
+            Verdict::Refused { status, reason } => {
+                json!({"valid": false, "status": status, "reason": reason})
+            }
+        };
+        json!({
+            "operation": self.operation.map(Operation::operation_id),
+            "method": self.method.as_str(),
+            "path": self.path,
+            "headers": headers,
+            "body": body,
+            "verdict": verdict,
+            "status": self.status,
+            "msCv": self.ms_cv,
+        })
+    }
 }
 
 struct Script {
     queues: HashMap<Operation, VecDeque<MockResponse>>,
     requests: Vec<RecordedRequest>,
     recording: bool,
+    fleet: Option<FleetState>,
+    /// Per tenant: the start of its window and the calls made in it.
+    windows: HashMap<String, (Instant, u32)>,
 }
 
-impl Default for Script {
-    fn default() -> Self {
-        Self {
-            queues: HashMap::new(),
-            requests: Vec::new(),
-            recording: true,
-        }
-    }
+struct ServerState {
+    script: Mutex<Script>,
+    validate: bool,
+    /// The bearer tokens accepted; any non-empty one when empty.
+    tokens: Vec<String>,
+    throttle: Option<Throttle>,
+    log: Option<Mutex<std::fs::File>>,
+    answers: AtomicU64,
 }
 
-type Shared = Arc<Mutex<Script>>;
+type Shared = Arc<ServerState>;
 
-fn lock(shared: &Shared) -> MutexGuard<'_, Script> {
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock(shared: &ServerState) -> MutexGuard<'_, Script> {
+    shared.script.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A fake Partner Center on `127.0.0.1`, on a port of its own. It stops when dropped.
+///
+/// Every request is checked against the spec before it is answered: a bearer
+/// `Authorization`, the declared headers, a GUID upgrade id, a JSON body of the declared
+/// schema. A request that breaks a rule gets the answer the service would give (`400` with a
+/// Partner Center error naming the rule, `401`, `405`, `413`, `415`), never a `2xx`, and is
+/// recorded with its [`Verdict`].
 pub struct MockServer {
     address: SocketAddr,
-    script: Shared,
+    state: Shared,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -117,25 +195,128 @@ impl std::fmt::Debug for MockServer {
     }
 }
 
-impl MockServer {
-    /// Starts a server on `127.0.0.1` and a free port. Must be called within a Tokio runtime.
-    pub async fn start() -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+/// Builds a [`MockServer`]: where it listens, its fleet, its throttle, its log.
+#[derive(Debug)]
+#[must_use]
+pub struct MockServerBuilder {
+    address: SocketAddr,
+    fleet: Option<Fleet>,
+    throttle: Option<Throttle>,
+    log: Option<PathBuf>,
+    validate: bool,
+    tokens: Vec<String>,
+}
+
+impl Default for MockServerBuilder {
+    fn default() -> Self {
+        Self {
+            address: SocketAddr::from(([127, 0, 0, 1], 0)),
+            fleet: None,
+            throttle: None,
+            log: None,
+            validate: true,
+            tokens: Vec::new(),
+        }
+    }
+}
+
+impl MockServerBuilder {
+    /// The address to listen on (default `127.0.0.1` and a free port).
+    pub fn address(mut self, address: SocketAddr) -> Self {
+        self.address = address;
+        self
+    }
+
+    /// Answers by this fleet instead of the documented examples (its throttle, if it has
+    /// one, applies unless [`MockServerBuilder::throttle`] sets another).
+    pub fn fleet(mut self, fleet: Fleet) -> Self {
+        self.fleet = Some(fleet);
+        self
+    }
+
+    /// Per-tenant throttling.
+    pub fn throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = Some(throttle);
+        self
+    }
+
+    /// Appends every request, as one JSON line ([`RecordedRequest::to_json`]), to this file.
+    pub fn log(mut self, path: impl Into<PathBuf>) -> Self {
+        self.log = Some(path.into());
+        self
+    }
+
+    /// Accepts this bearer token, and, once one is given, no token that was not: others get
+    /// `401` (default: any non-empty token is accepted). Each token is its own partner
+    /// tenant for throttling.
+    pub fn accept_token(mut self, token: impl Into<String>) -> Self {
+        self.tokens.push(token.into());
+        self
+    }
+
+    /// Whether requests are checked against the spec (default: yes). Benchmarks turn it off
+    /// to measure the client alone; a test of a client never should.
+    pub fn validate(mut self, on: bool) -> Self {
+        self.validate = on;
+        self
+    }
+
+    /// Starts the server. Must be called within a Tokio runtime.
+    pub async fn start(self) -> std::io::Result<MockServer> {
+        let listener = tokio::net::TcpListener::bind(self.address).await?;
         let address = listener.local_addr()?;
-        let script = Shared::default();
+        let log = match &self.log {
+            Some(path) => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?,
+            )),
+            None => None,
+        };
+        let throttle = self
+            .throttle
+            .or_else(|| self.fleet.as_ref().and_then(|f| f.throttle));
+        let state = Arc::new(ServerState {
+            script: Mutex::new(Script {
+                queues: HashMap::new(),
+                requests: Vec::new(),
+                recording: true,
+                fleet: self.fleet.as_ref().map(FleetState::new),
+                windows: HashMap::new(),
+            }),
+            validate: self.validate,
+            tokens: self.tokens,
+            throttle,
+            log,
+            answers: AtomicU64::new(0),
+        });
         let app = axum::Router::new()
             .fallback(answer)
-            .with_state(Arc::clone(&script));
+            .with_state(Arc::clone(&state));
         let task = tokio::spawn(async move {
             // The server runs until the task is aborted; an accept error ends it early, which
             // the tests then see as refused connections.
             let _ = axum::serve(listener, app).await;
         });
-        Ok(Self {
+        Ok(MockServer {
             address,
-            script,
+            state,
             task,
         })
+    }
+}
+
+impl MockServer {
+    /// Starts a server on `127.0.0.1` and a free port that gives the documented answers.
+    /// Must be called within a Tokio runtime.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::builder().start().await
+    }
+
+    /// A builder, for a fleet, a throttle, a log or another address.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::default()
     }
 
     /// The base URL to give the client, `http://127.0.0.1:{port}`.
@@ -148,10 +329,11 @@ impl MockServer {
         self.address
     }
 
-    /// Queues `response` as the next answer to `operation` (after those already queued). Once
-    /// its queue is empty, an operation gets its documented answer again.
+    /// Queues `response` as the next answer to `operation` (after those already queued), for
+    /// a valid request. Once its queue is empty, an operation gets its fleet or documented
+    /// answer again.
     pub fn enqueue(&self, operation: Operation, response: MockResponse) {
-        lock(&self.script)
+        lock(&self.state)
             .queues
             .entry(operation)
             .or_default()
@@ -161,7 +343,7 @@ impl MockServer {
     /// Whether received requests are kept for [`MockServer::requests`] (they are by default).
     /// Turn it off for load tests and benchmarks, where the record would only grow.
     pub fn set_recording(&self, on: bool) {
-        let mut script = lock(&self.script);
+        let mut script = lock(&self.state);
         script.recording = on;
         if !on {
             script.requests = Vec::new();
@@ -170,7 +352,17 @@ impl MockServer {
 
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.script).requests.clone()
+        lock(&self.state).requests.clone()
+    }
+
+    /// The requests that were refused, in order.
+    pub fn refusals(&self) -> Vec<RecordedRequest> {
+        lock(&self.state)
+            .requests
+            .iter()
+            .filter(|r| r.verdict != Verdict::Valid)
+            .cloned()
+            .collect()
     }
 }
 
@@ -181,7 +373,7 @@ impl Drop for MockServer {
 }
 
 /// A [`MockServer`] with its documented answers on a thread and Tokio runtime of its own,
-/// recording off: for benchmarks and load tests, where the server must not share a scheduler
+/// recording and validation off: for benchmarks and load tests, where the server must not share a scheduler
 /// with the code measured. It stops when dropped.
 #[derive(Debug)]
 pub struct ThreadedMockServer {
@@ -209,7 +401,7 @@ impl ThreadedMockServer {
                     }
                 };
                 runtime.block_on(async move {
-                    match MockServer::start().await {
+                    match MockServer::builder().validate(false).start().await {
                         Ok(server) => {
                             server.set_recording(false);
                             let _ = ready_tx.send(Ok(server.base_url()));
@@ -248,34 +440,177 @@ impl Drop for ThreadedMockServer {
     }
 }
 
-/// The largest request body the server reads.
+/// The largest request body the server reads; a larger one is answered `413`.
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
-async fn answer(State(script): State<Shared>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = to_bytes(body, MAX_REQUEST_BYTES).await.unwrap_or_default();
-    let operation = Operation::of(&parts.method, parts.uri.path());
-    let scripted = {
-        let mut script = lock(&script);
-        if script.recording {
-            script.requests.push(RecordedRequest {
-                operation,
-                method: parts.method.clone(),
-                path: parts.uri.path().to_owned(),
-                headers: parts.headers.clone(),
-                body,
-            });
-        }
-        operation.and_then(|op| script.queues.get_mut(&op)?.pop_front())
+/// How many characters of a reason go into an error description (the documented cap).
+const MAX_DESCRIPTION: usize = 1024;
+
+fn refusal_response(refusal: &Refusal) -> MockResponse {
+    let code = match refusal.status {
+        StatusCode::UNAUTHORIZED => 800001,
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => 800002,
+        _ => 800002,
     };
-    let planned = match (scripted, operation) {
-        (Some(response), _) => response,
-        (None, Some(operation)) => operation.documented(),
-        (None, None) => MockResponse::json(
-            404,
-            r#"{"code": 404, "description": "No such product upgrade operation.", "data": [], "source": "pc-upgrade-mock"}"#,
+    let description: String = refusal.reason.chars().take(MAX_DESCRIPTION).collect();
+    partner_center_error(refusal.status.as_u16(), code, &description)
+}
+
+/// The tenant a request is made for: its bearer token, if it has a non-empty one.
+fn tenant(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+fn unauthorized(state: &ServerState, headers: &HeaderMap) -> Option<Refusal> {
+    let refuse = |why: &str| Some(Refusal::new(StatusCode::UNAUTHORIZED, why));
+    match tenant(headers) {
+        None => refuse("a bearer token is required in Authorization"),
+        Some(token) if !state.tokens.is_empty() && !state.tokens.iter().any(|t| t == token) => {
+            refuse("the bearer token is not valid")
+        }
+        Some(_) => None,
+    }
+}
+
+/// Counts the call against its tenant's window; the wait when the window is used up.
+fn throttled(script: &mut Script, throttle: &Throttle, tenant: &str) -> Option<Duration> {
+    let window = Duration::from_millis(throttle.window_ms.max(1));
+    let now = Instant::now();
+    let (start, count) = script.windows.entry(tenant.to_owned()).or_insert((now, 0));
+    if now.duration_since(*start) >= window {
+        *start = now;
+        *count = 0;
+    }
+    if *count >= throttle.limit {
+        return Some(window.saturating_sub(now.duration_since(*start)));
+    }
+    *count += 1;
+    None
+}
+
+async fn answer(State(state): State<Shared>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let read = http_body_util::Limited::new(body, MAX_REQUEST_BYTES)
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes());
+    let (body, unread) = match read {
+        Ok(body) => (body, None),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => (
+            Bytes::new(),
+            Some(Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {MAX_REQUEST_BYTES} bytes"),
+            )),
+        ),
+        Err(_) => (
+            Bytes::new(),
+            Some(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "the body could not be read whole",
+            )),
         ),
     };
+    let path = parts.uri.path();
+    let request_id = match parts.headers.get("ms-requestid") {
+        Some(value) => value.clone(),
+        // Like the service, make one up.
+        None => HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(
+            HeaderValue::from_static("00000000-0000-0000-0000-000000000000"),
+        ),
+    };
+    let mut extra_headers: Vec<(&'static str, String)> = Vec::new();
+    let mut operation = None;
+    let checked: Result<(Option<Value>, Parameters), Refusal> =
+        match contract::contract().route(&parts.method, path) {
+            Route::NotFound => Err(Refusal::new(
+                StatusCode::NOT_FOUND,
+                "No such product upgrade operation.",
+            )),
+            Route::WrongMethod { allow } => {
+                extra_headers.push(("allow", allow.clone()));
+                Err(Refusal::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("{} is not allowed here; use {allow}", parts.method),
+                ))
+            }
+            Route::Operation(contract, parameters) => {
+                operation = Some(contract.operation);
+                if let Some(refusal) = unread {
+                    Err(refusal)
+                } else if !state.validate {
+                    Ok((serde_json::from_slice(&body).ok(), parameters))
+                } else if let Some(refusal) = unauthorized(&state, &parts.headers) {
+                    Err(refusal)
+                } else {
+                    contract
+                        .check(&parts.headers, &parameters, &body)
+                        .map(|json| (json, parameters))
+                }
+            }
+        };
+    let planned = {
+        let mut script = lock(&state);
+        match (&checked, operation) {
+            (Err(refusal), _) => refusal_response(refusal),
+            (Ok((json, parameters)), Some(operation)) => {
+                let wait = match (&state.throttle, tenant(&parts.headers)) {
+                    (Some(throttle), Some(tenant)) => throttled(&mut script, throttle, tenant),
+                    _ => None,
+                };
+                match wait {
+                    Some(wait) => throttling_answer(wait),
+                    None => script
+                        .queues
+                        .get_mut(&operation)
+                        .and_then(VecDeque::pop_front)
+                        .unwrap_or_else(|| {
+                            fleet_answer(&mut script, operation, json, parameters, &request_id)
+                        }),
+                }
+            }
+            (Ok(_), None) => operation_missing(),
+        }
+    };
+    let ms_cv = format!(
+        "pcUpgradeMock.{}",
+        state.answers.fetch_add(1, Ordering::Relaxed)
+    );
+    let record = RecordedRequest {
+        operation,
+        method: parts.method.clone(),
+        path: path.to_owned(),
+        headers: parts.headers.clone(),
+        body,
+        verdict: match &checked {
+            Ok(_) => Verdict::Valid,
+            Err(refusal) => Verdict::Refused {
+                status: refusal.status.as_u16(),
+                reason: refusal.reason.clone(),
+            },
+        },
+        status: planned.status.as_u16(),
+        ms_cv: ms_cv.clone(),
+    };
+    if let Some(log) = &state.log {
+        let mut line = record.to_json().to_string();
+        line.push('\n');
+        // One write per line, to a file opened for appending: a killed fake leaves whole lines.
+        let _ = log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write_all(line.as_bytes());
+    }
+    {
+        let mut script = lock(&state);
+        if script.recording {
+            script.requests.push(record);
+        }
+    }
+
     if let Some(delay) = planned.delay {
         tokio::time::sleep(delay).await;
     }
@@ -284,15 +619,23 @@ async fn answer(State(script): State<Shared>, request: Request) -> Response {
     }
     let mut response = Response::new(Body::empty());
     *response.status_mut() = planned.status;
-    // Like the service, echo the call's identifiers.
-    for name in ["ms-requestid", "ms-correlationid"] {
-        if let Some(value) = parts.headers.get(name) {
-            response.headers_mut().insert(name, value.clone());
-        }
-    }
+    // Like the service, echo the call's identifiers and add a correlation vector.
     response
         .headers_mut()
-        .insert("ms-cv", HeaderValue::from_static("pcUpgradeMock.0"));
+        .insert("ms-requestid", request_id.clone());
+    if let Some(value) = parts.headers.get("ms-correlationid") {
+        response
+            .headers_mut()
+            .insert("ms-correlationid", value.clone());
+    }
+    if let Ok(value) = HeaderValue::from_str(&ms_cv) {
+        response.headers_mut().insert("ms-cv", value);
+    }
+    for (name, value) in extra_headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
     for (name, value) in planned.headers {
         response.headers_mut().append(name, value);
     }
@@ -311,31 +654,59 @@ async fn answer(State(script): State<Shared>, request: Request) -> Response {
     response
 }
 
+fn operation_missing() -> MockResponse {
+    partner_center_error(500, 800003, "The fake routed a request to no operation.")
+}
+
+fn throttling_answer(wait: Duration) -> MockResponse {
+    let seconds = wait.as_millis().div_ceil(1000).max(1);
+    let body = json!({
+        "statusCode": 429,
+        "message": format!("Rate limit is exceeded. Try again in {seconds} seconds."),
+    });
+    MockResponse::json(429, body.to_string()).header("Retry-After", &seconds.to_string())
+}
+
+/// The answer of the fleet, or the documented one when there is no fleet.
+fn fleet_answer(
+    script: &mut Script,
+    operation: Operation,
+    json: &Option<Value>,
+    parameters: &[(String, String)],
+    request_id: &HeaderValue,
+) -> MockResponse {
+    let Some(fleet) = script.fleet.as_mut() else {
+        return operation.documented();
+    };
+    let body = json.clone().unwrap_or(Value::Null);
+    match operation {
+        Operation::CheckEligibility => fleet.eligibility(&body),
+        Operation::CreateProductUpgrade => {
+            fleet.create(&body, request_id.to_str().unwrap_or_default())
+        }
+        Operation::GetProductUpgradeStatus => {
+            let id = parameters
+                .iter()
+                .find(|(name, _)| name == "upgrade-id")
+                .map(|(_, value)| value.as_str())
+                .unwrap_or_default();
+            fleet.status(id, &body)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn operations_are_matched_case_insensitively() {
-        let post = Method::POST;
-        assert_eq!(
-            Operation::of(&post, "/v1/productUpgrades/eligibility"),
-            Some(Operation::CheckEligibility)
-        );
-        assert_eq!(
-            Operation::of(&post, "/v1/productupgrades"),
-            Some(Operation::CreateProductUpgrade)
-        );
-        assert_eq!(
-            Operation::of(
-                &post,
-                "/v1/productUpgrades/42d075a4-bfe7-43e7-af6d-7c68a57edcb4/status"
-            ),
-            Some(Operation::GetProductUpgradeStatus)
-        );
-        assert_eq!(Operation::of(&Method::GET, "/v1/productupgrades"), None);
-        assert_eq!(Operation::of(&post, "/v1/productupgrades/x/y/status"), None);
-        assert_eq!(Operation::of(&post, "/v1/customers"), None);
+    const REQUEST: &str =
+        r#"{"customerId": "4c721420-72ad-4708-a0a7-371a2f7b0969", "productFamily": "Azure"}"#;
+
+    fn post(http: &reqwest::Client, url: &str) -> reqwest::RequestBuilder {
+        http.post(url)
+            .bearer_auth("t")
+            .header("content-type", "application/json")
+            .body(REQUEST)
     }
 
     #[test]
@@ -362,15 +733,112 @@ mod tests {
         server.enqueue(Operation::CreateProductUpgrade, MockResponse::new(503));
         let http = reqwest::Client::new();
         let url = format!("{}/v1/productupgrades", server.base_url());
-        let first = http.post(&url).send().await.unwrap();
+        let first = post(&http, &url).send().await.unwrap();
         assert_eq!(first.status(), 503);
-        let second = http.post(&url).send().await.unwrap();
+        let second = post(&http, &url).send().await.unwrap();
         assert_eq!(second.status(), 202);
         assert_eq!(second.headers()["location"], documented::CREATE_LOCATION);
         assert_eq!(server.requests().len(), 2);
+        assert!(server.refusals().is_empty());
 
         server.set_recording(false);
-        http.post(&url).send().await.unwrap();
+        post(&http, &url).send().await.unwrap();
         assert!(server.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn invalid_requests_are_refused_and_recorded_with_the_reason() {
+        let server = MockServer::start().await.unwrap();
+        let http = reqwest::Client::new();
+        let base = server.base_url();
+        let create = format!("{base}/v1/productupgrades");
+        let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
+            (
+                http.post(&create)
+                    .header("content-type", "application/json")
+                    .body(REQUEST),
+                401,
+                "bearer",
+            ),
+            (
+                post(&http, &create).body(r#"{"customerId": "x", "productFamily": "Azure"}"#),
+                400,
+                "/customerId",
+            ),
+            (
+                post(&http, &create)
+                    .body(r#"{"customerId": "4c721420-72ad-4708-a0a7-371a2f7b0969""#),
+                400,
+                "not JSON",
+            ),
+            (
+                post(&http, &create).header("content-type", "text/plain"),
+                415,
+                "application/json",
+            ),
+            (
+                post(&http, &create).header("ms-requestid", "not-a-guid"),
+                400,
+                "MS-RequestId",
+            ),
+            (
+                post(&http, &create).body(vec![b' '; MAX_REQUEST_BYTES + 1]),
+                413,
+                "larger",
+            ),
+            (
+                post(&http, &format!("{base}/v1/productUpgrades/42/status")),
+                400,
+                "upgrade-id",
+            ),
+            (http.get(&create).bearer_auth("t"), 405, "POST"),
+            (post(&http, &format!("{base}/v1/customers")), 404, "No such"),
+        ];
+        let expected = cases.len();
+        for (request, status, reason) in cases {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), status, "{reason}");
+            let body: Value = response.json().await.unwrap();
+            assert!(body["code"].is_i64(), "{body}");
+            let refused = server.refusals().pop().unwrap();
+            let Verdict::Refused {
+                status: recorded,
+                reason: why,
+            } = &refused.verdict
+            else {
+                panic!("{refused:?}");
+            };
+            assert_eq!(*recorded, status);
+            assert!(why.contains(reason), "{why:?} does not say {reason:?}");
+        }
+        assert_eq!(server.refusals().len(), expected);
+    }
+
+    #[tokio::test]
+    async fn a_throttled_tenant_gets_429_with_retry_after_and_others_do_not() {
+        let server = MockServer::builder()
+            .throttle(Throttle::new(2, Duration::from_secs(60)))
+            .start()
+            .await
+            .unwrap();
+        let http = reqwest::Client::new();
+        let url = format!("{}/v1/productUpgrades/eligibility", server.base_url());
+        for _ in 0..2 {
+            assert_eq!(post(&http, &url).send().await.unwrap().status(), 200);
+        }
+        let third = post(&http, &url).send().await.unwrap();
+        assert_eq!(third.status(), 429);
+        let wait: u64 = third.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        let other = http
+            .post(&url)
+            .bearer_auth("another tenant")
+            .header("content-type", "application/json")
+            .body(REQUEST);
+        assert_eq!(other.send().await.unwrap().status(), 200);
     }
 }

@@ -1,0 +1,411 @@
+//! The spec as the fake service enforces it: which operation a method and path name, and
+//! whether a request is one the spec allows (headers, path parameters, `Content-Type`, body).
+//!
+//! Everything here is read from the spec itself (`generated.rs`, written by
+//! `cargo xtask generate`), so the fake cannot accept what the spec forbids or refuse what it
+//! allows without a test noticing.
+
+use std::sync::LazyLock;
+
+use http::{HeaderMap, Method, StatusCode, header};
+use jsonschema::{Draft, Validator};
+use serde_json::{Value, json};
+
+use crate::generated::SPEC_JSON;
+use crate::server::Operation;
+
+/// Why a request was refused: the status the fake answers with, and a reason that names the
+/// rule broken (and where).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) status: StatusCode,
+    pub(crate) reason: String,
+}
+
+impl Refusal {
+    pub(crate) fn new(status: StatusCode, reason: impl Into<String>) -> Self {
+        Self {
+            status,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The path parameters of a request, by name.
+pub(crate) type Parameters = Vec<(String, String)>;
+
+/// Where a method and path lead.
+pub(crate) enum Route<'a> {
+    /// An operation of the spec, with its path parameters.
+    Operation(&'a OperationContract, Parameters),
+    /// A path of the spec, asked with a method it does not have.
+    WrongMethod {
+        /// The methods that path has, for `Allow`.
+        allow: String,
+    },
+    /// No path of the spec.
+    NotFound,
+}
+
+enum Segment {
+    /// Compared ignoring ASCII case, as the service does.
+    Literal(String),
+    Parameter(String),
+}
+
+struct Rule {
+    name: String,
+    required: bool,
+    validator: Validator,
+}
+
+/// One operation: its route and the rules its requests must keep.
+pub(crate) struct OperationContract {
+    pub(crate) operation: Operation,
+    method: Method,
+    segments: Vec<Segment>,
+    headers: Vec<Rule>,
+    path_parameters: Vec<Rule>,
+    body: Option<(bool, Validator)>,
+}
+
+/// Every operation of the spec.
+pub(crate) struct Contract {
+    operations: Vec<OperationContract>,
+}
+
+/// The contract, read once per process.
+pub(crate) fn contract() -> &'static Contract {
+    static CONTRACT: LazyLock<Contract> = LazyLock::new(|| {
+        // The spec is generated into this crate and checked by its tests: a failure here is a
+        // bug in the crate, never something a request could cause.
+        let spec: Value = serde_json::from_str(SPEC_JSON).expect("the generated spec is JSON");
+        Contract::from_spec(&spec).unwrap_or_else(|e| panic!("the generated spec: {e}"))
+    });
+    &CONTRACT
+}
+
+impl Contract {
+    pub(crate) fn from_spec(spec: &Value) -> Result<Self, String> {
+        let schemas = &spec["components"]["schemas"];
+        let resolve = |value: &Value| -> Value {
+            match value.get("$ref").and_then(Value::as_str) {
+                Some(reference) => spec
+                    .pointer(reference.trim_start_matches('#'))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                None => value.clone(),
+            }
+        };
+        let mut operations = Vec::new();
+        for (path, item) in spec["paths"].as_object().ok_or("the spec has no paths")? {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let Ok(method) = method.to_ascii_uppercase().parse::<Method>() else {
+                    continue;
+                };
+                let id = operation["operationId"].as_str().unwrap_or_default();
+                let known = Operation::from_operation_id(id)
+                    .ok_or_else(|| format!("the fake does not implement operation {id:?}"))?;
+                let mut headers = Vec::new();
+                let mut path_parameters = Vec::new();
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    let parameter = resolve(parameter);
+                    let rule = Rule {
+                        name: parameter["name"].as_str().unwrap_or_default().to_owned(),
+                        required: parameter["required"] == Value::Bool(true),
+                        validator: validator(schemas, &parameter["schema"])?,
+                    };
+                    match parameter["in"].as_str() {
+                        Some("header") => headers.push(rule),
+                        Some("path") => path_parameters.push(rule),
+                        other => return Err(format!("{id}: a parameter in {other:?}")),
+                    }
+                }
+                let body = match operation.get("requestBody") {
+                    Some(body) => {
+                        let body = resolve(body);
+                        let schema = &body["content"]["application/json"]["schema"];
+                        Some((
+                            body["required"] == Value::Bool(true),
+                            validator(schemas, schema)?,
+                        ))
+                    }
+                    None => None,
+                };
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(|segment| match segment.strip_prefix('{') {
+                        Some(name) => Segment::Parameter(name.trim_end_matches('}').to_owned()),
+                        None => Segment::Literal(segment.to_ascii_lowercase()),
+                    })
+                    .collect();
+                operations.push(OperationContract {
+                    operation: known,
+                    method,
+                    segments,
+                    headers,
+                    path_parameters,
+                    body,
+                });
+            }
+        }
+        Ok(Self { operations })
+    }
+
+    /// The operations the spec has.
+    #[cfg(test)]
+    pub(crate) fn operations(&self) -> impl Iterator<Item = Operation> + '_ {
+        self.operations.iter().map(|o| o.operation)
+    }
+
+    /// Where `method` and `path` lead. Literal segments are compared ignoring ASCII case; a
+    /// literal match wins over a parameter (`/eligibility` is not an upgrade id).
+    pub(crate) fn route(&self, method: &Method, path: &str) -> Route<'_> {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut best: Option<(usize, &OperationContract, Parameters)> = None;
+        let mut allow = Vec::new();
+        for operation in &self.operations {
+            let Some((literals, parameters)) = operation.matches(&segments) else {
+                continue;
+            };
+            if operation.method != *method {
+                allow.push(operation.method.as_str());
+                continue;
+            }
+            if best.as_ref().is_none_or(|(most, ..)| literals > *most) {
+                best = Some((literals, operation, parameters));
+            }
+        }
+        match best {
+            Some((_, operation, parameters)) => Route::Operation(operation, parameters),
+            None if !allow.is_empty() => {
+                allow.sort_unstable();
+                allow.dedup();
+                Route::WrongMethod {
+                    allow: allow.join(", "),
+                }
+            }
+            None => Route::NotFound,
+        }
+    }
+}
+
+impl OperationContract {
+    /// How many literal segments matched, and the parameters, if `segments` is this path.
+    fn matches(&self, segments: &[&str]) -> Option<(usize, Parameters)> {
+        if segments.len() != self.segments.len() {
+            return None;
+        }
+        let mut literals = 0;
+        let mut parameters = Vec::new();
+        for (template, segment) in self.segments.iter().zip(segments) {
+            match template {
+                Segment::Literal(literal) if literal.eq_ignore_ascii_case(segment) => {
+                    literals += 1;
+                }
+                Segment::Literal(_) => return None,
+                Segment::Parameter(_) if segment.is_empty() => return None,
+                Segment::Parameter(name) => parameters.push((name.clone(), (*segment).to_owned())),
+            }
+        }
+        Some((literals, parameters))
+    }
+
+    /// Checks a request against the spec; returns its JSON body, if it has one.
+    pub(crate) fn check(
+        &self,
+        headers: &HeaderMap,
+        parameters: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Option<Value>, Refusal> {
+        for rule in &self.path_parameters {
+            let value = parameters
+                .iter()
+                .find(|(name, _)| *name == rule.name)
+                .map(|(_, value)| percent_decode(value));
+            if let Some(value) = value {
+                check_value(&rule.validator, &Value::String(value))
+                    .map_err(|why| bad_request(format!("path parameter {}: {why}", rule.name)))?;
+            }
+        }
+        for rule in &self.headers {
+            let mut values = headers.get_all(rule.name.as_str()).iter();
+            match (values.next(), values.next()) {
+                (None, _) if rule.required => {
+                    return Err(bad_request(format!("header {} is required", rule.name)));
+                }
+                (None, _) => {}
+                (Some(_), Some(_)) => {
+                    return Err(bad_request(format!("header {} is sent twice", rule.name)));
+                }
+                (Some(value), None) => {
+                    let text = value.to_str().map_err(|_| {
+                        bad_request(format!("header {} is not visible ASCII", rule.name))
+                    })?;
+                    check_value(&rule.validator, &Value::String(text.to_owned()))
+                        .map_err(|why| bad_request(format!("header {}: {why}", rule.name)))?;
+                }
+            }
+        }
+        let Some((required, validator)) = &self.body else {
+            return Ok(None);
+        };
+        if body.is_empty() {
+            return match required {
+                true => Err(bad_request("the request body is required")),
+                false => Ok(None),
+            };
+        }
+        let mut types = headers.get_all(header::CONTENT_TYPE).iter();
+        let (first, second) = (types.next(), types.next());
+        let content_type = first.and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        if second.is_some() || !essence.eq_ignore_ascii_case("application/json") {
+            return Err(Refusal::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("the body must be application/json, not {content_type:?}"),
+            ));
+        }
+        let json: Value = serde_json::from_slice(body)
+            .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
+        check_value(validator, &json).map_err(|why| bad_request(format!("the body: {why}")))?;
+        Ok(Some(json))
+    }
+}
+
+fn bad_request(reason: impl Into<String>) -> Refusal {
+    Refusal::new(StatusCode::BAD_REQUEST, reason)
+}
+
+/// The first violation, with where it is in the value.
+fn check_value(validator: &Validator, value: &Value) -> Result<(), String> {
+    match validator.iter_errors(value).next() {
+        None => Ok(()),
+        Some(error) => {
+            let at = error.instance_path().as_str().to_owned();
+            let at = if at.is_empty() { "/".to_owned() } else { at };
+            Err(format!("at {at}: {error}"))
+        }
+    }
+}
+
+/// A validator for an OpenAPI schema object, whose `$ref`s point into `schemas`. OpenAPI 3.0
+/// schema objects are JSON Schema as far as this spec uses them.
+fn validator(schemas: &Value, schema: &Value) -> Result<Validator, String> {
+    let mut root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": schemas,
+    });
+    if let (Some(root), Some(schema)) = (root.as_object_mut(), schema.as_object()) {
+        for (key, value) in schema {
+            root.insert(key.clone(), value.clone());
+        }
+    }
+    let text = root
+        .to_string()
+        .replace("\"#/components/schemas/", "\"#/$defs/");
+    let root: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    jsonschema::options()
+        .with_draft(Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&root)
+        .map_err(|e| format!("a schema of the spec does not compile: {e}"))
+}
+
+/// Decodes `%XX` escapes of a path segment (invalid ones are kept as written).
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or_default() * 16 + hex(l).unwrap_or_default();
+                out.push(value as u8);
+                i += 3;
+            }
+            (b, ..) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "42d075a4-bfe7-43e7-af6d-7c68a57edcb4";
+
+    fn route(method: Method, path: &str) -> Option<Operation> {
+        match contract().route(&method, path) {
+            Route::Operation(operation, _) => Some(operation.operation),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_contract_covers_every_operation_of_the_fake() {
+        let mut found: Vec<Operation> = contract().operations().collect();
+        found.sort_by_key(|o| format!("{o:?}"));
+        assert_eq!(
+            found,
+            [
+                Operation::CheckEligibility,
+                Operation::CreateProductUpgrade,
+                Operation::GetProductUpgradeStatus
+            ]
+        );
+    }
+
+    #[test]
+    fn operations_are_routed_case_insensitively_and_literals_win() {
+        let post = Method::POST;
+        assert_eq!(
+            route(post.clone(), "/v1/productUpgrades/eligibility"),
+            Some(Operation::CheckEligibility)
+        );
+        assert_eq!(
+            route(post.clone(), "/V1/PRODUCTUPGRADES"),
+            Some(Operation::CreateProductUpgrade)
+        );
+        assert_eq!(
+            route(post.clone(), &format!("/v1/productupgrades/{ID}/status")),
+            Some(Operation::GetProductUpgradeStatus)
+        );
+        assert_eq!(route(post.clone(), "/v1/productupgrades/x/y/status"), None);
+        assert!(matches!(
+            contract().route(&Method::GET, "/v1/productupgrades"),
+            Route::WrongMethod { allow } if allow == "POST"
+        ));
+        assert!(matches!(
+            contract().route(&post, "/v1/customers"),
+            Route::NotFound
+        ));
+    }
+
+    #[test]
+    fn a_non_guid_upgrade_id_is_refused() {
+        let Route::Operation(operation, parameters) =
+            contract().route(&Method::POST, "/v1/productUpgrades/not-a-guid/status")
+        else {
+            panic!("not routed");
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+        let body =
+            br#"{"customerId": "4c721420-72ad-4708-a0a7-371a2f7b0969", "productFamily": "Azure"}"#;
+        let refusal = operation.check(&headers, &parameters, body).unwrap_err();
+        assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
+        assert!(refusal.reason.contains("upgrade-id"), "{}", refusal.reason);
+    }
+
+    #[test]
+    fn percent_escapes_are_decoded() {
+        assert_eq!(percent_decode("a%2Db%zz"), "a-b%zz");
+    }
+}
