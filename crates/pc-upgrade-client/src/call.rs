@@ -1,85 +1,322 @@
-//! One logical call: the context the generated operations run in, the progenitor hooks that
-//! set the Partner Center headers and drive the attempts, and the mapping of what happened to
-//! an [`Error`].
+//! One logical call, run the way the AWS SDK's orchestrator runs one: the overall time limit
+//! as one wrapper around everything, a time limit around each attempt, and a retry
+//! classifier applied to each attempt's typed result.
+//!
+//! - [`Call`] is the call's immutable context: ids, deadline, and the headers (token
+//!   included) settled before the generated operation first runs.
+//! - The progenitor hooks ([`ClientHooks`] on the generated client) only add the Partner
+//!   Center headers and cap the answer's body.
+//! - [`Call::run`] is the attempt loop; [`Call::error`] maps what an attempt of the generated
+//!   operation returned to the crate's [`Error`], decoding error bodies once, with the schema
+//!   the spec declares for the status; [`retryable`] decides from that typed error.
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use pc_upgrade_types::{PartnerCenterError, ThrottlingError};
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use futures_util::StreamExt;
+use pc_upgrade_types::PartnerCenterError;
+use progenitor_client::{ByteStream, ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{ResponseBuilderExt, StatusCode};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::client::Shared;
 use crate::error::{BodyExcerpt, CallInfo, Error};
-use crate::generated::Client;
-use crate::retry::{self, is_retryable_status};
-use crate::token::TokenError;
+use crate::generated::{self, Client, ErrorBody};
+use crate::retry;
+use crate::text::{self, MAX_DESCRIPTION, MAX_SHORT};
 
-/// The error type of the generated operations.
-pub(crate) type GeneratedError = progenitor_client::Error<pc_upgrade_types::ErrorResponse>;
+/// The error type of the generated operations (their error bodies come raw; see
+/// [`Call::error`]).
+pub(crate) type GeneratedError = progenitor_client::Error<ByteStream>;
 
-const MS_REQUEST_ID: HeaderName = HeaderName::from_static("ms-requestid");
-const MS_CORRELATION_ID: HeaderName = HeaderName::from_static("ms-correlationid");
-const X_LOCALE: HeaderName = HeaderName::from_static("x-locale");
-const MS_CONTRACT_VERSION: HeaderName = HeaderName::from_static("ms-contract-version");
-const MS_PARTNER_CENTER_APPLICATION: HeaderName =
-    HeaderName::from_static("ms-partnercenter-application");
-const MS_CV: HeaderName = HeaderName::from_static("ms-cv");
-/// Added by progenitor to every request; Partner Center does not define it.
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
-
-/// One logical call: a generated client whose context is this call's.
-pub(crate) struct Call {
-    pub(crate) client: Client,
+/// The Partner Center request headers the client sets (the spec declares them on every
+/// operation; a test holds this list to the spec).
+pub(crate) mod names {
+    use super::HeaderName;
+    pub(crate) const MS_REQUEST_ID: HeaderName = HeaderName::from_static("ms-requestid");
+    pub(crate) const MS_CORRELATION_ID: HeaderName = HeaderName::from_static("ms-correlationid");
+    pub(crate) const X_LOCALE: HeaderName = HeaderName::from_static("x-locale");
+    pub(crate) const MS_CONTRACT_VERSION: HeaderName =
+        HeaderName::from_static("ms-contract-version");
+    pub(crate) const MS_PARTNER_CENTER_APPLICATION: HeaderName =
+        HeaderName::from_static("ms-partnercenter-application");
+    /// A response header: the service's correlation vector.
+    pub(crate) const MS_CV: HeaderName = HeaderName::from_static("ms-cv");
+    /// Added by progenitor to every request; Partner Center does not define it.
+    pub(crate) const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 }
 
-impl Call {
-    fn context(&self) -> &CallContext {
-        self.client.inner()
-    }
+tokio::task_local! {
+    /// The per-call headers of the call running on this task, for the `pre` hook. Set by
+    /// [`Call::run`] around its attempts; never changed while they run.
+    static CALL_HEADERS: CallHeaders;
+}
 
-    /// What is known of the call so far.
-    pub(crate) fn info(&self) -> Box<CallInfo> {
-        self.context().info()
-    }
+/// The headers that differ from call to call.
+struct CallHeaders {
+    authorization: HeaderValue,
+    request_id: HeaderValue,
+    correlation_id: HeaderValue,
+}
 
-    /// Runs the generated operation `operation` (made on `self.client`) in a tracing span, and
-    /// maps its outcome to the client's result. The overall time limit is enforced by the
-    /// hooks (each attempt, wait and token fetch is bounded by what is left of it), which
-    /// costs one timer per attempt rather than a second one around the whole call.
-    pub(crate) async fn run<T>(
+/// The generated client's context: what every call of a [`PartnerCenterClient`] shares.
+///
+/// [`PartnerCenterClient`]: crate::PartnerCenterClient
+#[derive(Clone)]
+pub(crate) struct ClientContext(pub(crate) Arc<Shared>);
+
+impl fmt::Debug for ClientContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientContext { .. }")
+    }
+}
+
+impl ClientHooks<ClientContext> for Client {
+    /// Adds the Partner Center headers; removes progenitor's `api-version`.
+    async fn pre<E>(
         &self,
-        operation: impl Future<Output = Result<ResponseValue<T>, GeneratedError>>,
-    ) -> Result<ResponseValue<T>, Error> {
-        let context = self.context();
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let shared = &self.inner().0;
+        let headers = request.headers_mut();
+        headers.remove(names::API_VERSION);
+        CALL_HEADERS
+            .try_with(|call| {
+                headers.insert(header::AUTHORIZATION, call.authorization.clone());
+                headers.insert(names::MS_REQUEST_ID, call.request_id.clone());
+                headers.insert(names::MS_CORRELATION_ID, call.correlation_id.clone());
+            })
+            .map_err(|_| {
+                progenitor_client::Error::Custom("an operation ran outside Call::run".into())
+            })?;
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(names::X_LOCALE, shared.locale.clone());
+        headers.insert(names::MS_CONTRACT_VERSION, HeaderValue::from_static("v1"));
+        if let Some(application) = &shared.application {
+            headers.insert(names::MS_PARTNER_CENTER_APPLICATION, application.clone());
+        }
+        Ok(())
+    }
+
+    /// Sends the request; the answer's body is capped at the configured size as it is read.
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client().execute(request).await?;
+        Ok(capped(response, self.inner().0.max_response_bytes))
+    }
+}
+
+/// The answer's body was larger than the configured limit; it was not read further.
+#[derive(Debug)]
+pub(crate) struct TooLarge {
+    status: StatusCode,
+}
+
+impl fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the answer's body is larger than the configured limit")
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+/// A body that fails with [`TooLarge`] past `left` bytes, or at once when its declared length
+/// is already over the limit.
+struct Capped {
+    inner: reqwest::Body,
+    left: usize,
+    declared_too_large: bool,
+    status: StatusCode,
+}
+
+impl http_body::Body for Capped {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let status = self.status;
+        if self.declared_too_large {
+            return Poll::Ready(Some(Err(Box::new(TooLarge { status }))));
+        }
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let len = frame.data_ref().map_or(0, Bytes::len);
+                if len > self.left {
+                    return Poll::Ready(Some(Err(Box::new(TooLarge { status }))));
+                }
+                self.left -= len;
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(Box::new(error)))),
+            other => other.map(|frame| frame.map(|f| f.map_err(Into::into))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        !self.declared_too_large && self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The response with its body capped at `limit` bytes. Nothing is read here: a body nobody
+/// reads (a `202`'s) costs nothing, however large or broken.
+fn capped(response: reqwest::Response, limit: usize) -> reqwest::Response {
+    let url = response.url().clone();
+    let status = response.status();
+    let declared_too_large = response
+        .content_length()
+        .is_some_and(|declared| declared > limit as u64);
+    let (mut parts, inner) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let body = reqwest::Body::wrap(Capped {
+        inner,
+        left: limit,
+        declared_too_large,
+        status,
+    });
+    // Without its URL, reqwest parses a placeholder URL for every rebuilt response.
+    let mut with_url = http::Response::builder().url(url);
+    if let Some(extensions) = with_url.extensions_mut() {
+        parts.extensions = std::mem::take(extensions);
+    }
+    reqwest::Response::from(http::Response::from_parts(parts, body))
+}
+
+/// How far a call has got: what its errors and its success report.
+#[derive(Default)]
+struct Progress {
+    attempts: u32,
+    status: Option<StatusCode>,
+    ms_cv: Option<String>,
+}
+
+impl Progress {
+    fn saw(&mut self, status: StatusCode, headers: &HeaderMap) {
+        self.status = Some(status);
+        self.ms_cv = headers
+            .get(names::MS_CV)
+            .map(|v| text::bounded(&String::from_utf8_lossy(v.as_bytes()), MAX_SHORT));
+    }
+}
+
+/// One logical call: its immutable context.
+pub(crate) struct Call<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) operation: &'static str,
+    pub(crate) request_id: Uuid,
+    pub(crate) correlation_id: Uuid,
+    pub(crate) correlation_header: &'a HeaderValue,
+    /// The overall limit of this call.
+    pub(crate) overall: Duration,
+    /// When the overall limit passes; `None` when it is too far to represent.
+    pub(crate) deadline: Option<Instant>,
+}
+
+impl<'a> Call<'a> {
+    pub(crate) fn new(
+        shared: &'a Shared,
+        operation: &'static str,
+        request_id: Option<Uuid>,
+        correlation_id: Uuid,
+        correlation_header: &'a HeaderValue,
+        limit: Option<Duration>,
+    ) -> Self {
+        let overall = match limit {
+            Some(limit) => limit.min(shared.timeouts.overall),
+            None => shared.timeouts.overall,
+        };
+        Self {
+            shared,
+            operation,
+            request_id: request_id.unwrap_or_else(Uuid::new_v4),
+            correlation_id,
+            correlation_header,
+            overall,
+            deadline: Instant::now().checked_add(overall),
+        }
+    }
+
+    fn info(&self, progress: &Progress) -> Box<CallInfo> {
+        Box::new(CallInfo {
+            operation: self.operation,
+            status: progress.status,
+            request_id: self.request_id,
+            correlation_id: self.correlation_id,
+            attempts: progress.attempts,
+            ms_cv: progress.ms_cv.clone(),
+        })
+    }
+
+    fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// Runs the call: `send` makes one attempt of the generated operation. Returns its answer
+    /// and what is known of the call.
+    pub(crate) async fn run<T, F, Fut>(
+        &self,
+        send: F,
+    ) -> Result<(ResponseValue<T>, Box<CallInfo>), Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, GeneratedError>>,
+    {
         let span = tracing::info_span!(
             "partner_center_call",
-            operation = context.operation,
-            request_id = %context.request_id,
-            correlation_id = %context.correlation_id,
+            operation = self.operation,
+            request_id = %self.request_id,
+            correlation_id = %self.correlation_id,
             attempts = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        // With no subscriber interested, the span is disabled and the operation runs bare:
+        let mut progress = Progress::default();
+        let attempts = self.attempts(&mut progress, send);
+        // With no subscriber interested, the span is disabled and the attempts run bare:
         // entering a disabled span on every poll measurably costs more than skipping it.
-        let outcome = if span.is_disabled() {
-            operation.await
-        } else {
-            operation.instrument(span.clone()).await
+        let attempts = async {
+            if span.is_disabled() {
+                attempts.await
+            } else {
+                attempts.instrument(span.clone()).await
+            }
         };
-        let result = context.finish(outcome);
+        // The overall limit: one wrapper around the token, every attempt and every wait.
+        let outcome = match self.deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, attempts)
+                .await
+                .unwrap_or(Err(None)),
+            None => attempts.await,
+        };
+        let result = match outcome {
+            Ok(value) => Ok((value, self.info(&progress))),
+            Err(Some(error)) => Err(error),
+            Err(None) => Err(Error::Timeout {
+                call: self.info(&progress),
+                after: self.overall,
+            }),
+        };
         if !span.is_disabled() {
-            let info = context.info();
-            span.record("attempts", info.attempts);
-            if let Some(status) = info.status {
+            span.record("attempts", progress.attempts);
+            if let Some(status) = progress.status {
                 span.record("status", status.as_u16());
             }
             span.in_scope(|| match &result {
@@ -89,213 +326,296 @@ impl Call {
         }
         result
     }
-}
 
-/// The state of one logical call, shared by the generated client (through its hooks) and the
-/// hand-written method that started the call.
-#[derive(Clone)]
-pub(crate) struct CallContext {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) operation: &'static str,
-    pub(crate) request_id: Uuid,
-    pub(crate) correlation_id: Uuid,
-    pub(crate) started: Instant,
-    state: Arc<Mutex<CallState>>,
-}
-
-impl fmt::Debug for CallContext {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallContext")
-            .field("operation", &self.operation)
-            .field("request_id", &self.request_id)
-            .field("correlation_id", &self.correlation_id)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Default)]
-struct CallState {
-    attempts: u32,
-    /// The answer the generated code was handed, as read.
-    last: Option<Answer>,
-    /// A failure the generated code cannot express; it takes precedence over its result.
-    failure: Option<Failure>,
-}
-
-/// An answer whose body has been read, within the size limit.
-#[derive(Clone)]
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-enum Failure {
-    Token(TokenError),
-    /// The overall limit passed outside an attempt (while getting the token).
-    Timeout,
-    InvalidRequest(String),
-    TooLarge,
-}
-
-impl CallContext {
-    pub(crate) fn new(shared: Arc<Shared>, operation: &'static str, correlation_id: Uuid) -> Self {
-        Self {
-            shared,
-            operation,
-            request_id: Uuid::new_v4(),
-            correlation_id,
-            started: Instant::now(),
-            state: Arc::default(),
-        }
-    }
-
-    /// What is left of the overall time limit.
-    fn remaining(&self) -> Duration {
-        (self.started + self.shared.timeouts.overall).saturating_duration_since(Instant::now())
-    }
-
-    fn state(&self) -> MutexGuard<'_, CallState> {
-        // The state is only ever written whole, so a panic elsewhere cannot leave it torn.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The token, then attempts until one is worth returning. `Err(None)`: the overall limit
+    /// passed while waiting to retry.
+    async fn attempts<T, F, Fut>(
+        &self,
+        progress: &mut Progress,
+        mut send: F,
+    ) -> Result<ResponseValue<T>, Option<Error>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, GeneratedError>>,
+    {
+        let headers = self.headers(progress).await.map_err(Some)?;
+        CALL_HEADERS
+            .scope(headers, async {
+                let policy = &self.shared.retry;
+                loop {
+                    progress.attempts += 1;
+                    let per_attempt = self.shared.timeouts.per_attempt;
+                    // The attempt's limit, and which limit it is: the overall one when less
+                    // than a whole attempt's time is left.
+                    let (limit, after) = match self.remaining() {
+                        Some(left) if left < per_attempt => (left, self.overall),
+                        _ => (per_attempt, per_attempt),
+                    };
+                    let (error, asked) = match tokio::time::timeout(
+                        limit,
+                        self.attempt(progress, &mut send),
+                    )
+                    .await
+                    {
+                        Ok(Ok(value)) => return Ok(value),
+                        Ok(Err(failure)) => failure,
+                        Err(_) => {
+                            let error = Error::Timeout {
+                                call: self.info(progress),
+                                after,
+                            };
+                            (error, None)
+                        }
+                    };
+                    if !retryable(&error) || progress.attempts >= policy.max_attempts {
+                        return Err(Some(error));
+                    }
+                    let delay = policy.delay(progress.attempts, asked);
+                    // A wait that would outlast the overall limit is not begun: the caller
+                    // hears now (a `Throttled` names the wait the service asked for).
+                    if self.remaining().is_some_and(|left| delay >= left) {
+                        return Err(Some(error));
+                    }
+                    match progress.status {
+                        Some(status) => tracing::info!(
+                            attempt = progress.attempts,
+                            status = status.as_u16(),
+                            ?delay,
+                            %error,
+                            "retrying"
+                        ),
+                        None => {
+                            tracing::info!(attempt = progress.attempts, ?delay, %error, "retrying")
+                        }
+                    }
+                    tokio::time::sleep(delay).await;
+                }
+            })
+            .await
     }
 
-    fn fail(&self, failure: Failure) {
-        self.state().failure = Some(failure);
-    }
-
-    /// What is known of the call so far.
-    pub(crate) fn info(&self) -> Box<CallInfo> {
-        let state = self.state();
-        let last = state.last.as_ref();
-        Box::new(CallInfo {
-            operation: self.operation,
-            status: last.map(|a| a.status),
-            request_id: self.request_id,
-            correlation_id: self.correlation_id,
-            attempts: state.attempts,
-            ms_cv: last
-                .and_then(|a| a.headers.get(MS_CV))
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+    /// The per-call headers, the token fetched once for all attempts.
+    async fn headers(&self, progress: &Progress) -> Result<CallHeaders, Error> {
+        let token: SecretString =
+            self.shared
+                .token
+                .token()
+                .await
+                .map_err(|source| Error::Token {
+                    call: self.info(progress),
+                    source,
+                })?;
+        let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| Error::InvalidRequest {
+                call: self.info(progress),
+                reason: "the bearer token is not a valid header value".into(),
+            })?;
+        authorization.set_sensitive(true);
+        Ok(CallHeaders {
+            authorization,
+            request_id: uuid_header(self.request_id),
+            correlation_id: self.correlation_header.clone(),
         })
     }
 
-    /// The headers every Partner Center request carries.
-    async fn partner_center_headers(&self, headers: &mut HeaderMap) -> Result<(), Failure> {
-        let shared = &self.shared;
-        let token = tokio::time::timeout(self.remaining(), shared.token.token())
-            .await
-            .map_err(|_| Failure::Timeout)?
-            .map_err(Failure::Token)?;
-        let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
-            .map_err(|_| {
-                Failure::InvalidRequest("the bearer token is not a valid header value".into())
-            })?;
-        authorization.set_sensitive(true);
-        headers.remove(API_VERSION);
-        headers.insert(header::AUTHORIZATION, authorization);
-        headers.insert(MS_REQUEST_ID, uuid_header(self.request_id));
-        headers.insert(MS_CORRELATION_ID, uuid_header(self.correlation_id));
-        headers.insert(X_LOCALE, shared.locale.clone());
-        headers.insert(MS_CONTRACT_VERSION, HeaderValue::from_static("v1"));
-        if let Some(application) = &shared.application {
-            headers.insert(MS_PARTNER_CENTER_APPLICATION, application.clone());
+    /// One attempt: its answer, or the error it came to with the wait the answer asked for.
+    async fn attempt<T, F, Fut>(
+        &self,
+        progress: &mut Progress,
+        send: &mut F,
+    ) -> Result<ResponseValue<T>, (Error, Option<Duration>)>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, GeneratedError>>,
+    {
+        match send().await {
+            Ok(value) => {
+                progress.saw(value.status(), value.headers());
+                Ok(value)
+            }
+            Err(error) => Err(self.error(progress, error).await),
         }
-        Ok(())
     }
 
-    /// Turns what the generated operation returned, and what the hooks saw, into the
-    /// client's result.
-    pub(crate) fn finish<T>(
+    /// Maps what an attempt of the generated operation returned to the crate's [`Error`],
+    /// with the `Retry-After` of the answer, if any. Error bodies are read here (capped) and
+    /// decoded once, as the spec declares them for the status.
+    async fn error(
         &self,
-        result: Result<ResponseValue<T>, GeneratedError>,
-    ) -> Result<ResponseValue<T>, Error> {
-        let failure = self.state().failure.take();
-        let error = match (failure, result) {
-            (None, Ok(value)) => return Ok(value),
-            (None, Err(error)) => error,
-            (Some(failure), _) => {
-                let call = self.info();
-                return Err(match failure {
-                    Failure::Token(source) => Error::Token { call, source },
-                    Failure::InvalidRequest(reason) => Error::InvalidRequest { call, reason },
-                    Failure::Timeout => Error::Timeout {
-                        call,
-                        after: self.shared.timeouts.overall,
-                    },
-                    Failure::TooLarge => Error::BodyTooLarge {
-                        call,
-                        limit: self.shared.max_response_bytes,
-                    },
-                });
+        progress: &mut Progress,
+        error: GeneratedError,
+    ) -> (Error, Option<Duration>) {
+        use progenitor_client::Error as E;
+        let (status, headers, body) = match error {
+            E::ErrorResponse(value) => {
+                let (status, headers) = (value.status(), value.headers().clone());
+                (status, headers, Some(value.into_inner()))
+            }
+            E::UnexpectedResponse(response) => {
+                let (status, headers) = (response.status(), response.headers().clone());
+                (
+                    status,
+                    headers,
+                    Some(ByteStream::new(Box::pin(response.bytes_stream()))),
+                )
+            }
+            E::InvalidResponsePayload(body, source) => {
+                // Only documented success bodies are decoded by the generated code.
+                progress.status = generated::json_success_status(self.operation)
+                    .and_then(|s| StatusCode::from_u16(s).ok());
+                let content_type = Some("application/json".to_owned());
+                let error = Error::InvalidJson {
+                    call: self.info(progress),
+                    reason: text::bounded(&source.to_string(), 256),
+                    body: BodyExcerpt::new(&body, content_type),
+                };
+                return (error, None);
+            }
+            E::CommunicationError(source) | E::ResponseBodyError(source) => {
+                return (self.transport(progress, source), None);
+            }
+            E::InvalidRequest(reason) | E::Custom(reason) => {
+                let error = Error::InvalidRequest {
+                    call: self.info(progress),
+                    reason,
+                };
+                return (error, None);
+            }
+            E::InvalidUpgrade(source) => return (self.transport(progress, source), None),
+        };
+        progress.saw(status, &headers);
+        let asked = retry::retry_after(&headers, std::time::SystemTime::now());
+        let body = match body {
+            Some(stream) => match read(stream).await {
+                Ok(body) => body,
+                Err(source) => return (self.transport(progress, source), asked),
+            },
+            None => Bytes::new(),
+        };
+        let decoded = generated::decode_error_body(self.operation, status.as_u16(), &body);
+        let call = self.info(progress);
+        let error = match decoded {
+            Some(Ok(ErrorBody::PartnerCenterError(error))) => Error::Api {
+                call,
+                error: Box::new(bounded_error(error)),
+            },
+            Some(Ok(ErrorBody::ThrottlingError(body))) => Error::Throttled {
+                call,
+                retry_after: asked,
+                message: Some(text::bounded(&body.message, MAX_DESCRIPTION)),
+            },
+            // A 429 is throttling whatever its body says; its message only comes from the
+            // body the spec declares.
+            _ if status == StatusCode::TOO_MANY_REQUESTS => Error::Throttled {
+                call,
+                retry_after: asked,
+                message: None,
+            },
+            // A status the spec does not declare, or a body that is not the declared one.
+            _ => {
+                let content_type = headers
+                    .get(header::CONTENT_TYPE)
+                    .map(|v| text::bounded(&String::from_utf8_lossy(v.as_bytes()), MAX_SHORT));
+                Error::UnexpectedStatus {
+                    call,
+                    body: BodyExcerpt::new(&body, content_type),
+                }
             }
         };
-        let call = self.info();
-        let mut state = self.state();
-        let Some(answer) = state.last.take() else {
-            return Err(match error {
-                progenitor_client::Error::CommunicationError(source) if source.is_timeout() => {
-                    // The last attempt's limit was the per-attempt one, unless what was left
-                    // of the overall limit was shorter.
-                    let timeouts = &self.shared.timeouts;
-                    let after = if self.remaining().is_zero() {
-                        timeouts.overall
-                    } else {
-                        timeouts.per_attempt
-                    };
-                    Error::Timeout { call, after }
-                }
-                progenitor_client::Error::CommunicationError(source)
-                | progenitor_client::Error::ResponseBodyError(source) => {
-                    Error::Transport { call, source }
-                }
-                other => Error::InvalidRequest {
-                    call,
-                    reason: other.to_string(),
-                },
-            });
-        };
-        Err(classify(call, answer, error))
+        (error, asked)
+    }
+
+    /// A failure of the HTTP exchange itself.
+    fn transport(&self, progress: &Progress, source: reqwest::Error) -> Error {
+        if let Some(too_large) = find_source::<TooLarge>(&source) {
+            let mut call = self.info(progress);
+            call.status = Some(too_large.status);
+            return Error::BodyTooLarge {
+                call,
+                limit: self.shared.max_response_bytes,
+            };
+        }
+        if source.is_timeout() {
+            return Error::Timeout {
+                call: self.info(progress),
+                after: self.shared.timeouts.per_attempt,
+            };
+        }
+        Error::Transport {
+            call: self.info(progress),
+            source,
+        }
     }
 }
 
-/// Maps an answer the generated code did not accept to an [`Error`].
-fn classify(call: Box<CallInfo>, answer: Answer, error: GeneratedError) -> Error {
-    let content_type = answer
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = || BodyExcerpt::new(&answer.body, content_type.clone());
-    if answer.status == StatusCode::TOO_MANY_REQUESTS {
-        return Error::Throttled {
-            retry_after: retry::retry_after(&answer.headers, std::time::SystemTime::now()),
-            message: serde_json::from_slice::<ThrottlingError>(&answer.body)
-                .ok()
-                .map(|b| b.message),
-            call,
-        };
+/// Reads a capped body stream whole.
+async fn read(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
+    let mut stream = stream.into_inner();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk?);
     }
-    // A documented success whose body did not decode.
-    if let progenitor_client::Error::InvalidResponsePayload(_, source) = &error
-        && answer.status.is_success()
-    {
-        return Error::InvalidJson {
-            call,
-            reason: source.to_string(),
-            body: body(),
-        };
+    Ok(body.freeze())
+}
+
+/// The retry classifier, applied to an attempt's typed error: throttling, the transient
+/// server errors (`500`, `502`, `503`, `504`), an attempt that timed out and a transport
+/// failure that may not recur are retried; anything that would fail the same way again is
+/// not (a refusal, a malformed answer, a body too large, a redirect to another origin).
+pub(crate) fn retryable(error: &Error) -> bool {
+    match error {
+        Error::Throttled { .. } | Error::Timeout { .. } => true,
+        Error::Api { call, .. } | Error::UnexpectedStatus { call, .. } => call
+            .status
+            .is_some_and(|status| matches!(status.as_u16(), 500 | 502 | 503 | 504)),
+        Error::Transport { source, .. } => transport_retryable(source),
+        _ => false,
     }
-    // An error status with a Partner Center error body; anything else (an undocumented
-    // status, an error without that body) is unexpected.
-    match serde_json::from_slice::<PartnerCenterError>(&answer.body) {
-        Ok(error) if !answer.status.is_success() => Error::Api {
-            call,
-            error: Box::new(error),
-        },
-        _ => Error::UnexpectedStatus { call, body: body() },
+}
+
+/// Whether a transport failure can go away on its own. Connections refused, reset or closed
+/// early can; an answer the HTTP parser refused (a bad status line, a head too large,
+/// conflicting lengths) will be refused again, and so will a request that cannot be built.
+fn transport_retryable(error: &reqwest::Error) -> bool {
+    if error.is_builder() || error.is_redirect() || error.is_decode() {
+        return false;
     }
+    if error.is_connect() || error.is_timeout() {
+        return true;
+    }
+    match find_source::<hyper::Error>(error) {
+        Some(hyper) => !(hyper.is_parse() || hyper.is_parse_status() || hyper.is_user()),
+        None => true,
+    }
+}
+
+fn find_source<'e, E: std::error::Error + 'static>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e E> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(found) = error.downcast_ref::<E>() {
+            return Some(found);
+        }
+        next = error.source();
+    }
+    None
+}
+
+/// A Partner Center error body with its server text bounded, as an [`Error`] keeps it.
+fn bounded_error(mut error: PartnerCenterError) -> PartnerCenterError {
+    const MAX_DATA: usize = 4096;
+    error.description = text::bounded(&error.description, MAX_DESCRIPTION);
+    error.source = error.source.map(|s| text::bounded(&s, MAX_SHORT));
+    if let pc_upgrade_types::ErrorCode::String(code) = &mut error.code {
+        *code = text::bounded(code, MAX_SHORT);
+    }
+    let mut kept = 0;
+    error.data.retain(|value| {
+        kept += value.to_string().len();
+        kept <= MAX_DATA
+    });
+    error
 }
 
 fn uuid_header(id: Uuid) -> HeaderValue {
@@ -305,169 +625,7 @@ fn uuid_header(id: Uuid) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("00000000-0000-0000-0000-000000000000"))
 }
 
-/// What one attempt came to.
-enum Attempt {
-    Answer(Answer),
-    TooLarge {
-        status: StatusCode,
-        headers: HeaderMap,
-    },
-    Transport(reqwest::Error),
-}
-
-/// Sends the request and reads the answer's body, refusing to read more than `limit` bytes.
-async fn attempt(http: &reqwest::Client, request: reqwest::Request, limit: usize) -> Attempt {
-    let mut response = match http.execute(request).await {
-        Ok(response) => response,
-        Err(error) => return Attempt::Transport(error),
-    };
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let body = match response.content_length() {
-        Some(declared) if declared > limit as u64 => {
-            return Attempt::TooLarge { status, headers };
-        }
-        // HTTP framing stops the body at its declared length, so it can be read whole.
-        Some(_) => match response.bytes().await {
-            Ok(body) => body,
-            Err(error) => return Attempt::Transport(error),
-        },
-        // No declared length (chunked): read it a chunk at a time, up to the limit.
-        None => {
-            let mut body = BytesMut::new();
-            loop {
-                match response.chunk().await {
-                    Ok(Some(chunk)) if body.len() + chunk.len() > limit => {
-                        return Attempt::TooLarge { status, headers };
-                    }
-                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                    Ok(None) => break body.freeze(),
-                    Err(error) => return Attempt::Transport(error),
-                }
-            }
-        }
-    };
-    Attempt::Answer(Answer {
-        status,
-        headers,
-        body,
-    })
-}
-
-impl Answer {
-    /// The answer as the `reqwest::Response` the generated code decodes. The request's URL is
-    /// attached as reqwest expects; without it, reqwest parses a placeholder URL for every
-    /// response (measured: about a quarter of the client's cost per call over plain reqwest).
-    fn into_response(self, url: &reqwest::Url) -> reqwest::Response {
-        let mut response = http::Response::new(self.body);
-        *response.status_mut() = self.status;
-        *response.headers_mut() = self.headers;
-        let mut with_url = http::Response::builder().url(url.clone());
-        if let Some(extensions) = with_url.extensions_mut() {
-            *response.extensions_mut() = std::mem::take(extensions);
-        }
-        reqwest::Response::from(response)
-    }
-}
-
-impl ClientHooks<CallContext> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        let context = self.inner();
-        match context.partner_center_headers(request.headers_mut()).await {
-            Ok(()) => Ok(()),
-            Err(failure) => {
-                context.fail(failure);
-                Err(progenitor_client::Error::Custom("request not sent".into()))
-            }
-        }
-    }
-
-    /// Sends the request until it gets an answer worth returning: retries `429`, transient
-    /// `5xx` and transport failures as the policy allows, within the overall time limit.
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        _info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let context = self.inner();
-        let shared = &context.shared;
-        let deadline = context.started + shared.timeouts.overall;
-        let url = request.url().clone();
-        let mut request = request;
-        let mut number = 0;
-        loop {
-            number += 1;
-            context.state().attempts = number;
-            // A JSON body is held in memory, so the request can always be copied for another
-            // attempt; if it ever could not be, the call is made once.
-            let next = (number < shared.retry.max_attempts)
-                .then(|| request.try_clone())
-                .flatten();
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            *request.timeout_mut() = Some(shared.timeouts.per_attempt.min(remaining));
-            let outcome = attempt(self.client(), request, shared.max_response_bytes).await;
-            // The wait before the next attempt, if there is to be one.
-            let retry_after = |headers: &HeaderMap| -> Option<Duration> {
-                let delay = shared.retry.delay(number, headers);
-                let remaining = deadline.saturating_duration_since(Instant::now());
-                (delay < remaining).then_some(delay)
-            };
-            let answer = match outcome {
-                Attempt::Answer(answer) => answer,
-                Attempt::TooLarge { status, headers } => {
-                    tracing::warn!(
-                        attempt = number,
-                        status = status.as_u16(),
-                        "answer too large"
-                    );
-                    let answer = Answer {
-                        status,
-                        headers,
-                        body: Bytes::new(),
-                    };
-                    let mut state = context.state();
-                    state.last = Some(answer.clone());
-                    state.failure = Some(Failure::TooLarge);
-                    return Ok(answer.into_response(&url));
-                }
-                Attempt::Transport(error) => {
-                    tracing::debug!(attempt = number, %error, "no answer");
-                    let delay = retry_after(&HeaderMap::new());
-                    match (next, delay) {
-                        (Some(next), Some(delay)) if !error.is_builder() => {
-                            tracing::info!(
-                                attempt = number,
-                                ?delay,
-                                "retrying after a transport failure"
-                            );
-                            tokio::time::sleep(delay).await;
-                            request = next;
-                            continue;
-                        }
-                        _ => return Err(error),
-                    }
-                }
-            };
-            tracing::debug!(attempt = number, status = answer.status.as_u16(), "answer");
-            if is_retryable_status(answer.status)
-                && let (Some(next), Some(delay)) = (next, retry_after(&answer.headers))
-            {
-                tracing::info!(
-                    attempt = number,
-                    status = answer.status.as_u16(),
-                    ?delay,
-                    "retrying"
-                );
-                tokio::time::sleep(delay).await;
-                request = next;
-                continue;
-            }
-            context.state().last = Some(answer.clone());
-            return Ok(answer.into_response(&url));
-        }
-    }
+/// The `MS-CorrelationId` header of a client.
+pub(crate) fn correlation_header(id: Uuid) -> HeaderValue {
+    uuid_header(id)
 }

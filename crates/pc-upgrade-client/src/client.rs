@@ -3,15 +3,18 @@
 use std::fmt;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use pc_upgrade_types::{
-    ProductUpgradeRequest, ProductUpgradesEligibility, ProductUpgradesStatus, UpgradeId,
+    LocationError, ProductUpgradeRequest, ProductUpgradesEligibility, ProductUpgradesStatus,
+    UpgradeId,
 };
 use reqwest::header::{HeaderValue, LOCATION};
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use crate::call::{Call, CallContext};
-use crate::error::{BuildError, Error};
+use crate::call::{self, Call, ClientContext};
+use crate::error::{BuildError, CallInfo, Error};
 use crate::generated;
 use crate::retry::{RetryPolicy, Timeouts};
 use crate::token::{StaticToken, TokenSource};
@@ -21,8 +24,6 @@ pub const DEFAULT_BASE_URL: &str = "https://api.partnercenter.microsoft.com";
 
 /// What every call of a client shares.
 pub(crate) struct Shared {
-    pub(crate) base_url: String,
-    pub(crate) http: reqwest::Client,
     pub(crate) token: Arc<dyn TokenSource>,
     pub(crate) locale: HeaderValue,
     pub(crate) application: Option<HeaderValue>,
@@ -38,13 +39,48 @@ pub(crate) struct Shared {
 #[derive(Clone)]
 pub struct PartnerCenterClient {
     shared: Arc<Shared>,
+    /// The generated operations, made once for the client.
+    generated: generated::Client,
     correlation_id: Uuid,
+    correlation_header: HeaderValue,
+}
+
+/// Per-call settings of the `*_with` methods.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+#[must_use]
+pub struct CallOptions {
+    /// The call's `MS-RequestId` (default: a new GUID). Partner Center takes it as the
+    /// call's idempotency key: a create sent again with the request id of an earlier one (after
+    /// a restart, say) is the same create.
+    pub request_id: Option<Uuid>,
+    /// A shorter overall time limit for this call than the client's.
+    pub(crate) limit: Option<Duration>,
+}
+
+impl CallOptions {
+    /// Sends the call with this `MS-RequestId`.
+    pub fn request_id(mut self, id: Uuid) -> Self {
+        self.request_id = Some(id);
+        self
+    }
+}
+
+/// A successful answer and what came with it: the ids the call was made with, the `MS-CV`
+/// of the answer, its status and the number of attempts, for audit logs.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct WithInfo<T> {
+    /// The answer.
+    pub value: T,
+    /// The call.
+    pub call: CallInfo,
 }
 
 impl fmt::Debug for PartnerCenterClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PartnerCenterClient")
-            .field("base_url", &self.shared.base_url)
+            .field("base_url", &generated_base_url(&self.generated))
             .field("correlation_id", &self.correlation_id)
             .field("token", &"[REDACTED]")
             .field("retry", &self.shared.retry)
@@ -53,7 +89,12 @@ impl fmt::Debug for PartnerCenterClient {
     }
 }
 
+fn generated_base_url(client: &generated::Client) -> &str {
+    progenitor_client::ClientInfo::baseurl(client)
+}
+
 /// Builds a [`PartnerCenterClient`].
+#[must_use]
 pub struct ClientBuilder {
     base_url: String,
     token: Option<Arc<dyn TokenSource>>,
@@ -149,7 +190,9 @@ impl ClientBuilder {
     }
 
     /// A `reqwest::Client` of your own (proxy, TLS roots, pool settings). Its own timeouts, if
-    /// any, apply beside [`Timeouts`].
+    /// any, apply beside [`Timeouts`]. The client's own follows redirects only within the
+    /// same origin; give yours a redirect policy that does as much, or the bearer token and
+    /// body may be sent to wherever a redirect points.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -174,23 +217,47 @@ impl ClientBuilder {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .connect_timeout(self.timeouts.per_attempt)
+                .redirect(same_origin_redirects())
                 .build()
                 .map_err(BuildError::Http)?,
         };
+        let shared = Arc::new(Shared {
+            token,
+            locale,
+            application,
+            retry: self.retry,
+            timeouts: self.timeouts,
+            max_response_bytes: self.max_response_bytes,
+        });
+        let correlation_id = self.correlation_id.unwrap_or_else(Uuid::new_v4);
         Ok(PartnerCenterClient {
-            shared: Arc::new(Shared {
-                base_url,
+            generated: generated::Client::new_with_client(
+                &base_url,
                 http,
-                token,
-                locale,
-                application,
-                retry: self.retry,
-                timeouts: self.timeouts,
-                max_response_bytes: self.max_response_bytes,
-            }),
-            correlation_id: self.correlation_id.unwrap_or_else(Uuid::new_v4),
+                ClientContext(Arc::clone(&shared)),
+            ),
+            shared,
+            correlation_id,
+            correlation_header: call::correlation_header(correlation_id),
         })
     }
+}
+
+/// Follows a redirect only to the origin the request was sent to, and at most 5 of them;
+/// otherwise the redirect itself is the answer (an unexpected status, not retried). A POST
+/// to Partner Center must not be re-sent, bearer token and body, to another host.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same && attempt.previous().len() <= 5 {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// Refuses URLs that cannot be a base, and plain http to anything but loopback.
@@ -242,11 +309,25 @@ impl PartnerCenterClient {
 
     /// A client sharing this one's settings and connections, sending another
     /// `MS-CorrelationId` (to tie one flow's calls together).
+    #[must_use]
     pub fn with_correlation_id(&self, id: Uuid) -> Self {
         Self {
             shared: Arc::clone(&self.shared),
+            generated: self.generated.clone(),
             correlation_id: id,
+            correlation_header: call::correlation_header(id),
         }
+    }
+
+    fn call(&self, operation: &'static str, options: &CallOptions) -> Call<'_> {
+        Call::new(
+            &self.shared,
+            operation,
+            options.request_id,
+            self.correlation_id,
+            &self.correlation_header,
+            options.limit,
+        )
     }
 
     /// Checks whether the customer can be upgraded to the product family
@@ -255,29 +336,73 @@ impl PartnerCenterClient {
         &self,
         request: &ProductUpgradeRequest,
     ) -> Result<ProductUpgradesEligibility, Error> {
-        let call = self.start("check_eligibility");
-        let value = call.run(call.client.check_eligibility(request)).await?;
-        Ok(value.into_inner())
+        Ok(self
+            .check_eligibility_with(request, &CallOptions::default())
+            .await?
+            .value)
+    }
+
+    /// [`check_eligibility`](Self::check_eligibility) with per-call options; the answer comes
+    /// with its [`CallInfo`].
+    pub async fn check_eligibility_with(
+        &self,
+        request: &ProductUpgradeRequest,
+        options: &CallOptions,
+    ) -> Result<WithInfo<ProductUpgradesEligibility>, Error> {
+        let call = self.call("check_eligibility", options);
+        let (value, info) = call
+            .run(|| self.generated.check_eligibility(request))
+            .await?;
+        Ok(WithInfo {
+            value: value.into_inner(),
+            call: *info,
+        })
     }
 
     /// Starts the upgrade (`POST /v1/productupgrades`) and returns its id, read from the
-    /// `Location` of the `202 Accepted`.
+    /// `Location` of the `202 Accepted` (its body, if any, is not read).
     pub async fn create_product_upgrade(
         &self,
         request: &ProductUpgradeRequest,
     ) -> Result<UpgradeId, Error> {
-        let call = self.start("create_product_upgrade");
-        let value = call
-            .run(call.client.create_product_upgrade(request))
+        Ok(self
+            .create_product_upgrade_with(request, &CallOptions::default())
+            .await?
+            .value)
+    }
+
+    /// [`create_product_upgrade`](Self::create_product_upgrade) with per-call options; the
+    /// answer comes with its [`CallInfo`]. Choose the `MS-RequestId`
+    /// ([`CallOptions::request_id`]) and record it before the call, and a create repeated
+    /// after a crash is the same create to Partner Center.
+    pub async fn create_product_upgrade_with(
+        &self,
+        request: &ProductUpgradeRequest,
+        options: &CallOptions,
+    ) -> Result<WithInfo<UpgradeId>, Error> {
+        let call = self.call("create_product_upgrade", options);
+        let (value, info) = call
+            .run(|| self.generated.create_product_upgrade(request))
             .await?;
-        let Some(location) = value.headers().get(LOCATION) else {
-            return Err(Error::MissingLocation { call: call.info() });
+        let mut locations = value.headers().get_all(LOCATION).iter();
+        let location = match (locations.next(), locations.count()) {
+            (None, _) => return Err(Error::MissingLocation { call: info }),
+            (Some(location), 0) => location,
+            (Some(_), more) => {
+                return Err(Error::InvalidLocation {
+                    call: info,
+                    source: LocationError::Repeated { count: more + 1 },
+                });
+            }
         };
         let location = String::from_utf8_lossy(location.as_bytes());
-        UpgradeId::from_location(&location).map_err(|source| Error::InvalidLocation {
-            call: call.info(),
-            source,
-        })
+        match UpgradeId::from_location(&location) {
+            Ok(upgrade) => Ok(WithInfo {
+                value: upgrade,
+                call: *info,
+            }),
+            Err(source) => Err(Error::InvalidLocation { call: info, source }),
+        }
     }
 
     /// Reads the status of an upgrade (`POST /v1/productUpgrades/{upgrade-id}/status`). The
@@ -287,25 +412,30 @@ impl PartnerCenterClient {
         upgrade: UpgradeId,
         request: &ProductUpgradeRequest,
     ) -> Result<ProductUpgradesStatus, Error> {
-        let call = self.start("get_product_upgrade_status");
-        let value = call
-            .run(
-                call.client
-                    .get_product_upgrade_status(upgrade.as_uuid(), request),
-            )
-            .await?;
-        Ok(value.into_inner())
+        Ok(self
+            .get_product_upgrade_status_with(upgrade, request, &CallOptions::default())
+            .await?
+            .value)
     }
 
-    /// Starts one logical call of `operation`.
-    fn start(&self, operation: &'static str) -> Call {
-        let context = CallContext::new(Arc::clone(&self.shared), operation, self.correlation_id);
-        Call {
-            client: generated::Client::new_with_client(
-                &self.shared.base_url,
-                self.shared.http.clone(),
-                context,
-            ),
-        }
+    /// [`get_product_upgrade_status`](Self::get_product_upgrade_status) with per-call
+    /// options; the answer comes with its [`CallInfo`].
+    pub async fn get_product_upgrade_status_with(
+        &self,
+        upgrade: UpgradeId,
+        request: &ProductUpgradeRequest,
+        options: &CallOptions,
+    ) -> Result<WithInfo<ProductUpgradesStatus>, Error> {
+        let call = self.call("get_product_upgrade_status", options);
+        let (value, info) = call
+            .run(|| {
+                self.generated
+                    .get_product_upgrade_status(upgrade.as_uuid(), request)
+            })
+            .await?;
+        Ok(WithInfo {
+            value: value.into_inner(),
+            call: *info,
+        })
     }
 }

@@ -3,13 +3,16 @@
 use std::fmt;
 use std::time::Duration;
 
-use pc_upgrade_types::{LocationError, PartnerCenterError};
+use pc_upgrade_types::{LocationError, PartnerCenterError, PartnerCenterErrorCode, UpgradeId};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
+use crate::text::Escaped;
 use crate::token::TokenError;
 
-/// What is known of the call an [`Error`] comes from. Every error carries one.
+/// What is known of a call: its ids, its attempts and its last answer. Every [`Error`]
+/// carries one, and so does every successful answer of the `*_with` methods
+/// ([`WithInfo`](crate::WithInfo)), for audit logs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CallInfo {
@@ -24,7 +27,8 @@ pub struct CallInfo {
     pub correlation_id: Uuid,
     /// How many times the request was sent.
     pub attempts: u32,
-    /// The `MS-CV` correlation vector of the last answer, if it had one.
+    /// The `MS-CV` correlation vector of the last answer, if it had one (at most 128
+    /// characters of it).
     pub ms_cv: Option<String>,
 }
 
@@ -43,7 +47,7 @@ impl fmt::Display for CallInfo {
             if self.attempts == 1 { "" } else { "s" }
         )?;
         if let Some(cv) = &self.ms_cv {
-            write!(f, ", MS-CV {cv}")?;
+            write!(f, ", MS-CV {}", Escaped(cv))?;
         }
         Ok(())
     }
@@ -93,13 +97,17 @@ impl fmt::Display for BodyExcerpt {
 ///
 /// Every variant carries the [`CallInfo`] of the call (status, `MS-RequestId`,
 /// `MS-CorrelationId`, attempts); see [`Error::call`]. No variant holds the bearer token or an
-/// unbounded body.
+/// unbounded body, and server text is kept bounded (an error description to its documented
+/// 1024 characters) and shown with control characters escaped. A variant with a cause
+/// returns it from `source()` and does not repeat it in its own message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Partner Center answered with its error body (`code`, `description`, `data`, `source`).
     #[error("Partner Center refused the call ({call}): error {} from {}: {}",
-        .error.code, .error.source.as_deref().unwrap_or("an unnamed source"), .error.description.as_str())]
+        Escaped(&.error.code.to_string()),
+        Escaped(.error.source.as_deref().unwrap_or("an unnamed source")),
+        Escaped(&.error.description))]
     Api {
         /// The call.
         call: Box<CallInfo>,
@@ -109,7 +117,7 @@ pub enum Error {
     /// The call was throttled (`429`) and retrying within the configured bounds did not help.
     #[error("Partner Center throttled the call ({call}){}{}",
         .retry_after.map(|d| format!("; retry after {}s", d.as_secs())).unwrap_or_default(),
-        .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+        .message.as_deref().map(|m| format!(": {}", Escaped(m))).unwrap_or_default())]
     Throttled {
         /// The call.
         call: Box<CallInfo>,
@@ -128,11 +136,11 @@ pub enum Error {
         body: BodyExcerpt,
     },
     /// A success status whose body is not the JSON the operation returns.
-    #[error("Partner Center's answer could not be read ({call}): {reason}; body: {body}")]
+    #[error("Partner Center's answer could not be read ({call}): {}; body: {body}", Escaped(.reason))]
     InvalidJson {
         /// The call.
         call: Box<CallInfo>,
-        /// What the JSON parser said.
+        /// What the JSON parser said (at most 256 characters of it).
         reason: String,
         /// The start of the body.
         body: BodyExcerpt,
@@ -144,7 +152,7 @@ pub enum Error {
         call: Box<CallInfo>,
     },
     /// A `202 Accepted` to a create call whose `Location` names no upgrade.
-    #[error("the upgrade was accepted but its Location cannot be read ({call}): {source}")]
+    #[error("the upgrade was accepted but its Location cannot be read ({call})")]
     InvalidLocation {
         /// The call.
         call: Box<CallInfo>,
@@ -168,7 +176,7 @@ pub enum Error {
         after: Duration,
     },
     /// The request could not be sent or the answer not received.
-    #[error("could not reach Partner Center ({call}): {source}")]
+    #[error("could not reach Partner Center ({call})")]
     Transport {
         /// The call.
         call: Box<CallInfo>,
@@ -176,7 +184,7 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// The [`TokenSource`](crate::TokenSource) failed.
-    #[error("no bearer token for the call ({call}): {source}")]
+    #[error("no bearer token for the call ({call})")]
     Token {
         /// The call.
         call: Box<CallInfo>,
@@ -225,6 +233,29 @@ impl Error {
     pub fn correlation_id(&self) -> Uuid {
         self.call().correlation_id
     }
+
+    /// The Partner Center error body, when Partner Center answered with one.
+    pub fn partner_center_error(&self) -> Option<&PartnerCenterError> {
+        match self {
+            Self::Api { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The Partner Center error code, named when the documents list it
+    /// (`PartnerCenterErrorCode::UpgradeAlreadyInProgress` for 900109, …).
+    pub fn code(&self) -> Option<PartnerCenterErrorCode> {
+        self.partner_center_error()
+            .map(PartnerCenterError::known_code)
+    }
+
+    /// The upgrade the customer already has, when the error says so (900109, 900110,
+    /// 900111, 900112, 900113, 900114 name it in their description).
+    pub fn existing_upgrade(&self) -> Option<UpgradeId> {
+        self.partner_center_error()?
+            .existing_upgrade_id()
+            .map(UpgradeId::new)
+    }
 }
 
 /// Why a [`PartnerCenterClient`](crate::PartnerCenterClient) could not be built.
@@ -256,6 +287,6 @@ pub enum BuildError {
         header: String,
     },
     /// The HTTP client could not be built.
-    #[error("the HTTP client could not be built: {0}")]
+    #[error("the HTTP client could not be built")]
     Http(#[source] reqwest::Error),
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use pc_upgrade_types::{ProductUpgradeRequest, ProductUpgradesStatus, UpgradeId};
 use tokio::time::Instant;
 
-use crate::client::PartnerCenterClient;
+use crate::client::{CallOptions, PartnerCenterClient};
 use crate::error::Error;
 
 /// How [`PartnerCenterClient::wait_for_upgrade`] polls.
@@ -36,12 +36,13 @@ pub enum WaitError {
     /// A status read failed (after its own retries).
     #[error(transparent)]
     Call(#[from] Error),
-    /// The upgrade, or one of its line items, reports error details.
-    #[error("the upgrade reports an error (status {:?})", .0.status)]
+    /// The upgrade failed: its state (or a line item's) is `Failed`, or it reports error
+    /// details.
+    #[error("the upgrade failed (status {})", crate::text::Escaped(&crate::text::bounded(&.0.status, crate::text::MAX_SHORT)))]
     Failed(Box<ProductUpgradesStatus>),
     /// The upgrade was not completed within the time allowed.
-    #[error("the upgrade was not completed within {after:?} (last status {:?})",
-        .last.as_ref().map(|s| s.status.as_str()))]
+    #[error("the upgrade was not completed within {after:?} (last status {})",
+        .last.as_ref().map(|s| crate::text::Escaped(&crate::text::bounded(&s.status, crate::text::MAX_SHORT)).to_string()).unwrap_or_else(|| "none".into()))]
     TimedOut {
         /// How long was waited.
         after: Duration,
@@ -51,40 +52,63 @@ pub enum WaitError {
 }
 
 impl PartnerCenterClient {
-    /// Reads the upgrade's status until it is `Completed` (the answer is returned), error
-    /// details appear ([`WaitError::Failed`]), or `options.timeout` passes
+    /// Reads the upgrade's status until it is `Completed` (the answer is returned), it fails
+    /// (a `Failed` state or error details: [`WaitError::Failed`]), or `options.timeout` passes
     /// ([`WaitError::TimedOut`]). The wait between reads starts at
     /// `options.initial_interval` and doubles up to `options.max_interval`.
     ///
-    /// Any other status value is not interpreted: the documents name only `Completed`, so
-    /// anything else means "not done yet". Every read is its own call (a new `MS-RequestId`),
-    /// with this client's `MS-CorrelationId`. Dropping the future cancels the wait.
+    /// Any other state (`Pending`, `InProgress`, or one the documents do not name) means "not
+    /// done yet". Every read is its own call (a new `MS-RequestId`), with this client's
+    /// `MS-CorrelationId`, and is cut short by what is left of `options.timeout`: the wait
+    /// never overruns its deadline by a whole call. Dropping the future cancels the wait.
     pub async fn wait_for_upgrade(
         &self,
         upgrade: UpgradeId,
         request: &ProductUpgradeRequest,
         options: &PollOptions,
     ) -> Result<ProductUpgradesStatus, WaitError> {
-        let deadline = Instant::now() + options.timeout;
+        // `None`: a timeout too long to represent, which is no timeout.
+        let deadline = Instant::now().checked_add(options.timeout);
+        let timed_out = |last: Option<ProductUpgradesStatus>| WaitError::TimedOut {
+            after: options.timeout,
+            last: last.map(Box::new),
+        };
         let mut interval = options.initial_interval;
+        let mut last = None;
         loop {
-            let status = self.get_product_upgrade_status(upgrade, request).await?;
-            tracing::debug!(%upgrade, status = %status.status, "upgrade status");
-            if status.has_error() {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|left| left.is_zero()) {
+                return Err(timed_out(last));
+            }
+            let call = CallOptions {
+                limit: left,
+                ..CallOptions::default()
+            };
+            let status = match self
+                .get_product_upgrade_status_with(upgrade, request, &call)
+                .await
+            {
+                Ok(answer) => answer.value,
+                // The deadline cut the call short: that is the wait's timeout, not the call's.
+                Err(Error::Timeout { .. }) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                    return Err(timed_out(last));
+                }
+                Err(error) => return Err(WaitError::Call(error)),
+            };
+            tracing::debug!(%upgrade, status = %crate::text::Escaped(&status.status), "upgrade status");
+            if status.is_failed() {
                 return Err(WaitError::Failed(Box::new(status)));
             }
             if status.is_completed() {
                 return Ok(status);
             }
-            let now = Instant::now();
-            if now + interval > deadline {
-                return Err(WaitError::TimedOut {
-                    after: options.timeout,
-                    last: Some(Box::new(status)),
-                });
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|left| interval >= left) {
+                return Err(timed_out(Some(status)));
             }
+            last = Some(status);
             tokio::time::sleep(interval).await;
-            interval = (interval * 2).min(options.max_interval);
+            interval = interval.saturating_mul(2).min(options.max_interval);
         }
     }
 }

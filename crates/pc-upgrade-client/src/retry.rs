@@ -2,7 +2,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// How a call is retried.
@@ -52,26 +51,24 @@ impl RetryPolicy {
             .saturating_mul(factor)
             .min(self.max_backoff);
         if self.jitter {
-            backoff.mul_f64(0.5 + fastrand::f64() * 0.5)
+            // `mul_f64` panics past `Duration::MAX`, which rounding can reach for absurd
+            // settings; such a backoff is kept as it is.
+            Duration::try_from_secs_f64(backoff.as_secs_f64() * (0.5 + fastrand::f64() * 0.5))
+                .unwrap_or(backoff)
         } else {
             backoff
         }
     }
 
-    /// The wait before retry number `retry` after an answer with `status` and `headers`: the
-    /// backoff, or the service's `Retry-After` when that is longer.
-    pub(crate) fn delay(&self, retry: u32, headers: &HeaderMap) -> Duration {
+    /// The wait before retry number `retry`: the backoff, or the wait the service asked for
+    /// (`Retry-After`) when that is longer.
+    pub(crate) fn delay(&self, retry: u32, asked: Option<Duration>) -> Duration {
         let backoff = self.backoff(retry);
-        match retry_after(headers, SystemTime::now()) {
+        match asked {
             Some(asked) => asked.max(backoff),
             None => backoff,
         }
     }
-}
-
-/// Whether an answer with this status is worth another attempt.
-pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
 
 /// `Retry-After`, in either of its forms: delay-seconds or an HTTP-date (a date in the past
@@ -164,23 +161,11 @@ mod tests {
             jitter: false,
             ..RetryPolicy::default()
         };
-        assert_eq!(policy.delay(1, &headers("3")), Duration::from_secs(3));
-        assert_eq!(policy.delay(1, &headers("0")), Duration::from_millis(500));
-    }
-
-    #[test]
-    fn only_throttling_and_transient_server_errors_are_retried() {
-        for code in [429, 500, 502, 503, 504] {
-            assert!(
-                is_retryable_status(StatusCode::from_u16(code).unwrap()),
-                "{code}"
-            );
-        }
-        for code in [200, 202, 400, 401, 403, 404, 409, 501] {
-            assert!(
-                !is_retryable_status(StatusCode::from_u16(code).unwrap()),
-                "{code}"
-            );
-        }
+        let asked = retry_after(&headers("3"), SystemTime::now());
+        assert_eq!(policy.delay(1, asked), Duration::from_secs(3));
+        assert_eq!(
+            policy.delay(1, Some(Duration::ZERO)),
+            Duration::from_millis(500)
+        );
     }
 }

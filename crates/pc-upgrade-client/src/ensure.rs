@@ -1,0 +1,158 @@
+//! [`PartnerCenterClient::ensure_upgrade`]: eligibility, then create or resume the upgrade,
+//! then wait for it; safe to run again for the same customer.
+
+use pc_upgrade_types::{
+    PartnerCenterErrorCode, ProductUpgradeRequest, ProductUpgradesEligibility,
+    ProductUpgradesStatus, UpgradeId,
+};
+use uuid::Uuid;
+
+use crate::client::{CallOptions, PartnerCenterClient};
+use crate::error::Error;
+use crate::poll::{PollOptions, WaitError};
+
+/// Where the upgrade [`PartnerCenterClient::start_upgrade`] settled on came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Origin {
+    /// This call created it, with this `MS-RequestId`.
+    Created {
+        /// The create's `MS-RequestId`.
+        request_id: Uuid,
+    },
+    /// Eligibility named an upgrade that already exists (`upgradeId`); nothing was created.
+    Eligibility,
+    /// The create was refused because the customer already has this upgrade, which the
+    /// error named (900109, 900110, 900111, 900112, 900113, 900114).
+    Conflict {
+        /// The refusal's code.
+        code: PartnerCenterErrorCode,
+    },
+}
+
+/// What [`PartnerCenterClient::start_upgrade`] came to.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Ensured {
+    /// The customer is not eligible and has no upgrade: nothing was created.
+    Ineligible(Box<ProductUpgradesEligibility>),
+    /// The upgrade exists (created now or before); not yet waited for.
+    Started {
+        /// The upgrade.
+        upgrade: UpgradeId,
+        /// How it was found.
+        origin: Origin,
+    },
+    /// The upgrade is completed.
+    Completed {
+        /// The upgrade.
+        upgrade: UpgradeId,
+        /// How it was found.
+        origin: Origin,
+        /// Its final status.
+        status: Box<ProductUpgradesStatus>,
+    },
+}
+
+/// Why [`PartnerCenterClient::ensure_upgrade`] did not end with a completed upgrade (or an
+/// ineligible customer).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnsureError {
+    /// Eligibility or the create failed, and no existing upgrade was named.
+    #[error("the upgrade could not be started")]
+    Start(#[source] Error),
+    /// The upgrade exists, but it failed, was not completed in time, or its status could
+    /// not be read.
+    #[error("upgrade {upgrade} was not completed")]
+    Wait {
+        /// The upgrade.
+        upgrade: UpgradeId,
+        /// How it was found.
+        origin: Origin,
+        /// What happened while waiting.
+        #[source]
+        error: WaitError,
+    },
+}
+
+impl PartnerCenterClient {
+    /// Checks eligibility, then creates the upgrade, or settles on the one the customer
+    /// already has: the `upgradeId` of eligibility, or the upgrade a refused create names
+    /// (900109 in progress, 900110 completed, 900111 mapped to another id, 900112–900114).
+    /// Returns [`Ensured::Ineligible`] or [`Ensured::Started`].
+    ///
+    /// `create` sets the create's options: choose its `MS-RequestId` and record it first, and
+    /// a create repeated after a crash is the same create. Running this twice for one
+    /// customer never creates twice: the second run finds the first run's upgrade.
+    ///
+    /// # Errors
+    /// [`Error`] when eligibility or the create fails for any other reason.
+    pub async fn start_upgrade(
+        &self,
+        request: &ProductUpgradeRequest,
+        create: &CallOptions,
+    ) -> Result<Ensured, Error> {
+        let eligibility = self.check_eligibility(request).await?;
+        if let Some(existing) = eligibility.upgrade_id {
+            return Ok(Ensured::Started {
+                upgrade: UpgradeId::new(existing),
+                origin: Origin::Eligibility,
+            });
+        }
+        if !eligibility.is_eligible {
+            return Ok(Ensured::Ineligible(Box::new(eligibility)));
+        }
+        match self.create_product_upgrade_with(request, create).await {
+            Ok(created) => Ok(Ensured::Started {
+                upgrade: created.value,
+                origin: Origin::Created {
+                    request_id: created.call.request_id,
+                },
+            }),
+            Err(error) => match (error.code(), error.existing_upgrade()) {
+                (Some(code), Some(upgrade)) => Ok(Ensured::Started {
+                    upgrade,
+                    origin: Origin::Conflict { code },
+                }),
+                _ => Err(error),
+            },
+        }
+    }
+
+    /// [`start_upgrade`](Self::start_upgrade), then
+    /// [`wait_for_upgrade`](Self::wait_for_upgrade): returns [`Ensured::Ineligible`] or
+    /// [`Ensured::Completed`].
+    ///
+    /// # Errors
+    /// [`EnsureError::Start`] when the upgrade could not be started;
+    /// [`EnsureError::Wait`], with the upgrade, when it failed or did not complete in time.
+    pub async fn ensure_upgrade(
+        &self,
+        request: &ProductUpgradeRequest,
+        create: &CallOptions,
+        poll: &PollOptions,
+    ) -> Result<Ensured, EnsureError> {
+        match self
+            .start_upgrade(request, create)
+            .await
+            .map_err(EnsureError::Start)?
+        {
+            Ensured::Started { upgrade, origin } => {
+                match self.wait_for_upgrade(upgrade, request, poll).await {
+                    Ok(status) => Ok(Ensured::Completed {
+                        upgrade,
+                        origin,
+                        status: Box::new(status),
+                    }),
+                    Err(error) => Err(EnsureError::Wait {
+                        upgrade,
+                        origin,
+                        error,
+                    }),
+                }
+            }
+            other => Ok(other),
+        }
+    }
+}
