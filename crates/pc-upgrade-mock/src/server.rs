@@ -636,8 +636,16 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
             response.headers_mut().insert(name, value);
         }
     }
+    // A scripted header replaces the fake's own of that name; a name scripted twice is sent
+    // twice.
+    let mut scripted = Vec::new();
     for (name, value) in planned.headers {
-        response.headers_mut().append(name, value);
+        if scripted.contains(&name) {
+            response.headers_mut().append(name, value);
+        } else {
+            response.headers_mut().insert(name.clone(), value);
+            scripted.push(name);
+        }
     }
     if !response.headers().contains_key(header::CONTENT_TYPE)
         && !matches!(&planned.body, MockBody::Bytes(b) if b.is_empty())
