@@ -12,22 +12,20 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
+use bytes::Bytes;
 use pc_upgrade_types::PartnerCenterError;
 use progenitor_client::{ByteStream, ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{ResponseBuilderExt, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 use tracing::Instrument;
 use uuid::Uuid;
 
+use crate::body::{TooLarge, capped, read};
 use crate::client::Shared;
 use crate::error::{BodyExcerpt, CallInfo, Error};
 use crate::generated::{self, Client, ErrorBody};
@@ -117,87 +115,6 @@ impl ClientHooks<ClientContext> for Client {
         let response = self.client().execute(request).await?;
         Ok(capped(response, self.inner().0.max_response_bytes))
     }
-}
-
-/// The answer's body was larger than the configured limit; it was not read further.
-#[derive(Debug)]
-pub(crate) struct TooLarge {
-    status: StatusCode,
-}
-
-impl fmt::Display for TooLarge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the answer's body is larger than the configured limit")
-    }
-}
-
-impl std::error::Error for TooLarge {}
-
-/// A body that fails with [`TooLarge`] past `left` bytes, or at once when its declared length
-/// is already over the limit.
-struct Capped {
-    inner: reqwest::Body,
-    left: usize,
-    declared_too_large: bool,
-    status: StatusCode,
-}
-
-impl http_body::Body for Capped {
-    type Data = Bytes;
-    type Error = Box<dyn std::error::Error + Send + Sync>;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        let status = self.status;
-        if self.declared_too_large {
-            return Poll::Ready(Some(Err(Box::new(TooLarge { status }))));
-        }
-        match Pin::new(&mut self.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                let len = frame.data_ref().map_or(0, Bytes::len);
-                if len > self.left {
-                    return Poll::Ready(Some(Err(Box::new(TooLarge { status }))));
-                }
-                self.left -= len;
-                Poll::Ready(Some(Ok(frame)))
-            }
-            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(Box::new(error)))),
-            other => other.map(|frame| frame.map(|f| f.map_err(Into::into))),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        !self.declared_too_large && self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-/// The response with its body capped at `limit` bytes. Nothing is read here: a body nobody
-/// reads (a `202`'s) costs nothing, however large or broken.
-fn capped(response: reqwest::Response, limit: usize) -> reqwest::Response {
-    let url = response.url().clone();
-    let status = response.status();
-    let declared_too_large = response
-        .content_length()
-        .is_some_and(|declared| declared > limit as u64);
-    let (mut parts, inner) = http::Response::<reqwest::Body>::from(response).into_parts();
-    let body = reqwest::Body::wrap(Capped {
-        inner,
-        left: limit,
-        declared_too_large,
-        status,
-    });
-    // Without its URL, reqwest parses a placeholder URL for every rebuilt response.
-    let mut with_url = http::Response::builder().url(url);
-    if let Some(extensions) = with_url.extensions_mut() {
-        parts.extensions = std::mem::take(extensions);
-    }
-    reqwest::Response::from(http::Response::from_parts(parts, body))
 }
 
 /// How far a call has got: what its errors and its success report.
@@ -529,7 +446,7 @@ impl<'a> Call<'a> {
     fn transport(&self, progress: &Progress, source: reqwest::Error) -> Error {
         if let Some(too_large) = find_source::<TooLarge>(&source) {
             let mut call = self.info(progress);
-            call.status = Some(too_large.status);
+            call.status = Some(too_large.status());
             return Error::BodyTooLarge {
                 call,
                 limit: self.shared.max_response_bytes,
@@ -546,16 +463,6 @@ impl<'a> Call<'a> {
             source,
         }
     }
-}
-
-/// Reads a capped body stream whole.
-async fn read(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
-    let mut stream = stream.into_inner();
-    let mut body = BytesMut::new();
-    while let Some(chunk) = stream.next().await {
-        body.extend_from_slice(&chunk?);
-    }
-    Ok(body.freeze())
 }
 
 /// The retry classifier, applied to an attempt's typed error: throttling, the transient

@@ -5,6 +5,7 @@
 //!   forms ([`CallOptions`], [`WithInfo`]);
 //! - `call`: one logical call: the progenitor hooks (headers, body cap), the attempt loop,
 //!   the mapping of each attempt to an [`Error`] and the retry classifier;
+//! - `body`: the answer's body, capped at the configured size as it is read;
 //! - `generated`: the operations, generated from the spec by `cargo xtask generate`;
 //! - `error`: [`Error`], [`CallInfo`]; `text`: server text bounded and escaped;
 //! - `retry`: [`RetryPolicy`], [`Timeouts`]; `token`: [`TokenSource`];
@@ -45,6 +46,7 @@
 // Nothing a server or caller sends may panic the library: no unwrap outside tests.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod body;
 mod call;
 mod client;
 mod ensure;
