@@ -68,3 +68,43 @@ async fn a_retried_call_is_logged_with_its_ids_attempts_and_status() {
     assert!(text.contains("status=400"), "{text}");
     assert!(!text.contains(TOKEN), "{text}");
 }
+
+#[tokio::test]
+async fn server_text_reaches_the_log_bounded_and_escaped() {
+    let log = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer({
+            let log = Arc::clone(&log);
+            move || Capture(Arc::clone(&log))
+        })
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await.unwrap();
+    let description = format!("\u{1b}[31mred\ninjected line{}", "y".repeat(500_000));
+    let body = serde_json::json!({"code": 3000, "description": description});
+    server.enqueue(
+        Operation::CheckEligibility,
+        MockResponse::json(400, body.to_string()),
+    );
+    let client = PartnerCenterClient::builder()
+        .base_url(server.base_url())
+        .token(TOKEN)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let request = ProductUpgradeRequest::new(uuid::Uuid::new_v4(), "Azure");
+    client.check_eligibility(&request).await.unwrap_err();
+
+    let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+    let warning = text
+        .lines()
+        .find(|line| line.contains("call failed"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(warning.contains("\\u{1b}[31mred\\ninjected line"), "{warning}");
+    assert!(!text.contains('\u{1b}'), "an escape sequence reached the log");
+    assert!(!text.contains("\ninjected line"), "a forged log line");
+    assert!(warning.len() < 4096, "{} bytes", warning.len());
+}
