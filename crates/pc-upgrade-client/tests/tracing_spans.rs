@@ -103,8 +103,14 @@ async fn server_text_reaches_the_log_bounded_and_escaped() {
         .lines()
         .find(|line| line.contains("call failed"))
         .unwrap_or_else(|| panic!("{text}"));
-    assert!(warning.contains("\\u{1b}[31mred\\ninjected line"), "{warning}");
-    assert!(!text.contains('\u{1b}'), "an escape sequence reached the log");
+    assert!(
+        warning.contains("\\u{1b}[31mred\\ninjected line"),
+        "{warning}"
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "an escape sequence reached the log"
+    );
     assert!(!text.contains("\ninjected line"), "a forged log line");
     assert!(warning.len() < 4096, "{} bytes", warning.len());
 }

@@ -263,6 +263,8 @@ impl MockServerBuilder {
 
     /// Starts the server. Must be called within a Tokio runtime.
     pub async fn start(self) -> std::io::Result<MockServer> {
+        // Compile the spec's schemas now, not at the first request.
+        contract::contract();
         let listener = tokio::net::TcpListener::bind(self.address).await?;
         let address = listener.local_addr()?;
         let log = match &self.log {
@@ -542,7 +544,8 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                 if let Some(refusal) = unread {
                     Err(refusal)
                 } else if !state.validate {
-                    Ok((serde_json::from_slice(&body).ok(), parameters))
+                    // Read the body only if the fleet needs it (benchmarks have none).
+                    Ok((None, parameters))
                 } else if let Some(refusal) = unauthorized(&state, &parts.headers) {
                     Err(refusal)
                 } else {
@@ -552,9 +555,13 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                 }
             }
         };
-    let planned = {
+    let ms_cv = format!(
+        "pcUpgradeMock.{}",
+        state.answers.fetch_add(1, Ordering::Relaxed)
+    );
+    let (planned, record) = {
         let mut script = lock(&state);
-        match (&checked, operation) {
+        let planned = match (&checked, operation) {
             (Err(refusal), _) => refusal_response(refusal),
             (Ok((json, parameters)), Some(operation)) => {
                 let wait = match (&state.throttle, tenant(&parts.headers)) {
@@ -563,39 +570,51 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                 };
                 match wait {
                     Some(wait) => throttling_answer(wait),
-                    None => script
+                    None => match script
                         .queues
                         .get_mut(&operation)
                         .and_then(VecDeque::pop_front)
-                        .unwrap_or_else(|| {
-                            fleet_answer(&mut script, operation, json, parameters, &request_id)
-                        }),
+                    {
+                        Some(scripted) => scripted,
+                        None => {
+                            let answer = FleetCall {
+                                operation,
+                                json,
+                                body: &body,
+                                parameters,
+                            };
+                            fleet_answer(&mut script, answer, &request_id)
+                        }
+                    },
                 }
             }
             (Ok(_), None) => operation_missing(),
-        }
-    };
-    let ms_cv = format!(
-        "pcUpgradeMock.{}",
-        state.answers.fetch_add(1, Ordering::Relaxed)
-    );
-    let record = RecordedRequest {
-        operation,
-        method: parts.method.clone(),
-        path: path.to_owned(),
-        headers: parts.headers.clone(),
-        body,
-        verdict: match &checked {
-            Ok(_) => Verdict::Valid,
-            Err(refusal) => Verdict::Refused {
-                status: refusal.status.as_u16(),
-                reason: refusal.reason.clone(),
+        };
+        // Nothing is copied for a record nobody keeps (benchmarks, load tests).
+        let record = (script.recording || state.log.is_some()).then(|| RecordedRequest {
+            operation,
+            method: parts.method.clone(),
+            path: path.to_owned(),
+            headers: parts.headers.clone(),
+            body: body.clone(),
+            verdict: match &checked {
+                Ok(_) => Verdict::Valid,
+                Err(refusal) => Verdict::Refused {
+                    status: refusal.status.as_u16(),
+                    reason: refusal.reason.clone(),
+                },
             },
-        },
-        status: planned.status.as_u16(),
-        ms_cv: ms_cv.clone(),
+            status: planned.status.as_u16(),
+            ms_cv: ms_cv.clone(),
+        });
+        if script.recording
+            && let Some(record) = &record
+        {
+            script.requests.push(record.clone());
+        }
+        (planned, record)
     };
-    if let Some(log) = &state.log {
+    if let (Some(log), Some(record)) = (&state.log, &record) {
         let mut line = record.to_json().to_string();
         line.push('\n');
         // One write per line, to a file opened for appending: a killed fake leaves whole lines.
@@ -603,12 +622,6 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .write_all(line.as_bytes());
-    }
-    {
-        let mut script = lock(&state);
-        if script.recording {
-            script.requests.push(record);
-        }
     }
 
     if let Some(delay) = planned.delay {
@@ -675,18 +688,34 @@ fn throttling_answer(wait: Duration) -> MockResponse {
     MockResponse::json(429, body.to_string()).header("Retry-After", &seconds.to_string())
 }
 
+/// A valid call, as the fleet needs it.
+struct FleetCall<'a> {
+    operation: Operation,
+    /// The body as validation read it, if it did.
+    json: &'a Option<Value>,
+    body: &'a Bytes,
+    parameters: &'a [(String, String)],
+}
+
 /// The answer of the fleet, or the documented one when there is no fleet.
 fn fleet_answer(
     script: &mut Script,
-    operation: Operation,
-    json: &Option<Value>,
-    parameters: &[(String, String)],
+    call: FleetCall<'_>,
     request_id: &HeaderValue,
 ) -> MockResponse {
+    let FleetCall {
+        operation,
+        json,
+        body,
+        parameters,
+    } = call;
     let Some(fleet) = script.fleet.as_mut() else {
         return operation.documented();
     };
-    let body = json.clone().unwrap_or(Value::Null);
+    let body = match json {
+        Some(json) => json.clone(),
+        None => serde_json::from_slice(body).unwrap_or(Value::Null),
+    };
     match operation {
         Operation::CheckEligibility => fleet.eligibility(&body),
         Operation::CreateProductUpgrade => {
