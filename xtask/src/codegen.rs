@@ -83,19 +83,21 @@ pub fn generate(spec: &OpenAPI) -> Result<Vec<GeneratedFile>> {
     ])
 }
 
-/// Regenerates and writes both files; returns the paths written.
-pub fn write(root: &Path) -> Result<Vec<PathBuf>> {
+/// Regenerates every file and writes those whose contents changed; returns each path with
+/// whether it was written.
+pub fn write(root: &Path) -> Result<Vec<(PathBuf, bool)>> {
     let spec = load_spec(root)?;
     let mut written = Vec::new();
     for file in generate(&spec)? {
         let path = root.join(file.path);
         // Leave the file (and its mtime) alone when nothing changed, so that cargo does not
         // rebuild the crates for a no-op generation.
-        if fs::read_to_string(&path).ok().as_deref() != Some(file.contents.as_str()) {
+        let changed = fs::read_to_string(&path).ok().as_deref() != Some(file.contents.as_str());
+        if changed {
             fs::write(&path, &file.contents)
                 .with_context(|| format!("writing {}", path.display()))?;
         }
-        written.push(path);
+        written.push((PathBuf::from(file.path), changed));
     }
     Ok(written)
 }

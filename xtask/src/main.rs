@@ -7,12 +7,19 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let root = xtask::workspace_root();
     let result = match args.as_slice() {
-        ["generate"] => xtask::codegen::write(&root).map(|written| {
-            for file in written {
-                println!("wrote {}", file.display());
-            }
-            true
-        }),
+        ["generate"] => {
+            println!(
+                "generating from {} (typify, progenitor)",
+                xtask::codegen::SPEC
+            );
+            xtask::codegen::write(&root).map(|written| {
+                for (file, changed) in written {
+                    let what = if changed { "wrote    " } else { "unchanged" };
+                    println!("{what} {}", file.display());
+                }
+                true
+            })
+        }
         ["generate", "--check"] | ["check"] => xtask::codegen::check(&root).map(|drift| {
             if drift.is_empty() {
                 println!("generated code is up to date with openapi/");
@@ -22,6 +29,22 @@ fn main() -> ExitCode {
                 false
             }
         }),
+        ["docs-check", rest @ ..] if !rest.is_empty() => {
+            let json = rest.contains(&"--json");
+            let pages: Vec<&str> = rest.iter().copied().filter(|a| *a != "--json").collect();
+            if pages.is_empty() {
+                eprintln!("docs-check needs at least one page\n\n{}", xtask::USAGE);
+                return ExitCode::from(2);
+            }
+            xtask::docs::check_files(&root, &pages).and_then(|report| {
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                } else {
+                    print!("{}", report.render());
+                }
+                Ok(report.passed())
+            })
+        }
         ["bench"] => xtask::measure::bench(&root, 3).map(|()| true),
         ["bench", "--instructions"] => xtask::measure::instructions(&root, 2000).map(|()| true),
         ["bench", runs] => match runs.parse::<usize>() {
