@@ -2,10 +2,14 @@
 //!
 //! A fixture is the message as the documents print it (start line, headers, body; the
 //! documents' requests have no blank line before the body, so a header block also ends at a
-//! line that starts a JSON value), preceded by `# key: value` comment lines: `source` (the page
-//! it comes from), `operation` (an operationId of the spec), and optionally `spec-example` (the
-//! JSON pointer of the spec example that must equal its body), `defect` (`invalid-json` or
-//! `pascal-case`: a documented defect kept as found) and `note`s.
+//! line that starts a JSON value), preceded by `# key: value` comment lines: `title`, `page`
+//! (its URL on learn.microsoft.com) and `ms.date` (the revision; `none` for the plain-text copy,
+//! `not recorded` for a page the project does not keep) name the public page it comes from;
+//! `block` (`request example` or `response example`) marks a verbatim copy of that example,
+//! which `cargo xtask docs-check` ties to the block on the page, and `derived-from` one the
+//! project derived from it; `operation` names an operationId of the spec; optionally
+//! `spec-example` (the JSON pointer of the spec example that must equal its body), `defect`
+//! (`invalid-json` or `pascal-case`: a documented defect kept as found) and `note`s.
 
 use std::path::{Path, PathBuf};
 

@@ -65,28 +65,65 @@ fn every_fixture_file_has_its_own_test() {
     );
 }
 
+/// The documented pages with examples, by URL and revision (`ms.date`; `none` for the
+/// plain-text copy). The resources page has tables and no examples.
+const PAGES_WITH_EXAMPLES: &[(&str, &str)] = &[
+    (
+        "https://learn.microsoft.com/en-us/partner-center/developer/create-product-upgrade-entity",
+        "10/11/2019",
+    ),
+    (
+        "https://learn.microsoft.com/en-us/partner-center/developer/create-product-upgrade-entity",
+        "11/01/2019",
+    ),
+    (
+        "https://learn.microsoft.com/en-us/partner-center/developer/create-product-upgrade-entity",
+        "none",
+    ),
+    (
+        "https://learn.microsoft.com/en-us/partner-center/developer/get-product-upgrade-status",
+        "09/22/2023",
+    ),
+];
+
 #[test]
-fn every_seed_page_with_examples_has_fixtures() {
-    // The resources page (004_fac1c64efcab4493.txt) has tables and no examples.
-    let sources: Vec<String> = fixtures::names()
+fn every_documented_example_block_has_its_verbatim_fixture() {
+    let kept: Vec<(String, String, String)> = fixtures::names()
         .iter()
-        .map(|n| {
-            fixtures::load(n)
-                .meta("source")
-                .unwrap_or_default()
-                .to_owned()
+        .map(|name| fixtures::load(name))
+        .filter_map(|f| {
+            let meta = |key| f.meta(key).map(str::to_owned);
+            Some((meta("page")?, meta("ms.date")?, meta("block")?))
         })
         .collect();
-    for page in [
-        "000_8e1f4b88f831457e.txt",
-        "001_2950851ff022ef05.txt",
-        "002_7bb77ceabcf60803.txt",
-        "003_e1eb9a9d3a9653f8.txt",
-    ] {
-        let count = sources.iter().filter(|s| s.starts_with(page)).count();
+    for (page, revision) in PAGES_WITH_EXAMPLES {
+        for block in ["request example", "response example"] {
+            let count = kept
+                .iter()
+                .filter(|(p, r, b)| p == page && r == revision && b == block)
+                .count();
+            assert_eq!(
+                count, 1,
+                "{page} (ms.date {revision}): {count} fixtures of its {block}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_fixture_names_its_public_page() {
+    for name in fixtures::names() {
+        let fixture = fixtures::load(&name);
+        let page = fixture.meta("page").unwrap_or_default();
         assert!(
-            count >= 2,
-            "{page} has {count} fixtures; its request and response are documented"
+            page.starts_with("https://learn.microsoft.com/en-us/partner-center/developer/"),
+            "{name}: page {page:?}"
+        );
+        assert!(fixture.meta("title").is_some(), "{name} has no title");
+        assert!(fixture.meta("ms.date").is_some(), "{name} has no ms.date");
+        assert!(
+            fixture.meta("block").is_some() || fixture.meta("derived-from").is_some(),
+            "{name}: neither a verbatim block nor derived from one"
         );
     }
 }

@@ -1,9 +1,11 @@
 //! Maintainer tasks for the pc-upgrade workspace, as a library so that tests can run them.
 //!
 //! - [`codegen`]: generate the types and client crates from `openapi/`, and check for drift;
+//! - [`docs`]: check the spec against the Partner Center documentation pages (`docs-check`);
 //! - [`measure`]: the benchmark ratios and the build footprint of BENCHMARKS.md.
 
 pub mod codegen;
+pub mod docs;
 pub mod measure;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +18,10 @@ commands:
   generate          regenerate crates/*/src/generated.rs from openapi/
   generate --check  regenerate in memory; fail with a diff if the files differ
   check             same as `generate --check`
+  docs-check [--json] PAGE...
+                    compare the spec with Partner Center documentation pages (markdown or
+                    plain text); exit 1 on a finding no erratum explains, or an erratum
+                    that explains nothing any more (openapi/errata.yaml)
   bench [RUNS]      run the benchmarks RUNS times (default 3) and print their ratios
   bench --instructions
                     count instructions per call, client against plain reqwest (valgrind)

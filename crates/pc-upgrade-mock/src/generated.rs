@@ -513,7 +513,28 @@ pub(crate) const SPEC_JSON: &str = r##"{
       "url": "https://spdx.org/licenses/MIT.html"
     },
     "title": "Partner Center product upgrades",
-    "version": "v1"
+    "version": "v1",
+    "x-documentation-pages": [
+      {
+        "ms.date": "11/01/2019",
+        "title": "Create a product upgrade entity for a customer",
+        "url": "https://learn.microsoft.com/en-us/partner-center/developer/create-product-upgrade-entity"
+      },
+      {
+        "ms.date": "09/22/2023",
+        "title": "Get the product upgrade status for a customer",
+        "url": "https://learn.microsoft.com/en-us/partner-center/developer/get-product-upgrade-status"
+      },
+      {
+        "ms.date": "10/11/2019",
+        "title": "Product upgrade resources",
+        "url": "https://learn.microsoft.com/en-us/partner-center/developer/product-upgrade-resources"
+      },
+      {
+        "title": "Check a customer's eligibility for upgrading to an Azure plan",
+        "url": "https://learn.microsoft.com/en-us/partner-center/developer/get-eligibility-for-product-upgrade"
+      }
+    ]
   },
   "openapi": "3.0.3",
   "paths": {

@@ -1,0 +1,373 @@
+//! `cargo xtask docs-check` on pages the project wrote itself in the form of the Partner
+//! Center pages (`tests/pages/`): each kind of finding, an erratum that expires when its page
+//! is fixed, and a change of page template that is not drift.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use xtask::docs::{self, Erratum, Report, page};
+
+const RESOURCES: &str = include_str!("pages/resources.md");
+const STATUS: &str = include_str!("pages/status.md");
+const CREATE: &str = include_str!("pages/create.md");
+
+fn spec() -> Value {
+    docs::load_spec(&xtask::workspace_root().join(xtask::codegen::SPEC)).unwrap()
+}
+
+fn errata() -> Vec<Erratum> {
+    docs::load_errata(&xtask::workspace_root().join(docs::ERRATA)).unwrap()
+}
+
+fn run(pages: &[&str], errata: &[Erratum]) -> Report {
+    let fixtures = docs::load_fixtures(&xtask::workspace_root().join(docs::FIXTURES)).unwrap();
+    let pages: Vec<page::Page> = pages
+        .iter()
+        .enumerate()
+        .map(|(i, text)| page::parse(&format!("page {i}"), text))
+        .collect();
+    docs::check(&spec(), &pages, &fixtures, errata)
+}
+
+/// Every finding as (page index, kind, subject).
+fn found(report: &Report) -> BTreeSet<(usize, String, String)> {
+    report
+        .pages
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            p.findings
+                .iter()
+                .map(move |f| (i, f.kind.to_owned(), f.subject.clone()))
+        })
+        .collect()
+}
+
+fn one(report: &Report, kind: &str, subject: &str) {
+    let found = found(report);
+    let expected: BTreeSet<_> = [(0, kind.to_owned(), subject.to_owned())].into();
+    assert_eq!(found, expected, "\n{}", report.render());
+}
+
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "the test page no longer has {from:?}");
+    text.replacen(from, to, 1)
+}
+
+#[test]
+fn the_project_pages_report_only_what_the_errata_explain() {
+    // The project's resources page has none of the published page's defects.
+    let errata: Vec<Erratum> = errata()
+        .into_iter()
+        .filter(|e| e.page != "Product upgrade resources")
+        .collect();
+    let report = run(&[RESOURCES, STATUS, CREATE], &errata);
+    assert!(report.passed(), "\n{}", report.render());
+    assert!(report.pages[0].findings.is_empty(), "\n{}", report.render());
+    let explained: BTreeSet<&str> = report
+        .pages
+        .iter()
+        .flat_map(|p| &p.findings)
+        .map(|f| f.kind)
+        .collect();
+    assert_eq!(
+        explained,
+        ["invalid-json", "response-resource", "value-casing"].into()
+    );
+}
+
+#[test]
+fn deleting_a_row_reports_the_property_missing_from_the_docs() {
+    let page = edit(RESOURCES, "| reason | string | Why not, when not. |\n", "");
+    one(
+        &run(&[&page], &[]),
+        "missing-in-docs",
+        "ProductUpgradesEligibility.reason",
+    );
+}
+
+#[test]
+fn adding_a_row_reports_the_property_missing_from_the_spec() {
+    let page = edit(
+        RESOURCES,
+        "| status | string | Where the upgrade stands. |\n",
+        "| status | string | Where the upgrade stands. |\n| renewalDate | string | When. |\n",
+    );
+    one(
+        &run(&[&page], &[]),
+        "missing-in-spec",
+        "ProductUpgradesStatus.renewalDate",
+    );
+}
+
+#[test]
+fn a_casing_difference_is_its_own_finding() {
+    let page = edit(
+        RESOURCES,
+        "| id | string | The upgrade",
+        "| Id | string | The upgrade",
+    );
+    one(&run(&[&page], &[]), "casing", "ProductUpgradesStatus.Id");
+}
+
+#[test]
+fn a_type_difference_is_reported() {
+    for (from, to, subject) in [
+        (
+            "| isEligible | bool |",
+            "| isEligible | string |",
+            "ProductUpgradesEligibility.isEligible",
+        ),
+        (
+            "| upgradeId | string | The existing upgrade, as a GUID-formatted string. |",
+            "| upgradeId | string | The existing upgrade. |",
+            "ProductUpgradesEligibility.upgradeId",
+        ),
+        (
+            "| upgradedDate | string in UTC date-time format |",
+            "| upgradedDate | string |",
+            "UpgradesLineItem.upgradedDate",
+        ),
+        (
+            "| lineItems | array of [UpgradesLineItem](#upgradeslineitem) resources |",
+            "| lineItems | array of [UpgradeProduct](#upgradeproduct) resources |",
+            "ProductUpgradesStatus.lineItems",
+        ),
+    ] {
+        one(&run(&[&edit(RESOURCES, from, to)], &[]), "type", subject);
+    }
+}
+
+#[test]
+fn a_row_run_into_another_and_a_repeated_row_are_reported() {
+    let page = edit(
+        RESOURCES,
+        "| customerId | string | The customer, as a GUID-formatted string. |\n| productFamily | string | The family asked about. |\n",
+        "| customerId | string | The customer, as a GUID-formatted string. |    | productFamily | string | The family asked about. |\n| productFamily | string | The family asked about. |\n",
+    );
+    let report = run(&[&page], &[]);
+    let expected: BTreeSet<_> = [
+        (
+            0,
+            "broken-row".to_owned(),
+            "ProductUpgradesEligibility.productFamily".to_owned(),
+        ),
+        (
+            0,
+            "duplicate-row".to_owned(),
+            "ProductUpgradesEligibility.productFamily".to_owned(),
+        ),
+    ]
+    .into();
+    assert_eq!(found(&report), expected, "\n{}", report.render());
+}
+
+#[test]
+fn a_table_for_a_resource_the_spec_lacks_is_reported() {
+    let page = format!(
+        "{RESOURCES}\n## UpgradeSchedule\n\n| Property | Type | Description |\n|---|---|---|\n| at | string | When. |\n"
+    );
+    one(&run(&[&page], &[]), "unknown-resource", "upgradeschedule");
+}
+
+#[test]
+fn an_operation_the_spec_lacks_is_reported() {
+    let page = edit(
+        CREATE,
+        ")/v1/productupgrades HTTP/1.1",
+        ")/v1/productupgrades/batch HTTP/1.1",
+    );
+    let report = run(&[&page], &[]);
+    assert!(
+        found(&report).contains(&(
+            0,
+            "operation".into(),
+            "POST /v1/productupgrades/batch".into()
+        )),
+        "\n{}",
+        report.render()
+    );
+}
+
+#[test]
+fn the_resources_a_page_says_an_operation_takes_and_returns_are_checked() {
+    let page = edit(
+        CREATE,
+        "must contain a [ProductUpgradeRequest]",
+        "must contain a [UpgradeProduct]",
+    );
+    one(
+        &run(&[&page], &[]),
+        "request-resource",
+        "create_product_upgrade",
+    );
+    let report = run(&[STATUS], &[]);
+    assert!(
+        found(&report).contains(&(
+            0,
+            "response-resource".into(),
+            "get_product_upgrade_status".into()
+        )),
+        "\n{}",
+        report.render()
+    );
+}
+
+#[test]
+fn changing_an_example_value_reports_the_example() {
+    let page = edit(
+        CREATE,
+        "\"productFamily\": \"azure\"",
+        "\"productFamily\": \"Azure plan\"",
+    );
+    let report = run(&[&page], &[]);
+    one(&report, "example-differs", "request example");
+    let detail = &report.pages[0].findings[0].detail;
+    assert!(
+        detail.contains("/productFamily") && detail.contains("create_request_000"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn an_example_of_a_revision_without_fixture_is_held_to_the_spec_examples() {
+    let older = edit(CREATE, "ms.date: 10/11/2019", "ms.date: 01/01/2019");
+    assert!(
+        run(&[&older], &[]).passed(),
+        "the body equals a spec example"
+    );
+    let changed = edit(
+        &older,
+        "4c721420-72ad-4708-a0a7-371a2f7b0969",
+        "00000000-72ad-4708-a0a7-371a2f7b0969",
+    );
+    one(
+        &run(&[&changed], &[]),
+        "example-not-in-spec",
+        "request example",
+    );
+}
+
+#[test]
+fn the_same_value_in_two_casings_is_reported_on_each_page() {
+    let other = edit(
+        &edit(CREATE, "ms.date: 10/11/2019", "ms.date: 11/01/2019"),
+        "\"productFamily\": \"azure\"",
+        "\"productFamily\": \"Azure\"",
+    );
+    let report = run(&[CREATE, &other], &[]);
+    let expected: BTreeSet<_> = [
+        (0, "value-casing".to_owned(), "/productFamily".to_owned()),
+        (1, "value-casing".to_owned(), "/productFamily".to_owned()),
+    ]
+    .into();
+    assert_eq!(found(&report), expected, "\n{}", report.render());
+}
+
+#[test]
+fn a_newer_revision_is_changed_since_the_spec_was_last_checked() {
+    let page = edit(RESOURCES, "ms.date: 10/11/2019", "ms.date: 03/14/2026");
+    let report = run(&[&page], &[]);
+    one(&report, "revision", "ms.date");
+    assert!(
+        report
+            .render()
+            .contains("changed since the spec was last checked against it")
+    );
+}
+
+#[test]
+fn a_page_the_spec_does_not_record_is_reported() {
+    let page = edit(
+        RESOURCES,
+        "title: Product upgrade resources",
+        "title: Subscription transfer resources",
+    );
+    one(
+        &run(&[&page], &[]),
+        "unknown-page",
+        "Subscription transfer resources",
+    );
+}
+
+#[test]
+fn a_fixture_whose_block_is_gone_from_its_page_is_reported() {
+    let start = CREATE.find("### Request example").unwrap();
+    let end = CREATE.find("## REST response").unwrap();
+    let page = format!("{}{}", &CREATE[..start], &CREATE[end..]);
+    one(
+        &run(&[&page], &[]),
+        "fixture-unmatched",
+        "create_request_000",
+    );
+}
+
+#[test]
+fn repairing_the_status_page_s_json_expires_its_erratum() {
+    let repaired = edit(
+        STATUS,
+        "{\n {\n    \"customerId\": \"4c721420-72ad-4708-a0a7-371a2f7b0969\",\n    \"productFamily\": \"azure\"\n  }\n  \"Attributes\"",
+        "{\n    \"customerId\": \"4c721420-72ad-4708-a0a7-371a2f7b0969\",\n    \"productFamily\": \"azure\",\n  \"Attributes\"",
+    );
+    let report = run(&[&repaired, CREATE], &errata());
+    let expired: Vec<(&str, &str)> = report
+        .expired
+        .iter()
+        .map(|e| (e.finding.as_str(), e.subject.as_str()))
+        .collect();
+    assert_eq!(
+        expired,
+        [("invalid-json", "request example")],
+        "\n{}",
+        report.render()
+    );
+    assert!(!report.passed());
+    assert!(
+        report
+            .render()
+            .contains("fixed upstream? remove this erratum and revisit the decision"),
+        "{}",
+        report.render()
+    );
+}
+
+/// Headings at other levels and in another order, sections added, white space changed: the
+/// same findings as before, and none on a page without drift.
+#[test]
+fn a_new_page_template_is_not_drift() {
+    let restyle = |text: &str| -> String {
+        let mut out = String::new();
+        for line in text.lines() {
+            let line = if let Some(heading) = line.strip_prefix("### ") {
+                format!("#### {heading}   ")
+            } else if let Some(heading) = line.strip_prefix("## ") {
+                format!("\n### {heading}\n\nA section the template added.\n")
+            } else if line.starts_with('|') {
+                line.replace(" | ", "   |   ").replace("|---|", "| :--- |")
+            } else {
+                line.to_owned()
+            };
+            out.push_str(&line);
+            // Blank lines everywhere but inside a table (where one would end it).
+            out.push_str(if line.starts_with('|') { "\n" } else { "\n\n" });
+        }
+        out.push_str("## Next steps\n\n| Property | Type | Description |\n");
+        out
+    };
+    // The status page with its response section first.
+    let split = STATUS.find("## REST response").unwrap();
+    let request_part = &STATUS[STATUS.find("## REST request").unwrap()..split];
+    let reordered = format!(
+        "{}{}\n{}",
+        &STATUS[..STATUS.find("## REST request").unwrap()],
+        &STATUS[split..],
+        request_part
+    );
+    let before = found(&run(&[RESOURCES, STATUS, CREATE], &[]));
+    let after_report = run(
+        &[&restyle(RESOURCES), &restyle(&reordered), &restyle(CREATE)],
+        &[],
+    );
+    assert_eq!(found(&after_report), before, "\n{}", after_report.render());
+    assert!(after_report.pages[0].findings.is_empty());
+}
