@@ -8,6 +8,7 @@
 //!   written by `cargo xtask generate`), refused the way the service would;
 //! - `fleet`: [`Fleet`], customers with scripted answers and a per-tenant [`Throttle`];
 //! - `response`: [`MockResponse`], one scripted answer;
+//! - `entra`: [`FakeEntra`], a fake Entra ID token endpoint on the same server;
 //! - [`documented`]: the documentation's examples, the answers given when there is no fleet.
 //!
 //! Unless told otherwise it answers every valid request with the documented example;
@@ -34,6 +35,7 @@
 
 mod contract;
 pub mod documented;
+mod entra;
 mod fleet;
 // The spec as JSON, written by `cargo xtask generate`.
 #[rustfmt::skip]
@@ -41,6 +43,7 @@ mod generated;
 mod response;
 mod server;
 
+pub use entra::FakeEntra;
 pub use fleet::{Customer, Fleet, FleetError, ScriptedError, ScriptedFailure, Throttle};
 pub use response::MockResponse;
 pub use server::{

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::contract::{self, Parameters, Refusal, Route};
 use crate::documented;
+use crate::entra::{EntraState, FakeEntra};
 use crate::fleet::{Fleet, FleetState, Throttle, partner_center_error};
 use crate::response::{MockBody, MockResponse};
 
@@ -156,6 +157,7 @@ struct Script {
     fleet: Option<FleetState>,
     /// Per tenant: the start of its window and the calls made in it.
     windows: HashMap<String, (Instant, u32)>,
+    entra: Option<EntraState>,
 }
 
 struct ServerState {
@@ -205,6 +207,7 @@ pub struct MockServerBuilder {
     log: Option<PathBuf>,
     validate: bool,
     tokens: Vec<String>,
+    entra: Option<FakeEntra>,
 }
 
 impl Default for MockServerBuilder {
@@ -216,6 +219,7 @@ impl Default for MockServerBuilder {
             log: None,
             validate: true,
             tokens: Vec::new(),
+            entra: None,
         }
     }
 }
@@ -254,6 +258,14 @@ impl MockServerBuilder {
         self
     }
 
+    /// Serves a fake Entra ID token endpoint at `/{tenant}/oauth2/v2.0/token` (point the
+    /// client's `EntraTokenSource` authority at [`MockServer::base_url`]); Partner Center
+    /// calls then need an access token it issued that has not expired.
+    pub fn entra(mut self, entra: FakeEntra) -> Self {
+        self.entra = Some(entra);
+        self
+    }
+
     /// Whether requests are checked against the spec (default: yes). Benchmarks turn it off
     /// to measure the client alone; a test of a client never should.
     pub fn validate(mut self, on: bool) -> Self {
@@ -286,6 +298,7 @@ impl MockServerBuilder {
                 recording: true,
                 fleet: self.fleet.as_ref().map(FleetState::new),
                 windows: HashMap::new(),
+                entra: self.entra.map(EntraState::new),
             }),
             validate: self.validate,
             tokens: self.tokens,
@@ -355,6 +368,18 @@ impl MockServer {
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state).requests.clone()
+    }
+
+    /// How many requests the fake Entra token endpoint answered.
+    pub fn token_requests(&self) -> u64 {
+        lock(&self.state).entra.as_ref().map_or(0, |e| e.requests)
+    }
+
+    /// Makes every access token the fake Entra issued expire now (the next call gets `401`).
+    pub fn expire_access_tokens(&self) {
+        if let Some(entra) = lock(&self.state).entra.as_mut() {
+            entra.expire_all();
+        }
     }
 
     /// The requests that were refused, in order.
@@ -468,8 +493,17 @@ fn tenant(headers: &HeaderMap) -> Option<&str> {
 
 fn unauthorized(state: &ServerState, headers: &HeaderMap) -> Option<Refusal> {
     let refuse = |why: &str| Some(Refusal::new(StatusCode::UNAUTHORIZED, why));
+    let entra_refuses = |token: &str| {
+        lock(state)
+            .entra
+            .as_ref()
+            .is_some_and(|entra| !entra.accepts(token))
+    };
     match tenant(headers) {
         None => refuse("a bearer token is required in Authorization"),
+        Some(token) if entra_refuses(token) => {
+            refuse("the access token has expired or was not issued by the token endpoint")
+        }
         Some(token) if !state.tokens.is_empty() && !state.tokens.iter().any(|t| t == token) => {
             refuse("the bearer token is not valid")
         }
@@ -517,6 +551,13 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         ),
     };
     let path = parts.uri.path();
+    if parts.method == Method::POST && path.ends_with("/oauth2/v2.0/token") {
+        let answer = lock(&state).entra.as_mut().map(|entra| entra.answer(&body));
+        if let Some(answer) = answer {
+            // Token requests carry secrets: answered, counted, never recorded.
+            return plain_answer(answer);
+        }
+    }
     let request_id = match parts.headers.get("ms-requestid") {
         Some(value) => value.clone(),
         // Like the service, make one up.
@@ -672,6 +713,16 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
     if planned.status == StatusCode::NO_CONTENT {
         *response.body_mut() = Body::empty();
     }
+    response
+}
+
+fn plain_answer(planned: MockResponse) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = planned.status;
+    for (name, value) in planned.headers {
+        response.headers_mut().append(name, value);
+    }
+    *response.body_mut() = planned.body.into_body();
     response
 }
 
