@@ -60,6 +60,7 @@ tokio::task_local! {
 }
 
 /// The headers that differ from call to call.
+#[derive(Clone)]
 struct CallHeaders {
     authorization: HeaderValue,
     request_id: HeaderValue,
@@ -245,7 +246,7 @@ impl<'a> Call<'a> {
     }
 
     /// The token, then attempts until one is worth returning. `Err(None)`: the overall limit
-    /// passed while waiting to retry.
+    /// passed. Each attempt waits for the client's rate limit, if it has one.
     async fn attempts<T, F, Fut>(
         &self,
         progress: &mut Progress,
@@ -255,73 +256,98 @@ impl<'a> Call<'a> {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, GeneratedError>>,
     {
-        let headers = self.headers(progress).await.map_err(Some)?;
-        CALL_HEADERS
-            .scope(headers, async {
-                let policy = &self.shared.retry;
-                loop {
-                    progress.attempts += 1;
-                    let per_attempt = self.shared.timeouts.per_attempt;
-                    // The attempt's limit, and which limit it is: the overall one when less
-                    // than a whole attempt's time is left.
-                    let (limit, after) = match self.remaining() {
-                        Some(left) if left < per_attempt => (left, self.overall),
-                        _ => (per_attempt, per_attempt),
+        let mut token = self.token(progress).await.map_err(Some)?;
+        let mut headers = self.headers(progress, &token).map_err(Some)?;
+        let mut refreshed = false;
+        let policy = &self.shared.retry;
+        loop {
+            progress.attempts += 1;
+            if let Some(limit) = &self.shared.rate_limit {
+                limit.acquire().await;
+            }
+            let per_attempt = self.shared.timeouts.per_attempt;
+            // The attempt's limit, and which limit it is: the overall one when less than a
+            // whole attempt's time is left.
+            let (limit, after) = match self.remaining() {
+                Some(left) if left < per_attempt => (left, self.overall),
+                _ => (per_attempt, per_attempt),
+            };
+            let attempt = CALL_HEADERS.scope(headers.clone(), self.attempt(progress, &mut send));
+            let (error, asked) = match tokio::time::timeout(limit, attempt).await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(failure)) => failure,
+                Err(_) => {
+                    let error = Error::Timeout {
+                        call: self.info(progress),
+                        after,
                     };
-                    let (error, asked) = match tokio::time::timeout(
-                        limit,
-                        self.attempt(progress, &mut send),
-                    )
-                    .await
-                    {
-                        Ok(Ok(value)) => return Ok(value),
-                        Ok(Err(failure)) => failure,
-                        Err(_) => {
-                            let error = Error::Timeout {
-                                call: self.info(progress),
-                                after,
-                            };
-                            (error, None)
-                        }
-                    };
-                    if !retryable(&error) || progress.attempts >= policy.max_attempts {
-                        return Err(Some(error));
-                    }
-                    let delay = policy.delay(progress.attempts, asked);
-                    // A wait that would outlast the overall limit is not begun: the caller
-                    // hears now (a `Throttled` names the wait the service asked for).
-                    if self.remaining().is_some_and(|left| delay >= left) {
-                        return Err(Some(error));
-                    }
-                    match progress.status {
-                        Some(status) => tracing::info!(
-                            attempt = progress.attempts,
-                            status = status.as_u16(),
-                            ?delay,
-                            %error,
-                            "retrying"
-                        ),
-                        None => {
-                            tracing::info!(attempt = progress.attempts, ?delay, %error, "retrying")
-                        }
-                    }
-                    tokio::time::sleep(delay).await;
+                    (error, None)
                 }
-            })
-            .await
+            };
+            if let (Error::Throttled { .. }, Some(limit)) = (&error, &self.shared.rate_limit) {
+                limit.pause(policy.delay(progress.attempts, asked));
+            }
+            // A refused token is refreshed once, and the call tried again with the new one.
+            if error.status() == Some(StatusCode::UNAUTHORIZED) && !refreshed {
+                refreshed = true;
+                let fresh = self
+                    .shared
+                    .token
+                    .invalidate(&token)
+                    .await
+                    .map_err(|source| {
+                        Some(Error::Token {
+                            call: self.info(progress),
+                            source,
+                        })
+                    })?;
+                if fresh.expose_secret() != token.expose_secret() {
+                    tracing::info!(
+                        attempt = progress.attempts,
+                        "token refused; retrying with a new one"
+                    );
+                    token = fresh;
+                    headers = self.headers(progress, &token).map_err(Some)?;
+                    continue;
+                }
+            }
+            if !retryable(&error) || progress.attempts >= policy.max_attempts {
+                return Err(Some(error));
+            }
+            let delay = policy.delay(progress.attempts, asked);
+            // A wait that would outlast the overall limit is not begun: the caller hears now
+            // (a `Throttled` names the wait the service asked for).
+            if self.remaining().is_some_and(|left| delay >= left) {
+                return Err(Some(error));
+            }
+            match progress.status {
+                Some(status) => tracing::info!(
+                    attempt = progress.attempts,
+                    status = status.as_u16(),
+                    ?delay,
+                    %error,
+                    "retrying"
+                ),
+                None => tracing::info!(attempt = progress.attempts, ?delay, %error, "retrying"),
+            }
+            tokio::time::sleep(delay).await;
+        }
     }
 
-    /// The per-call headers, the token fetched once for all attempts.
-    async fn headers(&self, progress: &Progress) -> Result<CallHeaders, Error> {
-        let token: SecretString =
-            self.shared
-                .token
-                .token()
-                .await
-                .map_err(|source| Error::Token {
-                    call: self.info(progress),
-                    source,
-                })?;
+    /// The call's token.
+    async fn token(&self, progress: &Progress) -> Result<SecretString, Error> {
+        self.shared
+            .token
+            .token()
+            .await
+            .map_err(|source| Error::Token {
+                call: self.info(progress),
+                source,
+            })
+    }
+
+    /// The per-call headers for `token`.
+    fn headers(&self, progress: &Progress, token: &SecretString) -> Result<CallHeaders, Error> {
         let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
             .map_err(|_| Error::InvalidRequest {
                 call: self.info(progress),

@@ -17,6 +17,7 @@ use crate::call::{self, Call, ClientContext};
 use crate::error::{BuildError, CallInfo, Error};
 use crate::generated;
 use crate::retry::{RetryPolicy, Timeouts};
+use crate::throttle::RateLimit;
 use crate::token::{StaticToken, TokenSource};
 
 /// The public Partner Center endpoint.
@@ -30,6 +31,7 @@ pub(crate) struct Shared {
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
     pub(crate) max_response_bytes: usize,
+    pub(crate) rate_limit: Option<Arc<RateLimit>>,
 }
 
 /// A client for the product upgrade operations.
@@ -105,6 +107,7 @@ pub struct ClientBuilder {
     timeouts: Timeouts,
     max_response_bytes: usize,
     http: Option<reqwest::Client>,
+    rate_limit: Option<Arc<RateLimit>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -128,6 +131,7 @@ impl Default for ClientBuilder {
             timeouts: Timeouts::default(),
             max_response_bytes: 4 * 1024 * 1024,
             http: None,
+            rate_limit: None,
         }
     }
 }
@@ -189,6 +193,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Spaces every attempt of every call of this client and its clones by `limit`, and
+    /// pauses them all when one is throttled (default: no limit).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(Arc::new(limit));
+        self
+    }
+
     /// A `reqwest::Client` of your own (proxy, TLS roots, pool settings). Its own timeouts, if
     /// any, apply beside [`Timeouts`]. The client's own follows redirects only within the
     /// same origin; give yours a redirect policy that does as much, or the bearer token and
@@ -228,6 +239,7 @@ impl ClientBuilder {
             retry: self.retry,
             timeouts: self.timeouts,
             max_response_bytes: self.max_response_bytes,
+            rate_limit: self.rate_limit,
         });
         let correlation_id = self.correlation_id.unwrap_or_else(Uuid::new_v4);
         Ok(PartnerCenterClient {

@@ -8,7 +8,10 @@
 //! - `body`: the answer's body, capped at the configured size as it is read;
 //! - `generated`: the operations, generated from the spec by `cargo xtask generate`;
 //! - `error`: [`Error`], [`CallInfo`]; `text`: server text bounded and escaped;
-//! - `retry`: [`RetryPolicy`], [`Timeouts`]; `token`: [`TokenSource`];
+//! - `retry`: [`RetryPolicy`], [`Timeouts`]; `throttle`: [`RateLimit`], one rate shared by
+//!   all workers, paused by a `429`;
+//! - `token`: [`TokenSource`]; `entra`: [`EntraTokenSource`], Entra ID sign-in (refresh token
+//!   or client credentials);
 //! - `poll`: [`PartnerCenterClient::wait_for_upgrade`]; `ensure`:
 //!   [`PartnerCenterClient::ensure_upgrade`] (eligibility, create or resume, wait).
 //!
@@ -50,6 +53,7 @@ mod body;
 mod call;
 mod client;
 mod ensure;
+mod entra;
 mod error;
 // Generated code: formatted by the generator, not by rustfmt. The generated `Client::new`
 // (which unwraps the building of a default `reqwest::Client`) is never called: every call
@@ -60,13 +64,18 @@ mod generated;
 mod poll;
 mod retry;
 mod text;
+mod throttle;
 mod token;
 
 pub use client::{CallOptions, ClientBuilder, DEFAULT_BASE_URL, PartnerCenterClient, WithInfo};
 pub use ensure::{EnsureError, Ensured, Origin};
+pub use entra::{
+    DEFAULT_AUTHORITY, EntraError, EntraTokenSource, EntraTokenSourceBuilder, PARTNER_CENTER_SCOPE,
+};
 pub use error::{BodyExcerpt, BuildError, CallInfo, Error};
 pub use poll::{PollOptions, WaitError};
 pub use retry::{RetryPolicy, Timeouts};
+pub use throttle::RateLimit;
 pub use token::{StaticToken, TokenError, TokenSource, token_fn};
 
 /// The types crate, re-exported so that callers need only one dependency.

@@ -19,6 +19,14 @@ pub type TokenFuture<'a> =
 pub trait TokenSource: Send + Sync + 'static {
     /// The token to send, without the `Bearer ` prefix.
     fn token(&self) -> TokenFuture<'_>;
+
+    /// Partner Center refused `rejected` (`401`): forget it and give a fresh one. The client
+    /// retries the call once with it if it differs. The default gives [`token`](Self::token)
+    /// again, which for a token that cannot be refreshed means no retry.
+    fn invalidate(&self, rejected: &SecretString) -> TokenFuture<'_> {
+        let _ = rejected;
+        self.token()
+    }
 }
 
 /// A token that never changes.
