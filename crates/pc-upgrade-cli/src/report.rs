@@ -1,0 +1,179 @@
+//! The report (CSV or JSON, one row per customer and per bad line), the summary table, and
+//! progress: bars on a terminal, plain lines otherwise.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// One row of the report.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    /// The customer (none for a bad line).
+    pub customer_id: Option<Uuid>,
+    /// The line of the customers file.
+    pub line: usize,
+    /// `completed`, `ineligible`, `failed`, `error`, `would-create`, `would-resume`,
+    /// `eligible`, `in-progress`, `pending`, or `bad-line`.
+    pub outcome: String,
+    /// Eligibility's answer, when it was asked.
+    pub eligible: Option<bool>,
+    /// The upgrade, if there is one.
+    pub upgrade_id: Option<Uuid>,
+    /// How the upgrade was found (`created`, `eligibility`, `conflict 900109`).
+    pub origin: Option<String>,
+    /// The reason, the error, or the state.
+    pub detail: Option<String>,
+    /// The Partner Center error code of a failure.
+    pub error_code: Option<i64>,
+    /// The `MS-RequestId` of the create, or of the call that failed.
+    pub request_id: Option<Uuid>,
+    /// The customers file's other columns.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, String>,
+}
+
+/// Writes the report: JSON when the file name ends in `.json`, CSV otherwise.
+pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let mut out = Vec::new();
+    if json {
+        serde_json::to_writer_pretty(&mut out, rows)?;
+        out.push(b'\n');
+    } else {
+        let extra: Vec<String> = rows
+            .iter()
+            .flat_map(|r| r.extra.keys().cloned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut writer = csv::Writer::from_writer(&mut out);
+        let mut header = vec![
+            "customerId",
+            "line",
+            "outcome",
+            "eligible",
+            "upgradeId",
+            "origin",
+            "detail",
+            "errorCode",
+            "requestId",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+        header.extend(extra.iter().cloned());
+        writer.write_record(&header)?;
+        for row in rows {
+            let text = |v: Option<String>| v.unwrap_or_default();
+            let mut record = vec![
+                text(row.customer_id.map(|c| c.to_string())),
+                row.line.to_string(),
+                row.outcome.clone(),
+                text(row.eligible.map(|e| e.to_string())),
+                text(row.upgrade_id.map(|u| u.to_string())),
+                text(row.origin.clone()),
+                text(row.detail.clone()),
+                text(row.error_code.map(|c| c.to_string())),
+                text(row.request_id.map(|r| r.to_string())),
+            ];
+            record.extend(
+                extra
+                    .iter()
+                    .map(|k| row.extra.get(k).cloned().unwrap_or_default()),
+            );
+            writer.write_record(&record)?;
+        }
+        writer.flush()?;
+        drop(writer);
+    }
+    // Written whole, then renamed: a report is never half a file.
+    let temporary = path.with_extension("partial");
+    std::fs::write(&temporary, &out).with_context(|| format!("writing {}", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The summary table: how many customers ended each way.
+pub fn summary(rows: &[Row]) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for row in rows {
+        *counts.entry(row.outcome.as_str()).or_default() += 1;
+    }
+    let width = counts.keys().map(|k| k.len()).max().unwrap_or(0).max(7);
+    let mut out = format!("{:<width$}  customers\n", "outcome");
+    for (outcome, count) in &counts {
+        out.push_str(&format!("{outcome:<width$}  {count:>9}\n"));
+    }
+    out.push_str(&format!("{:<width$}  {:>9}\n", "total", rows.len()));
+    out
+}
+
+/// Progress: a bar with the counts on a terminal, a plain line per customer otherwise.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    counts: Mutex<BTreeMap<String, usize>>,
+}
+
+impl Progress {
+    /// Progress over `total` customers.
+    pub fn new(total: usize) -> Self {
+        let bar = std::io::stdout().is_terminal().then(|| {
+            let bar = ProgressBar::new(total as u64);
+            let style = ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Self {
+            bar,
+            counts: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// A customer is done.
+    pub fn done(&self, row: &Row) {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *counts.entry(row.outcome.clone()).or_default() += 1;
+        let message: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(message.join(", "));
+                bar.inc(1);
+            }
+            None => {
+                let customer = row.customer_id.map(|c| c.to_string()).unwrap_or_default();
+                let detail = row
+                    .detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{customer} {}{detail} [{}]",
+                    row.outcome,
+                    message.join(", ")
+                );
+            }
+        }
+    }
+
+    /// The run is over.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+}

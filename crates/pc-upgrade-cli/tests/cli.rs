@@ -1,0 +1,498 @@
+//! The real `pc-upgrade` binary against the fake Partner Center on 127.0.0.1 (the same server
+//! `pc-upgrade-mock` runs as a program, here in the test process so that it outlives the
+//! runs it serves): a fleet of 1,000 customers, a run killed five times, the shared throttle,
+//! and a dry run.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use pc_upgrade_mock::{Customer, Fleet, MockServer, Operation, Throttle};
+use serde_json::Value;
+use uuid::Uuid;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_pc-upgrade");
+
+fn customer(n: u128) -> Uuid {
+    Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0000 | n)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pc-upgrade-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn customers_csv(dir: &Path, count: u128) -> PathBuf {
+    let path = dir.join("customers.csv");
+    let mut text = String::from("customerId,name\n");
+    for n in 0..count {
+        text.push_str(&format!("{},Customer {n}\n", customer(n)));
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn pc_upgrade(server: &MockServer, args: &[&str]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env("PC_UPGRADE_TOKEN", "cli-test-token")
+        .env_remove("RUST_LOG")
+        .args(["--base-url", &server.base_url()])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+async fn run(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn report(path: &Path) -> HashMap<String, Value> {
+    let rows: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    rows.into_iter()
+        .filter_map(|row| Some((row["customerId"].as_str()?.to_owned(), row)))
+        .collect()
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Ineligible,
+    AlreadyUpgrading,
+    CreateFails,
+    Completes,
+    Fails,
+}
+
+fn kind(n: u128) -> Kind {
+    [
+        Kind::Ineligible,
+        Kind::AlreadyUpgrading,
+        Kind::CreateFails,
+        Kind::Completes,
+        Kind::Fails,
+    ][(n % 5) as usize]
+}
+
+fn mixed_fleet(count: u128) -> Fleet {
+    (0..count).fold(Fleet::new(), |fleet, n| {
+        let script = Customer::new(customer(n));
+        fleet.customer(match kind(n) {
+            Kind::Ineligible => script.ineligible(format!("No Azure subscription ({n}).")),
+            Kind::AlreadyUpgrading => script
+                .already_upgrading(Uuid::from_u128(0x9000_0000 | n))
+                .statuses(["InProgress", "Completed"]),
+            Kind::CreateFails => {
+                script.create_fails(403, [900108, 900105, 900130][(n / 5 % 3) as usize])
+            }
+            Kind::Completes => script.statuses(["Pending", "InProgress", "Completed"]),
+            Kind::Fails => script
+                .statuses(["InProgress"])
+                .fails_with(900120, format!("Upgrade {n} failed.")),
+        })
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_customers_end_as_scripted_in_the_report() {
+    let server = MockServer::builder()
+        .fleet(mixed_fleet(1000))
+        .throttle(Throttle::new(600, Duration::from_secs(1)))
+        .start()
+        .await
+        .unwrap();
+    let dir = scratch("fleet");
+    let (customers, journal, report_path) = (
+        customers_csv(&dir, 1000),
+        dir.join("journal"),
+        dir.join("report.json"),
+    );
+    let output = run(pc_upgrade(
+        &server,
+        &[
+            "--rate",
+            "100000",
+            "--per",
+            "1",
+            "upgrade",
+            "--customers",
+            customers.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+            "--yes",
+            "--concurrency",
+            "32",
+            "--poll-interval",
+            "0.01",
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "some customers fail by script\n{stdout}"
+    );
+    let throttled = server.requests().iter().filter(|r| r.status == 429).count();
+    assert!(
+        throttled > 0,
+        "the fake throttled no call: the scenario needs some"
+    );
+    let rows = report(&report_path);
+    assert_eq!(rows.len(), 1000);
+    for n in 0..1000 {
+        let row = &rows[&customer(n).to_string()];
+        let outcome = row["outcome"].as_str().unwrap();
+        match kind(n) {
+            Kind::Ineligible => {
+                assert_eq!(outcome, "ineligible", "{row}");
+                assert_eq!(row["detail"], format!("No Azure subscription ({n})."));
+            }
+            Kind::AlreadyUpgrading => {
+                assert_eq!(outcome, "completed", "{row}");
+                assert_eq!(
+                    row["upgradeId"],
+                    Uuid::from_u128(0x9000_0000 | n).to_string()
+                );
+                assert_eq!(row["origin"], "eligibility");
+            }
+            Kind::CreateFails => {
+                assert_eq!(outcome, "error", "{row}");
+                assert_eq!(
+                    row["errorCode"],
+                    [900108, 900105, 900130][(n / 5 % 3) as usize]
+                );
+            }
+            Kind::Completes => {
+                assert_eq!(outcome, "completed", "{row}");
+                assert_eq!(row["origin"], "created");
+                assert!(row["requestId"].is_string(), "{row}");
+            }
+            Kind::Fails => {
+                assert_eq!(outcome, "failed", "{row}");
+                assert_eq!(row["errorCode"], 900120);
+                assert_eq!(row["detail"], format!("Upgrade {n} failed."));
+            }
+        }
+        assert_eq!(
+            row["name"],
+            format!("Customer {n}"),
+            "the CSV's columns are carried"
+        );
+    }
+    assert!(
+        stdout.contains("completed") && stdout.contains("total"),
+        "{stdout}"
+    );
+    assert!(
+        server.refusals().is_empty(),
+        "{:?}",
+        server.refusals().first()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_five_times_the_run_never_creates_twice_and_loses_no_customer() {
+    const COUNT: u128 = 300;
+    let fleet = (0..COUNT).fold(Fleet::new(), |fleet, n| {
+        fleet.customer(Customer::new(customer(n)).statuses([
+            "InProgress",
+            "InProgress",
+            "Completed",
+        ]))
+    });
+    let server = MockServer::builder().fleet(fleet).start().await.unwrap();
+    let dir = scratch("kill");
+    let (customers, journal, report_path) = (
+        customers_csv(&dir, COUNT),
+        dir.join("journal"),
+        dir.join("report.json"),
+    );
+    let args = [
+        "--rate",
+        "100000",
+        "--per",
+        "1",
+        "upgrade",
+        "--customers",
+        customers.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--yes",
+        "--concurrency",
+        "16",
+        "--poll-interval",
+        "0.02",
+        "--report",
+        report_path.to_str().unwrap(),
+    ];
+    // Kill moments spread over the run, different on every run of the test.
+    let mut seed = u64::from(std::process::id()) ^ Instant::now().elapsed().as_nanos() as u64 | 1;
+    for kill in 0..5 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let after = Duration::from_millis(150 + seed % 500);
+        let mut child = pc_upgrade(&server, &args).spawn().unwrap();
+        tokio::time::sleep(after).await;
+        child.kill().unwrap(); // SIGKILL
+        let status = child.wait().unwrap();
+        assert!(
+            status.code().is_none() || kill > 0,
+            "run {kill} ended before its kill"
+        );
+    }
+    let finished = run(pc_upgrade(&server, &args)).await;
+    assert_eq!(
+        finished.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&finished.stdout)
+    );
+
+    let mut creates: HashMap<String, HashSet<String>> = HashMap::new();
+    for request in server.requests() {
+        if request.operation == Some(Operation::CreateProductUpgrade) {
+            let customer = request.json().unwrap()["customerId"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let id = request.header("ms-requestid").unwrap().to_owned();
+            creates.entry(customer).or_default().insert(id);
+        }
+        assert_ne!(
+            request.status, 409,
+            "a second create for one customer: {request:?}"
+        );
+    }
+    for (customer, ids) in &creates {
+        assert_eq!(
+            ids.len(),
+            1,
+            "{customer} was created with {} request ids",
+            ids.len()
+        );
+    }
+    let rows = report(&report_path);
+    assert_eq!(
+        rows.len(),
+        COUNT as usize,
+        "a customer is missing from the report"
+    );
+    assert!(
+        rows.values().all(|r| r["outcome"] == "completed"),
+        "{rows:?}"
+    );
+    eprintln!(
+        "five kills: {} create requests for {} customers, each with one MS-RequestId",
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.operation == Some(Operation::CreateProductUpgrade))
+            .count(),
+        creates.len()
+    );
+}
+
+/// One 429 pauses every worker: after it, at most 1% of calls are throttled, and the run keeps
+/// at least 90% of the allowed rate. The figures go to BENCHMARKS.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_throttle_keeps_to_the_limit_after_the_first_429() {
+    const LIMIT: u32 = 40;
+    const CALLS: usize = 240;
+    let server = MockServer::builder()
+        .throttle(Throttle::new(LIMIT, Duration::from_secs(1)))
+        .start()
+        .await
+        .unwrap();
+    // Another process of the same partner has used up the window: the run's first call is
+    // throttled.
+    let http = reqwest_free_post(&server, LIMIT as usize).await;
+    assert!(http, "the warm-up calls were not all answered");
+    let dir = scratch("throttle");
+    let customers = customers_csv(&dir, CALLS as u128);
+    let before = server.requests().len();
+    let started = Instant::now();
+    let output = run(pc_upgrade(
+        &server,
+        &[
+            "--rate",
+            &LIMIT.to_string(),
+            "--per",
+            "1",
+            "eligibility",
+            "--customers",
+            customers.to_str().unwrap(),
+            "--concurrency",
+            "16",
+        ],
+    ))
+    .await;
+    let elapsed = started.elapsed();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let calls: Vec<u16> = server.requests()[before..]
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    let first = calls
+        .iter()
+        .position(|s| *s == 429)
+        .expect("the first call is throttled");
+    let after = &calls[first + 1..];
+    let throttled_after = after.iter().filter(|s| **s == 429).count();
+    let answered = calls.iter().filter(|s| **s == 200).count();
+    assert_eq!(answered, CALLS);
+    let rate = answered as f64 / elapsed.as_secs_f64();
+    eprintln!(
+        "shared throttle: limit {LIMIT}/s, {} calls, {} throttled in all, {throttled_after} after the first ({:.2} %), \
+         {answered} answered in {:.2} s = {rate:.1}/s ({:.1} % of the limit)",
+        calls.len(),
+        calls.iter().filter(|s| **s == 429).count(),
+        100.0 * throttled_after as f64 / after.len() as f64,
+        elapsed.as_secs_f64(),
+        100.0 * rate / f64::from(LIMIT)
+    );
+    assert!(
+        throttled_after * 100 <= after.len(),
+        "{throttled_after} of {} throttled",
+        after.len()
+    );
+    // The run includes the first 429's pause (up to a second): measured from its end.
+    let pause = 1.0;
+    let steady = answered as f64 / (elapsed.as_secs_f64() - pause).max(0.001);
+    assert!(steady >= 0.9 * f64::from(LIMIT), "{steady:.1} calls/s");
+}
+
+/// Uses up the tenant's window with `count` calls made without the tool.
+async fn reqwest_free_post(server: &MockServer, count: usize) -> bool {
+    let address = server.address();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let body = r#"{"customerId": "4c721420-72ad-4708-a0a7-371a2f7b0969", "productFamily": "Azure"}"#;
+        (0..count).all(|_| {
+            let Ok(mut stream) = std::net::TcpStream::connect(address) else {
+                return false;
+            };
+            let request = format!(
+                "POST /v1/productUpgrades/eligibility HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer cli-test-token\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let mut answer = String::new();
+            stream.write_all(request.as_bytes()).is_ok()
+                && stream.read_to_string(&mut answer).is_ok()
+                && answer.starts_with("HTTP/1.1 200")
+        })
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_yes_nothing_is_created() {
+    let server = MockServer::builder()
+        .fleet(mixed_fleet(20))
+        .start()
+        .await
+        .unwrap();
+    let dir = scratch("dry");
+    let (customers, journal, report_path) = (
+        customers_csv(&dir, 20),
+        dir.join("journal"),
+        dir.join("report.csv"),
+    );
+    let output = run(pc_upgrade(
+        &server,
+        &[
+            "upgrade",
+            "--customers",
+            customers.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    assert!(String::from_utf8_lossy(&output.stderr).contains("dry run"));
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.operation == Some(Operation::CheckEligibility)),
+        "a dry run sent something other than eligibility"
+    );
+    let report = std::fs::read_to_string(&report_path).unwrap();
+    assert_eq!(report.matches("would-create").count(), 12, "{report}");
+    assert_eq!(report.matches("would-resume").count(), 4, "{report}");
+    assert_eq!(report.matches(",ineligible,").count(), 4, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_lines_are_reported_with_their_number_and_the_exit_code_says_so() {
+    let server = MockServer::start().await.unwrap();
+    let dir = scratch("bad");
+    let customers = dir.join("customers.txt");
+    std::fs::write(
+        &customers,
+        format!("{}\nnot-a-guid\n{}\n", customer(1), customer(2)),
+    )
+    .unwrap();
+    let report_path = dir.join("report.json");
+    let output = run(pc_upgrade(
+        &server,
+        &[
+            "eligibility",
+            "--customers",
+            customers.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    assert_eq!(output.status.code(), Some(3));
+    let rows: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    let bad: Vec<&Value> = rows.iter().filter(|r| r["outcome"] == "bad-line").collect();
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0]["line"], 2);
+    assert!(bad[0]["detail"].as_str().unwrap().contains("not-a-guid"));
+    assert_eq!(
+        rows.iter().filter(|r| r["outcome"] == "eligible").count(),
+        2
+    );
+}
+
+#[test]
+fn help_names_the_credentials_and_gives_examples() {
+    let output = Command::new(BINARY).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "PC_UPGRADE_TOKEN",
+        "PC_UPGRADE_REFRESH_TOKEN",
+        "PC_UPGRADE_CLIENT_SECRET",
+        "Exit codes",
+    ] {
+        assert!(
+            help.contains(needle),
+            "{needle} missing from --help:\n{help}"
+        );
+    }
+    let output = Command::new(BINARY)
+        .args(["upgrade", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Examples:"));
+}
