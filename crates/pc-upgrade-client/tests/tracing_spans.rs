@@ -21,8 +21,8 @@ impl std::io::Write for Capture {
     }
 }
 
-#[tokio::test]
-async fn a_retried_call_is_logged_with_its_ids_attempts_and_status() {
+/// Debug logs of this thread, collected until the guard is dropped.
+fn capture() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
     let log = Arc::new(Mutex::new(Vec::<u8>::new()));
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::DEBUG)
@@ -32,7 +32,12 @@ async fn a_retried_call_is_logged_with_its_ids_attempts_and_status() {
             move || Capture(Arc::clone(&log))
         })
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (log, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn a_retried_call_is_logged_with_its_ids_attempts_and_status() {
+    let (log, _guard) = capture();
 
     let server = MockServer::start().await.unwrap();
     server.enqueue(Operation::CheckEligibility, MockResponse::new(503));
@@ -71,16 +76,7 @@ async fn a_retried_call_is_logged_with_its_ids_attempts_and_status() {
 
 #[tokio::test]
 async fn server_text_reaches_the_log_bounded_and_escaped() {
-    let log = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer({
-            let log = Arc::clone(&log);
-            move || Capture(Arc::clone(&log))
-        })
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (log, _guard) = capture();
 
     let server = MockServer::start().await.unwrap();
     let description = format!("\u{1b}[31mred\ninjected line{}", "y".repeat(500_000));
