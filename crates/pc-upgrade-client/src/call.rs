@@ -284,8 +284,10 @@ impl<'a> Call<'a> {
                     (error, None)
                 }
             };
+            // The wait before a retry: the backoff, or the service's Retry-After if longer.
+            let delay = policy.delay(progress.attempts, asked);
             if let (Error::Throttled { .. }, Some(limit)) = (&error, &self.shared.rate_limit) {
-                limit.pause(policy.delay(progress.attempts, asked));
+                limit.pause(delay);
             }
             // A refused token is refreshed once, and the call tried again with the new one.
             if error.status() == Some(StatusCode::UNAUTHORIZED) && !refreshed {
@@ -314,7 +316,6 @@ impl<'a> Call<'a> {
             if !retryable(&error) || progress.attempts >= policy.max_attempts {
                 return Err(Some(error));
             }
-            let delay = policy.delay(progress.attempts, asked);
             // A wait that would outlast the overall limit is not begun: the caller hears now
             // (a `Throttled` names the wait the service asked for).
             if self.remaining().is_some_and(|left| delay >= left) {
