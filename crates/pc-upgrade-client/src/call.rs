@@ -56,11 +56,10 @@ pub(crate) mod names {
 tokio::task_local! {
     /// The per-call headers of the call running on this task, for the `pre` hook. Set by
     /// [`Call::run`] around its attempts; never changed while they run.
-    static CALL_HEADERS: CallHeaders;
+    static CALL_HEADERS: Arc<CallHeaders>;
 }
 
 /// The headers that differ from call to call.
-#[derive(Clone)]
 struct CallHeaders {
     authorization: HeaderValue,
     request_id: HeaderValue,
@@ -257,7 +256,7 @@ impl<'a> Call<'a> {
         Fut: Future<Output = Result<ResponseValue<T>, GeneratedError>>,
     {
         let mut token = self.token(progress).await.map_err(Some)?;
-        let mut headers = self.headers(progress, &token).map_err(Some)?;
+        let mut headers = Arc::new(self.headers(progress, &token).map_err(Some)?);
         let mut refreshed = false;
         let policy = &self.shared.retry;
         loop {
@@ -272,7 +271,8 @@ impl<'a> Call<'a> {
                 Some(left) if left < per_attempt => (left, self.overall),
                 _ => (per_attempt, per_attempt),
             };
-            let attempt = CALL_HEADERS.scope(headers.clone(), self.attempt(progress, &mut send));
+            let attempt =
+                CALL_HEADERS.scope(Arc::clone(&headers), self.attempt(progress, &mut send));
             let (error, asked) = match tokio::time::timeout(limit, attempt).await {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(failure)) => failure,
@@ -309,7 +309,7 @@ impl<'a> Call<'a> {
                         "token refused; retrying with a new one"
                     );
                     token = fresh;
-                    headers = self.headers(progress, &token).map_err(Some)?;
+                    headers = Arc::new(self.headers(progress, &token).map_err(Some)?);
                     continue;
                 }
             }
