@@ -160,9 +160,12 @@ fn header(what: &str) -> String {
 fn types_file(spec: &OpenAPI) -> Result<String> {
     let spec = &progenitor_view(spec)?;
     let mut settings = GenerationSettings::new();
+    // Eq for every type; Hash is not possible for all of them (PartnerCenterError.data holds
+    // serde_json::Value, which is not Hash), and typify derives for all types or none.
     settings
         .with_interface(InterfaceStyle::Positional)
         .with_derive("PartialEq")
+        .with_derive("Eq")
         .with_derive("schemars::JsonSchema");
     let mut generator = Generator::new(&settings);
     // Generating the client populates the type space with every component schema; only the
@@ -172,6 +175,7 @@ fn types_file(spec: &OpenAPI) -> Result<String> {
         .map_err(|e| anyhow::anyhow!("typify: {e}"))?;
     let tokens = generator.get_type_space().to_stream();
     let mut file: syn::File = syn::parse2(tokens)?;
+    drop_unused_error_module(&mut file);
     schemars_behind_feature(&mut file)?;
     document_variants(&mut file);
     Ok(header("the resource types") + &prettyplease::unparse(&file))
@@ -435,6 +439,22 @@ fn error_body_table(spec: &OpenAPI) -> Result<proc_macro2::TokenStream> {
             }
         }
     })
+}
+
+/// typify always emits `pub mod error { pub struct ConversionError }` for the `TryFrom`
+/// conversions of constrained types; this spec has none, so it would be public and unused.
+/// It is kept whenever a generated item uses it.
+fn drop_unused_error_module(file: &mut syn::File) {
+    let is_error_module =
+        |item: &syn::Item| matches!(item, syn::Item::Mod(m) if m.ident == "error");
+    let used = file
+        .items
+        .iter()
+        .filter(|item| !is_error_module(item))
+        .any(|item| quote!(#item).to_string().contains("ConversionError"));
+    if !used {
+        file.items.retain(|item| !is_error_module(item));
+    }
 }
 
 /// typify can only add a derive to every type; the types crate makes `schemars::JsonSchema`

@@ -70,7 +70,7 @@ impl CallOptions {
 
 /// A successful answer and what came with it: the ids the call was made with, the `MS-CV`
 /// of the answer, its status and the number of attempts, for audit logs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WithInfo<T> {
     /// The answer.

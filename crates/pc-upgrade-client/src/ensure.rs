@@ -31,7 +31,7 @@ pub enum Origin {
 }
 
 /// What [`PartnerCenterClient::start_upgrade`] came to.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Ensured {
     /// The customer is not eligible and has no upgrade: nothing was created.

@@ -4,7 +4,7 @@
 /**A Partner Center error code. Decision: the documents' tables call it a string, real
 responses send a number (for example `3000`); both are accepted.
 */
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ErrorCode {
@@ -27,7 +27,7 @@ impl ::std::convert::From<i64> for ErrorCode {
     }
 }
 ///Why an upgrade, or one of its line items, failed.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ErrorDetails {
     ///Metadata attached by Partner Center.
@@ -43,7 +43,7 @@ pub struct ErrorDetails {
 /**The error body Partner Center sends with every failed call but a throttled one
 (`429`, see `ThrottlingError`).
 */
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct PartnerCenterError {
     ///The error code.
@@ -62,7 +62,7 @@ accepted, so that an error is never lost to its own length.
 /**The body of all three product upgrade operations: which customer, and which product
 family to upgrade to.
 */
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ProductUpgradeRequest {
     ///Metadata attached by Partner Center.
@@ -80,7 +80,7 @@ and `Azure`, and the service accepts either; the client sends what it is given.
     pub product_family: ::std::string::String,
 }
 ///Whether a customer can be upgraded to a product family, and why not.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ProductUpgradesEligibility {
     ///Metadata attached by Partner Center.
@@ -109,7 +109,7 @@ pub struct ProductUpgradesEligibility {
     pub upgrade_id: ::std::option::Option<::uuid::Uuid>,
 }
 ///The progress of one product upgrade.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ProductUpgradesStatus {
     ///Metadata attached by Partner Center.
@@ -149,7 +149,7 @@ it came).
     pub status: ::std::string::String,
 }
 ///Metadata that Partner Center attaches to its resources.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ResourceAttributes {
     ///The entity tag of the resource, for concurrency control.
@@ -165,7 +165,7 @@ pub struct ResourceAttributes {
 /**The body that comes with a `429 Too Many Requests`, and only with it: Partner Center's
 rate limiter answers before the service, in a shape of its own.
 */
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct ThrottlingError {
     ///A sentence that includes how long to wait.
@@ -175,7 +175,7 @@ pub struct ThrottlingError {
     pub status_code: i32,
 }
 ///A product on one side of an upgrade.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpgradeProduct {
     ///Metadata attached by Partner Center.
@@ -188,7 +188,7 @@ pub struct UpgradeProduct {
     pub name: ::std::option::Option<::std::string::String>,
 }
 ///The upgrade of one product, from its source to its target.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 pub struct UpgradesLineItem {
     ///Metadata attached by Partner Center.
@@ -221,36 +221,4 @@ pub struct UpgradesLineItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub upgraded_date: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-}
-/// Error types.
-pub mod error {
-    /// Error from a `TryFrom` or `FromStr` implementation.
-    pub struct ConversionError(::std::borrow::Cow<'static, str>);
-    impl ::std::error::Error for ConversionError {}
-    impl ::std::fmt::Display for ConversionError {
-        fn fmt(
-            &self,
-            f: &mut ::std::fmt::Formatter<'_>,
-        ) -> Result<(), ::std::fmt::Error> {
-            ::std::fmt::Display::fmt(&self.0, f)
-        }
-    }
-    impl ::std::fmt::Debug for ConversionError {
-        fn fmt(
-            &self,
-            f: &mut ::std::fmt::Formatter<'_>,
-        ) -> Result<(), ::std::fmt::Error> {
-            ::std::fmt::Debug::fmt(&self.0, f)
-        }
-    }
-    impl From<&'static str> for ConversionError {
-        fn from(value: &'static str) -> Self {
-            Self(value.into())
-        }
-    }
-    impl From<String> for ConversionError {
-        fn from(value: String) -> Self {
-            Self(value.into())
-        }
-    }
 }
