@@ -210,6 +210,11 @@ impl ClientBuilder {
     }
 
     /// Checks the settings and builds the client.
+    ///
+    /// # Errors
+    /// [`BuildError`] when no token was given, the base URL is not a URL, is plain http to
+    /// a host that is not loopback, a header value is not valid in HTTP, or the HTTP client
+    /// cannot be built.
     pub fn build(self) -> Result<PartnerCenterClient, BuildError> {
         let token = self.token.ok_or(BuildError::MissingToken)?;
         let base_url = check_base_url(&self.base_url)?;
@@ -344,6 +349,9 @@ impl PartnerCenterClient {
 
     /// Checks whether the customer can be upgraded to the product family
     /// (`POST /v1/productUpgrades/eligibility`).
+    ///
+    /// # Errors
+    /// [`Error`], which says what failed and carries the call's ids: see its variants.
     pub async fn check_eligibility(
         &self,
         request: &ProductUpgradeRequest,
@@ -356,6 +364,9 @@ impl PartnerCenterClient {
 
     /// [`check_eligibility`](Self::check_eligibility) with per-call options; the answer comes
     /// with its [`CallInfo`].
+    ///
+    /// # Errors
+    /// As [`check_eligibility`](Self::check_eligibility).
     pub async fn check_eligibility_with(
         &self,
         request: &ProductUpgradeRequest,
@@ -373,6 +384,12 @@ impl PartnerCenterClient {
 
     /// Starts the upgrade (`POST /v1/productupgrades`) and returns its id, read from the
     /// `Location` of the `202 Accepted` (its body, if any, is not read).
+    ///
+    /// # Errors
+    /// [`Error`], as for every call; and [`Error::MissingLocation`] or
+    /// [`Error::InvalidLocation`] for a `202` that names no upgrade (none, two, or not a GUID).
+    /// A refusal because the customer already has an upgrade names it: see
+    /// [`Error::existing_upgrade`].
     pub async fn create_product_upgrade(
         &self,
         request: &ProductUpgradeRequest,
@@ -387,6 +404,9 @@ impl PartnerCenterClient {
     /// answer comes with its [`CallInfo`]. Choose the `MS-RequestId`
     /// ([`CallOptions::request_id`]) and record it before the call, and a create repeated
     /// after a crash is the same create to Partner Center.
+    ///
+    /// # Errors
+    /// As [`create_product_upgrade`](Self::create_product_upgrade).
     pub async fn create_product_upgrade_with(
         &self,
         request: &ProductUpgradeRequest,
@@ -419,6 +439,9 @@ impl PartnerCenterClient {
 
     /// Reads the status of an upgrade (`POST /v1/productUpgrades/{upgrade-id}/status`). The
     /// body names the customer and product family of the upgrade.
+    ///
+    /// # Errors
+    /// [`Error`], which says what failed and carries the call's ids: see its variants.
     pub async fn get_product_upgrade_status(
         &self,
         upgrade: UpgradeId,
@@ -432,6 +455,9 @@ impl PartnerCenterClient {
 
     /// [`get_product_upgrade_status`](Self::get_product_upgrade_status) with per-call
     /// options; the answer comes with its [`CallInfo`].
+    ///
+    /// # Errors
+    /// As [`get_product_upgrade_status`](Self::get_product_upgrade_status).
     pub async fn get_product_upgrade_status_with(
         &self,
         upgrade: UpgradeId,

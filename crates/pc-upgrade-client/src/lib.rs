@@ -48,6 +48,8 @@
 
 // Nothing a server or caller sends may panic the library: no unwrap outside tests.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+// Every fallible public function says how it fails.
+#![warn(clippy::missing_errors_doc)]
 
 mod body;
 mod call;
@@ -76,7 +78,7 @@ pub use error::{BodyExcerpt, BuildError, CallInfo, Error};
 pub use poll::{PollOptions, WaitError};
 pub use retry::{RetryPolicy, Timeouts};
 pub use throttle::RateLimit;
-pub use token::{StaticToken, TokenError, TokenSource, token_fn};
+pub use token::{StaticToken, TokenError, TokenFuture, TokenSource, token_fn};
 
 /// The types crate, re-exported so that callers need only one dependency.
 pub use pc_upgrade_types as types;
@@ -84,5 +86,8 @@ pub use pc_upgrade_types::{
     PartnerCenterErrorCode, ProductUpgradeRequest, ProductUpgradesEligibility,
     ProductUpgradesStatus, UpgradeId, UpgradeState,
 };
+/// The HTTP client this crate is built on, whose types appear in its API
+/// ([`ClientBuilder::http_client`], [`Error::Transport`]): use this one to get the same version.
+pub use reqwest;
 /// The secret string type the client takes tokens as.
 pub use secrecy::SecretString;

@@ -61,6 +61,11 @@ impl PartnerCenterClient {
     /// done yet". Every read is its own call (a new `MS-RequestId`), with this client's
     /// `MS-CorrelationId`, and is cut short by what is left of `options.timeout`: the wait
     /// never overruns its deadline by a whole call. Dropping the future cancels the wait.
+    ///
+    /// # Errors
+    /// [`WaitError::Failed`] when the upgrade fails, [`WaitError::TimedOut`] (with the last
+    /// status) when `options.timeout` passes, [`WaitError::Call`] when a status read fails
+    /// after its own retries.
     pub async fn wait_for_upgrade(
         &self,
         upgrade: UpgradeId,

@@ -236,6 +236,10 @@ impl Fleet {
     }
 
     /// Reads a fleet from JSON (see the module documentation for the format).
+    ///
+    /// # Errors
+    /// [`FleetError::Json`] when the text is not a fleet (the message says where),
+    /// [`FleetError::Duplicate`] when a customer or an upgrade id appears twice.
     pub fn from_json(text: &str) -> Result<Self, FleetError> {
         let fleet: Self = serde_json::from_str(text).map_err(FleetError::Json)?;
         fleet.check()?;
@@ -243,6 +247,9 @@ impl Fleet {
     }
 
     /// Reads a fleet from a JSON file.
+    ///
+    /// # Errors
+    /// [`FleetError::Io`] when the file cannot be read, and as [`Fleet::from_json`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self, FleetError> {
         Self::from_json(&std::fs::read_to_string(path).map_err(FleetError::Io)?)
     }

@@ -33,6 +33,9 @@
 //! # }
 //! ```
 
+// Every fallible public function says how it fails.
+#![warn(clippy::missing_errors_doc)]
+
 mod contract;
 pub mod documented;
 mod entra;

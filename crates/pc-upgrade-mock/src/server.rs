@@ -274,6 +274,9 @@ impl MockServerBuilder {
     }
 
     /// Starts the server. Must be called within a Tokio runtime.
+    ///
+    /// # Errors
+    /// When the address cannot be bound, or the log file cannot be opened.
     pub async fn start(self) -> std::io::Result<MockServer> {
         // Compile the spec's schemas now, not at the first request.
         contract::contract();
@@ -325,6 +328,9 @@ impl MockServerBuilder {
 impl MockServer {
     /// Starts a server on `127.0.0.1` and a free port that gives the documented answers.
     /// Must be called within a Tokio runtime.
+    ///
+    /// # Errors
+    /// When no port on 127.0.0.1 can be bound.
     pub async fn start() -> std::io::Result<Self> {
         Self::builder().start().await
     }
@@ -411,6 +417,9 @@ pub struct ThreadedMockServer {
 
 impl ThreadedMockServer {
     /// Starts the server on a new thread; returns once it listens.
+    ///
+    /// # Errors
+    /// When the thread, its runtime or the server cannot be started.
     pub fn start() -> std::io::Result<Self> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

@@ -35,6 +35,8 @@
 
 // Nothing a server or caller sends may panic the library: no unwrap outside tests.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+// Every fallible public function says how it fails.
+#![warn(clippy::missing_errors_doc)]
 
 #[rustfmt::skip]
 mod generated;

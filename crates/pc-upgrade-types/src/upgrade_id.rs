@@ -102,6 +102,10 @@ impl UpgradeId {
     /// ));
     /// # Ok::<(), LocationError>(())
     /// ```
+    ///
+    /// # Errors
+    /// [`LocationError`]: empty, not `…/productUpgrades/{upgrade-id}`, or an id that is not a
+    /// GUID in its hyphenated form.
     pub fn from_location(location: &str) -> Result<Self, LocationError> {
         let trimmed = location.trim();
         if trimmed.is_empty() {
