@@ -4,8 +4,9 @@
 //! cargo run -p pc-upgrade-client --example upgrade_flow
 //!     against a local fake Partner Center that gives the documented answers
 //! PC_UPGRADE_TOKEN=… cargo run -p pc-upgrade-client --example upgrade_flow -- \
-//!     https://api.partnercenter.microsoft.com <customer-id> [product-family]
-//!     against a real endpoint
+//!     https://api.partnercenter.microsoft.com <customer-id> [product-family] [--yes]
+//!     against a real endpoint: the customer must be named, and without --yes only its
+//!     eligibility is checked (a create cannot be undone)
 //! ```
 
 use std::process::ExitCode;
@@ -33,14 +34,24 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let yes = args.iter().any(|a| a == "--yes");
+    let mut args = args.into_iter().filter(|a| a != "--yes");
     let base_url = args.next();
-    let customer: Uuid = args
-        .next()
-        .as_deref()
-        .unwrap_or(DOCUMENTED_CUSTOMER)
-        .parse()?;
+    let customer: Uuid = match (&base_url, args.next()) {
+        (_, Some(customer)) => customer.parse()?,
+        (None, None) => DOCUMENTED_CUSTOMER.parse()?,
+        (Some(_), None) => {
+            return Err(
+                "name the customer to upgrade: upgrade_flow <base-url> <customer-id> \
+                        [product-family] [--yes]"
+                    .into(),
+            );
+        }
+    };
     let family = args.next().unwrap_or_else(|| "Azure".to_owned());
+    // Against the local fake, the whole flow runs; against anything else, only with --yes.
+    let create = yes || base_url.is_none();
 
     // Without a base URL, a fake service on 127.0.0.1 plays Partner Center: it reports the
     // upgrade in progress twice, then gives the documented completed status.
@@ -97,6 +108,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
 
+    if !create {
+        println!("   not creating the upgrade: add --yes to create it (it cannot be undone)");
+        return Ok(());
+    }
     println!("2. creating the upgrade");
     let upgrade = client.create_product_upgrade(&request).await?;
     println!("   upgrade id: {upgrade}");
