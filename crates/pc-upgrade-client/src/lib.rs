@@ -48,6 +48,8 @@
 
 // Nothing a server or caller sends may panic the library: no unwrap outside tests.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+// docs.rs marks what a feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Every fallible public function says how it fails.
 #![warn(clippy::missing_errors_doc)]
 
@@ -91,3 +93,8 @@ pub use pc_upgrade_types::{
 pub use reqwest;
 /// The secret string type the client takes tokens as.
 pub use secrecy::SecretString;
+
+/// The crate README's example, compiled (and run) as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -33,6 +33,8 @@
 //! # }
 //! ```
 
+// docs.rs marks what a feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Every fallible public function says how it fails.
 #![warn(clippy::missing_errors_doc)]
 

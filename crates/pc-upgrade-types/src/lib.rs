@@ -35,6 +35,8 @@
 
 // Nothing a server or caller sends may panic the library: no unwrap outside tests.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+// docs.rs marks what a feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Every fallible public function says how it fails.
 #![warn(clippy::missing_errors_doc)]
 
@@ -49,3 +51,8 @@ pub use error_code::PartnerCenterErrorCode;
 pub use generated::*;
 pub use upgrade_id::{LocationError, UpgradeId};
 pub use upgrade_state::UpgradeState;
+
+/// The crate README's example, compiled (and run) as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
