@@ -93,3 +93,22 @@ fn the_types_own_schema_refuses_a_non_guid_id() {
     assert_eq!(found[0].path, "/id");
     assert!(found[0].message.contains("uuid"), "{}", found[0]);
 }
+
+/// The types are `#[non_exhaustive]` (a new optional property breaks no other crate), so other
+/// crates build them with their builders; a required field left unset is an error.
+#[test]
+fn other_crates_build_the_types_with_their_builders() {
+    let id: uuid::Uuid = "42d075a4-bfe7-43e7-af6d-7c68a57edcb4".parse().unwrap();
+    let status: ProductUpgradesStatus = ProductUpgradesStatus::builder()
+        .id(id)
+        .status("InProgress")
+        .try_into()
+        .unwrap();
+    assert_eq!(status.id, id);
+    assert_eq!(status.line_items, []);
+    let missing: Result<ProductUpgradesStatus, _> = ProductUpgradesStatus::builder()
+        .status("Completed")
+        .try_into();
+    let error = missing.unwrap_err().to_string();
+    assert!(error.contains("id"), "{error}");
+}

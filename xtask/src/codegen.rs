@@ -162,8 +162,10 @@ fn types_file(spec: &OpenAPI) -> Result<String> {
     let mut settings = GenerationSettings::new();
     // Eq for every type; Hash is not possible for all of them (PartnerCenterError.data holds
     // serde_json::Value, which is not Hash), and typify derives for all types or none.
+    // The builder interface makes typify emit a builder for every struct (`builder` module):
+    // with the structs `#[non_exhaustive]`, it is how other crates make them.
     settings
-        .with_interface(InterfaceStyle::Positional)
+        .with_interface(InterfaceStyle::Builder)
         .with_derive("PartialEq")
         .with_derive("Eq")
         .with_derive("schemars::JsonSchema");
@@ -176,6 +178,8 @@ fn types_file(spec: &OpenAPI) -> Result<String> {
     let tokens = generator.get_type_space().to_stream();
     let mut file: syn::File = syn::parse2(tokens)?;
     drop_unused_error_module(&mut file);
+    non_exhaustive_structs(&mut file);
+    document_builders(&mut file);
     schemars_behind_feature(&mut file)?;
     document_variants(&mut file);
     Ok(header("the resource types") + &prettyplease::unparse(&file))
@@ -439,6 +443,72 @@ fn error_body_table(spec: &OpenAPI) -> Result<proc_macro2::TokenStream> {
             }
         }
     })
+}
+
+/// Every resource struct is `#[non_exhaustive]`: a property the spec adds later is then a new
+/// field that breaks no other crate (none can build the struct with a literal or destructure it
+/// whole). Other crates build them through `Type::builder()`, or deserialize them.
+fn non_exhaustive_structs(file: &mut syn::File) {
+    for item in &mut file.items {
+        if let syn::Item::Struct(item) = item
+            && !item
+                .attrs
+                .iter()
+                .any(|a| a.path().is_ident("non_exhaustive"))
+        {
+            item.attrs.push(syn::parse_quote! { #[non_exhaustive] });
+        }
+    }
+}
+
+/// typify leaves its builders undocumented; each gets a line, so that the types crate documents
+/// every public item.
+fn document_builders(file: &mut syn::File) {
+    for item in &mut file.items {
+        // `Type::builder()`, in an inherent impl of the type.
+        if let syn::Item::Impl(item) = item
+            && item.trait_.is_none()
+        {
+            for member in &mut item.items {
+                if let syn::ImplItem::Fn(method) = member
+                    && method.sig.ident == "builder"
+                    && !method.attrs.iter().any(|a| a.path().is_ident("doc"))
+                {
+                    method.attrs.insert(
+                        0,
+                        syn::parse_quote! { #[doc = " A builder: set the fields, then `try_into()`."] },
+                    );
+                }
+            }
+        }
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "builder" {
+            continue;
+        }
+        module.attrs.insert(
+            0,
+            syn::parse_quote! { #[doc = " Builders of the resource types: `Type::builder()`, its setters, then `try_into()` (a required field left unset is an error)."] },
+        );
+        for item in module.content.iter_mut().flat_map(|(_, items)| items) {
+            match item {
+                syn::Item::Struct(item) => {
+                    let doc = format!(" Builds a [`super::{}`].", item.ident);
+                    item.attrs.insert(0, syn::parse_quote! { #[doc = #doc] });
+                }
+                syn::Item::Impl(item) if item.trait_.is_none() => {
+                    for member in &mut item.items {
+                        if let syn::ImplItem::Fn(method) = member {
+                            let doc = format!(" Sets `{}`.", method.sig.ident);
+                            method.attrs.insert(0, syn::parse_quote! { #[doc = #doc] });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// typify always emits `pub mod error { pub struct ConversionError }` for the `TryFrom`

@@ -29,6 +29,7 @@ impl ::std::convert::From<i64> for ErrorCode {
 ///Why an upgrade, or one of its line items, failed.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct ErrorDetails {
     ///Metadata attached by Partner Center.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -40,11 +41,18 @@ pub struct ErrorDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub message: ::std::option::Option<::std::string::String>,
 }
+impl ErrorDetails {
+    /// A builder: set the fields, then `try_into()`.
+    pub fn builder() -> builder::ErrorDetails {
+        Default::default()
+    }
+}
 /**The error body Partner Center sends with every failed call but a throttled one
 (`429`, see `ThrottlingError`).
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct PartnerCenterError {
     ///The error code.
     pub code: ErrorCode,
@@ -59,11 +67,18 @@ accepted, so that an error is never lost to its own length.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub source: ::std::option::Option<::std::string::String>,
 }
+impl PartnerCenterError {
+    /// A builder: set the fields, then `try_into()`.
+    pub fn builder() -> builder::PartnerCenterError {
+        Default::default()
+    }
+}
 /**The body of all three product upgrade operations: which customer, and which product
 family to upgrade to.
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct ProductUpgradeRequest {
     ///Metadata attached by Partner Center.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -79,9 +94,16 @@ and `Azure`, and the service accepts either; the client sends what it is given.
     #[serde(rename = "productFamily")]
     pub product_family: ::std::string::String,
 }
+impl ProductUpgradeRequest {
+    /// A builder: set the fields, then `try_into()`.
+    pub fn builder() -> builder::ProductUpgradeRequest {
+        Default::default()
+    }
+}
 ///Whether a customer can be upgraded to a product family, and why not.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct ProductUpgradesEligibility {
     ///Metadata attached by Partner Center.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -108,9 +130,16 @@ pub struct ProductUpgradesEligibility {
     )]
     pub upgrade_id: ::std::option::Option<::uuid::Uuid>,
 }
+impl ProductUpgradesEligibility {
+    /// A builder: set the fields, then `try_into()`.
+    pub fn builder() -> builder::ProductUpgradesEligibility {
+        Default::default()
+    }
+}
 ///The progress of one product upgrade.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct ProductUpgradesStatus {
     ///Metadata attached by Partner Center.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -148,9 +177,16 @@ it came).
 */
     pub status: ::std::string::String,
 }
+impl ProductUpgradesStatus {
+    /// A builder: set the fields, then `try_into()`.
+    pub fn builder() -> builder::ProductUpgradesStatus {
+        Default::default()
+    }
+}
 ///Metadata that Partner Center attaches to its resources.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct ResourceAttributes {
     ///The entity tag of the resource, for concurrency control.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -162,11 +198,18 @@ pub struct ResourceAttributes {
     )]
     pub object_type: ::std::option::Option<::std::string::String>,
 }
+impl ResourceAttributes {
+    /// A builder: set the fields, then `try_into()`.
+    pub fn builder() -> builder::ResourceAttributes {
+        Default::default()
+    }
+}
 /**The body that comes with a `429 Too Many Requests`, and only with it: Partner Center's
 rate limiter answers before the service, in a shape of its own.
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct ThrottlingError {
     ///A sentence that includes how long to wait.
     pub message: ::std::string::String,
@@ -174,9 +217,16 @@ pub struct ThrottlingError {
     #[serde(rename = "statusCode")]
     pub status_code: i32,
 }
+impl ThrottlingError {
+    /// A builder: set the fields, then `try_into()`.
+    pub fn builder() -> builder::ThrottlingError {
+        Default::default()
+    }
+}
 ///A product on one side of an upgrade.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct UpgradeProduct {
     ///Metadata attached by Partner Center.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -187,9 +237,16 @@ pub struct UpgradeProduct {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
+impl UpgradeProduct {
+    /// A builder: set the fields, then `try_into()`.
+    pub fn builder() -> builder::UpgradeProduct {
+        Default::default()
+    }
+}
 ///The upgrade of one product, from its source to its target.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct UpgradesLineItem {
     ///Metadata attached by Partner Center.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -221,4 +278,943 @@ pub struct UpgradesLineItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub upgraded_date: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+}
+impl UpgradesLineItem {
+    /// A builder: set the fields, then `try_into()`.
+    pub fn builder() -> builder::UpgradesLineItem {
+        Default::default()
+    }
+}
+/// Builders of the resource types: `Type::builder()`, its setters, then `try_into()` (a required field left unset is an error).
+/// Types for composing complex structures.
+pub mod builder {
+    /// Builds a [`super::ErrorDetails`].
+    #[derive(Clone, Debug)]
+    pub struct ErrorDetails {
+        attributes: ::std::result::Result<
+            ::std::option::Option<super::ResourceAttributes>,
+            ::std::string::String,
+        >,
+        code: ::std::result::Result<
+            ::std::option::Option<super::ErrorCode>,
+            ::std::string::String,
+        >,
+        message: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ErrorDetails {
+        fn default() -> Self {
+            Self {
+                attributes: Ok(Default::default()),
+                code: Ok(Default::default()),
+                message: Ok(Default::default()),
+            }
+        }
+    }
+    impl ErrorDetails {
+        /// Sets `attributes`.
+        pub fn attributes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResourceAttributes>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.attributes = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for attributes: {e}")
+                });
+            self
+        }
+        /// Sets `code`.
+        pub fn code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ErrorCode>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.code = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        /// Sets `message`.
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for message: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ErrorDetails> for super::ErrorDetails {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ErrorDetails,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                attributes: value.attributes?,
+                code: value.code?,
+                message: value.message?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ErrorDetails> for ErrorDetails {
+        fn from(value: super::ErrorDetails) -> Self {
+            Self {
+                attributes: Ok(value.attributes),
+                code: Ok(value.code),
+                message: Ok(value.message),
+            }
+        }
+    }
+    /// Builds a [`super::PartnerCenterError`].
+    #[derive(Clone, Debug)]
+    pub struct PartnerCenterError {
+        code: ::std::result::Result<super::ErrorCode, ::std::string::String>,
+        data: ::std::result::Result<
+            ::std::vec::Vec<::serde_json::Value>,
+            ::std::string::String,
+        >,
+        description: ::std::result::Result<::std::string::String, ::std::string::String>,
+        source: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for PartnerCenterError {
+        fn default() -> Self {
+            Self {
+                code: Err("no value supplied for code".to_string()),
+                data: Ok(Default::default()),
+                description: Err("no value supplied for description".to_string()),
+                source: Ok(Default::default()),
+            }
+        }
+    }
+    impl PartnerCenterError {
+        /// Sets `code`.
+        pub fn code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::ErrorCode>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.code = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for code: {e}"));
+            self
+        }
+        /// Sets `data`.
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        /// Sets `description`.
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
+        /// Sets `source`.
+        pub fn source<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.source = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for source: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<PartnerCenterError> for super::PartnerCenterError {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: PartnerCenterError,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                code: value.code?,
+                data: value.data?,
+                description: value.description?,
+                source: value.source?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::PartnerCenterError> for PartnerCenterError {
+        fn from(value: super::PartnerCenterError) -> Self {
+            Self {
+                code: Ok(value.code),
+                data: Ok(value.data),
+                description: Ok(value.description),
+                source: Ok(value.source),
+            }
+        }
+    }
+    /// Builds a [`super::ProductUpgradeRequest`].
+    #[derive(Clone, Debug)]
+    pub struct ProductUpgradeRequest {
+        attributes: ::std::result::Result<
+            ::std::option::Option<super::ResourceAttributes>,
+            ::std::string::String,
+        >,
+        customer_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        product_family: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ProductUpgradeRequest {
+        fn default() -> Self {
+            Self {
+                attributes: Ok(Default::default()),
+                customer_id: Err("no value supplied for customer_id".to_string()),
+                product_family: Err("no value supplied for product_family".to_string()),
+            }
+        }
+    }
+    impl ProductUpgradeRequest {
+        /// Sets `attributes`.
+        pub fn attributes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResourceAttributes>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.attributes = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for attributes: {e}")
+                });
+            self
+        }
+        /// Sets `customer_id`.
+        pub fn customer_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::uuid::Uuid>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.customer_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for customer_id: {e}")
+                });
+            self
+        }
+        /// Sets `product_family`.
+        pub fn product_family<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.product_family = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for product_family: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ProductUpgradeRequest>
+    for super::ProductUpgradeRequest {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ProductUpgradeRequest,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                attributes: value.attributes?,
+                customer_id: value.customer_id?,
+                product_family: value.product_family?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ProductUpgradeRequest> for ProductUpgradeRequest {
+        fn from(value: super::ProductUpgradeRequest) -> Self {
+            Self {
+                attributes: Ok(value.attributes),
+                customer_id: Ok(value.customer_id),
+                product_family: Ok(value.product_family),
+            }
+        }
+    }
+    /// Builds a [`super::ProductUpgradesEligibility`].
+    #[derive(Clone, Debug)]
+    pub struct ProductUpgradesEligibility {
+        attributes: ::std::result::Result<
+            ::std::option::Option<super::ResourceAttributes>,
+            ::std::string::String,
+        >,
+        customer_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        is_eligible: ::std::result::Result<bool, ::std::string::String>,
+        product_family: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        reason: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        upgrade_id: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ProductUpgradesEligibility {
+        fn default() -> Self {
+            Self {
+                attributes: Ok(Default::default()),
+                customer_id: Err("no value supplied for customer_id".to_string()),
+                is_eligible: Err("no value supplied for is_eligible".to_string()),
+                product_family: Ok(Default::default()),
+                reason: Ok(Default::default()),
+                upgrade_id: Ok(Default::default()),
+            }
+        }
+    }
+    impl ProductUpgradesEligibility {
+        /// Sets `attributes`.
+        pub fn attributes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResourceAttributes>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.attributes = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for attributes: {e}")
+                });
+            self
+        }
+        /// Sets `customer_id`.
+        pub fn customer_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::uuid::Uuid>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.customer_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for customer_id: {e}")
+                });
+            self
+        }
+        /// Sets `is_eligible`.
+        pub fn is_eligible<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.is_eligible = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for is_eligible: {e}")
+                });
+            self
+        }
+        /// Sets `product_family`.
+        pub fn product_family<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.product_family = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for product_family: {e}")
+                });
+            self
+        }
+        /// Sets `reason`.
+        pub fn reason<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.reason = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for reason: {e}"));
+            self
+        }
+        /// Sets `upgrade_id`.
+        pub fn upgrade_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.upgrade_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for upgrade_id: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ProductUpgradesEligibility>
+    for super::ProductUpgradesEligibility {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ProductUpgradesEligibility,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                attributes: value.attributes?,
+                customer_id: value.customer_id?,
+                is_eligible: value.is_eligible?,
+                product_family: value.product_family?,
+                reason: value.reason?,
+                upgrade_id: value.upgrade_id?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ProductUpgradesEligibility>
+    for ProductUpgradesEligibility {
+        fn from(value: super::ProductUpgradesEligibility) -> Self {
+            Self {
+                attributes: Ok(value.attributes),
+                customer_id: Ok(value.customer_id),
+                is_eligible: Ok(value.is_eligible),
+                product_family: Ok(value.product_family),
+                reason: Ok(value.reason),
+                upgrade_id: Ok(value.upgrade_id),
+            }
+        }
+    }
+    /// Builds a [`super::ProductUpgradesStatus`].
+    #[derive(Clone, Debug)]
+    pub struct ProductUpgradesStatus {
+        attributes: ::std::result::Result<
+            ::std::option::Option<super::ResourceAttributes>,
+            ::std::string::String,
+        >,
+        error_details: ::std::result::Result<
+            ::std::option::Option<super::ErrorDetails>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        line_items: ::std::result::Result<
+            ::std::vec::Vec<super::UpgradesLineItem>,
+            ::std::string::String,
+        >,
+        product_family: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        status: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    impl ::std::default::Default for ProductUpgradesStatus {
+        fn default() -> Self {
+            Self {
+                attributes: Ok(Default::default()),
+                error_details: Ok(Default::default()),
+                id: Err("no value supplied for id".to_string()),
+                line_items: Ok(Default::default()),
+                product_family: Ok(Default::default()),
+                status: Err("no value supplied for status".to_string()),
+            }
+        }
+    }
+    impl ProductUpgradesStatus {
+        /// Sets `attributes`.
+        pub fn attributes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResourceAttributes>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.attributes = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for attributes: {e}")
+                });
+            self
+        }
+        /// Sets `error_details`.
+        pub fn error_details<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ErrorDetails>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.error_details = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for error_details: {e}")
+                });
+            self
+        }
+        /// Sets `id`.
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::uuid::Uuid>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        /// Sets `line_items`.
+        pub fn line_items<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::UpgradesLineItem>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.line_items = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for line_items: {e}")
+                });
+            self
+        }
+        /// Sets `product_family`.
+        pub fn product_family<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.product_family = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for product_family: {e}")
+                });
+            self
+        }
+        /// Sets `status`.
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for status: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ProductUpgradesStatus>
+    for super::ProductUpgradesStatus {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ProductUpgradesStatus,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                attributes: value.attributes?,
+                error_details: value.error_details?,
+                id: value.id?,
+                line_items: value.line_items?,
+                product_family: value.product_family?,
+                status: value.status?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ProductUpgradesStatus> for ProductUpgradesStatus {
+        fn from(value: super::ProductUpgradesStatus) -> Self {
+            Self {
+                attributes: Ok(value.attributes),
+                error_details: Ok(value.error_details),
+                id: Ok(value.id),
+                line_items: Ok(value.line_items),
+                product_family: Ok(value.product_family),
+                status: Ok(value.status),
+            }
+        }
+    }
+    /// Builds a [`super::ResourceAttributes`].
+    #[derive(Clone, Debug)]
+    pub struct ResourceAttributes {
+        etag: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        object_type: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ResourceAttributes {
+        fn default() -> Self {
+            Self {
+                etag: Ok(Default::default()),
+                object_type: Ok(Default::default()),
+            }
+        }
+    }
+    impl ResourceAttributes {
+        /// Sets `etag`.
+        pub fn etag<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.etag = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for etag: {e}"));
+            self
+        }
+        /// Sets `object_type`.
+        pub fn object_type<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.object_type = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for object_type: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ResourceAttributes> for super::ResourceAttributes {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ResourceAttributes,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                etag: value.etag?,
+                object_type: value.object_type?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ResourceAttributes> for ResourceAttributes {
+        fn from(value: super::ResourceAttributes) -> Self {
+            Self {
+                etag: Ok(value.etag),
+                object_type: Ok(value.object_type),
+            }
+        }
+    }
+    /// Builds a [`super::ThrottlingError`].
+    #[derive(Clone, Debug)]
+    pub struct ThrottlingError {
+        message: ::std::result::Result<::std::string::String, ::std::string::String>,
+        status_code: ::std::result::Result<i32, ::std::string::String>,
+    }
+    impl ::std::default::Default for ThrottlingError {
+        fn default() -> Self {
+            Self {
+                message: Err("no value supplied for message".to_string()),
+                status_code: Err("no value supplied for status_code".to_string()),
+            }
+        }
+    }
+    impl ThrottlingError {
+        /// Sets `message`.
+        pub fn message<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.message = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for message: {e}")
+                });
+            self
+        }
+        /// Sets `status_code`.
+        pub fn status_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i32>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for status_code: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ThrottlingError> for super::ThrottlingError {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ThrottlingError,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                message: value.message?,
+                status_code: value.status_code?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::ThrottlingError> for ThrottlingError {
+        fn from(value: super::ThrottlingError) -> Self {
+            Self {
+                message: Ok(value.message),
+                status_code: Ok(value.status_code),
+            }
+        }
+    }
+    /// Builds a [`super::UpgradeProduct`].
+    #[derive(Clone, Debug)]
+    pub struct UpgradeProduct {
+        attributes: ::std::result::Result<
+            ::std::option::Option<super::ResourceAttributes>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for UpgradeProduct {
+        fn default() -> Self {
+            Self {
+                attributes: Ok(Default::default()),
+                id: Err("no value supplied for id".to_string()),
+                name: Ok(Default::default()),
+            }
+        }
+    }
+    impl UpgradeProduct {
+        /// Sets `attributes`.
+        pub fn attributes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResourceAttributes>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.attributes = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for attributes: {e}")
+                });
+            self
+        }
+        /// Sets `id`.
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::uuid::Uuid>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        /// Sets `name`.
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<UpgradeProduct> for super::UpgradeProduct {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpgradeProduct,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                attributes: value.attributes?,
+                id: value.id?,
+                name: value.name?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::UpgradeProduct> for UpgradeProduct {
+        fn from(value: super::UpgradeProduct) -> Self {
+            Self {
+                attributes: Ok(value.attributes),
+                id: Ok(value.id),
+                name: Ok(value.name),
+            }
+        }
+    }
+    /// Builds a [`super::UpgradesLineItem`].
+    #[derive(Clone, Debug)]
+    pub struct UpgradesLineItem {
+        attributes: ::std::result::Result<
+            ::std::option::Option<super::ResourceAttributes>,
+            ::std::string::String,
+        >,
+        error_details: ::std::result::Result<
+            ::std::option::Option<super::ErrorDetails>,
+            ::std::string::String,
+        >,
+        source_product: ::std::result::Result<
+            ::std::option::Option<super::UpgradeProduct>,
+            ::std::string::String,
+        >,
+        status: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        target_product: ::std::result::Result<
+            ::std::option::Option<super::UpgradeProduct>,
+            ::std::string::String,
+        >,
+        upgraded_date: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for UpgradesLineItem {
+        fn default() -> Self {
+            Self {
+                attributes: Ok(Default::default()),
+                error_details: Ok(Default::default()),
+                source_product: Ok(Default::default()),
+                status: Ok(Default::default()),
+                target_product: Ok(Default::default()),
+                upgraded_date: Ok(Default::default()),
+            }
+        }
+    }
+    impl UpgradesLineItem {
+        /// Sets `attributes`.
+        pub fn attributes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResourceAttributes>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.attributes = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for attributes: {e}")
+                });
+            self
+        }
+        /// Sets `error_details`.
+        pub fn error_details<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ErrorDetails>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.error_details = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for error_details: {e}")
+                });
+            self
+        }
+        /// Sets `source_product`.
+        pub fn source_product<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::UpgradeProduct>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.source_product = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for source_product: {e}")
+                });
+            self
+        }
+        /// Sets `status`.
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for status: {e}"));
+            self
+        }
+        /// Sets `target_product`.
+        pub fn target_product<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::UpgradeProduct>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.target_product = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for target_product: {e}")
+                });
+            self
+        }
+        /// Sets `upgraded_date`.
+        pub fn upgraded_date<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.upgraded_date = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for upgraded_date: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<UpgradesLineItem> for super::UpgradesLineItem {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: UpgradesLineItem,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                attributes: value.attributes?,
+                error_details: value.error_details?,
+                source_product: value.source_product?,
+                status: value.status?,
+                target_product: value.target_product?,
+                upgraded_date: value.upgraded_date?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::UpgradesLineItem> for UpgradesLineItem {
+        fn from(value: super::UpgradesLineItem) -> Self {
+            Self {
+                attributes: Ok(value.attributes),
+                error_details: Ok(value.error_details),
+                source_product: Ok(value.source_product),
+                status: Ok(value.status),
+                target_product: Ok(value.target_product),
+                upgraded_date: Ok(value.upgraded_date),
+            }
+        }
+    }
+}
+/// Error types.
+pub mod error {
+    /// Error from a `TryFrom` or `FromStr` implementation.
+    pub struct ConversionError(::std::borrow::Cow<'static, str>);
+    impl ::std::error::Error for ConversionError {}
+    impl ::std::fmt::Display for ConversionError {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
+            ::std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+    impl ::std::fmt::Debug for ConversionError {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
+            ::std::fmt::Debug::fmt(&self.0, f)
+        }
+    }
+    impl From<&'static str> for ConversionError {
+        fn from(value: &'static str) -> Self {
+            Self(value.into())
+        }
+    }
+    impl From<String> for ConversionError {
+        fn from(value: String) -> Self {
+            Self(value.into())
+        }
+    }
 }
