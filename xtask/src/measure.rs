@@ -204,11 +204,21 @@ pub fn instructions(root: &Path, calls: usize) -> Result<()> {
 /// `cargo tree -e normal` lists them: `name vX.Y.Z`, so that two versions of a crate count
 /// twice.
 pub fn dependencies(root: &Path, package: &str) -> Result<BTreeSet<String>> {
+    dependencies_with(root, package, &[])
+}
+
+/// [`dependencies`] with extra cargo arguments (features).
+pub fn dependencies_with(
+    root: &Path,
+    package: &str,
+    features: &[&str],
+) -> Result<BTreeSet<String>> {
     let output = Command::new(env!("CARGO"))
         .current_dir(root)
         .args([
             "tree", "-p", package, "-e", "normal", "--prefix", "none", "-f", "{p}",
         ])
+        .args(features)
         .output()?;
     if !output.status.success() {
         bail!(
@@ -236,12 +246,24 @@ pub fn has_crate(crates: &BTreeSet<String>, name: &str) -> bool {
 }
 
 /// The footprint table: crates in the normal dependency tree and, unless `build` is false, a
-/// clean debug build of the package in a fresh target directory.
+/// clean debug build of the package in a fresh target directory. The client is measured with
+/// each TLS provider.
 pub fn footprint(root: &Path, build: bool) -> Result<()> {
     println!("| package | crates in its normal dependency tree | clean debug build |");
     println!("|---|---|---|");
-    for package in ["pc-upgrade-types", "pc-upgrade-client", "xtask"] {
-        let crates = dependencies(root, package)?.len();
+    let ring: &[&str] = &["--no-default-features", "--features", "ring"];
+    let rows: [(&str, &str, &[&str]); 4] = [
+        ("pc-upgrade-types", "pc-upgrade-types", &[]),
+        (
+            "pc-upgrade-client",
+            "pc-upgrade-client (aws-lc-rs, default)",
+            &[],
+        ),
+        ("pc-upgrade-client", "pc-upgrade-client (ring)", ring),
+        ("xtask", "xtask", &[]),
+    ];
+    for (package, label, features) in rows {
+        let crates = dependencies_with(root, package, features)?.len();
         let time = if build {
             let dir = std::env::temp_dir().join(format!("pc-upgrade-footprint-{package}"));
             let _ = std::fs::remove_dir_all(&dir);
@@ -250,17 +272,18 @@ pub fn footprint(root: &Path, build: bool) -> Result<()> {
                 .current_dir(root)
                 .env("CARGO_TARGET_DIR", &dir)
                 .args(["build", "--quiet", "--locked", "-p", package])
+                .args(features)
                 .status()?;
             let elapsed = started.elapsed();
             let _ = std::fs::remove_dir_all(&dir);
             if !status.success() {
-                bail!("cargo build -p {package} failed");
+                bail!("cargo build -p {package} {features:?} failed");
             }
             format!("{:.1} s", elapsed.as_secs_f64())
         } else {
             "not measured".to_owned()
         };
-        println!("| {package} | {crates} | {time} |");
+        println!("| {label} | {crates} | {time} |");
     }
     Ok(())
 }

@@ -229,6 +229,7 @@ impl ClientBuilder {
             .as_deref()
             .map(|name| header("MS-PartnerCenter-Application", name))
             .transpose()?;
+        crate::tls::ensure_provider();
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()

@@ -224,6 +224,7 @@ impl EntraTokenSourceBuilder {
 
     /// The token source.
     pub fn build(self) -> EntraTokenSource {
+        crate::tls::ensure_provider();
         let endpoint = format!(
             "{}/{}/oauth2/v2.0/token",
             self.authority.trim_end_matches('/'),

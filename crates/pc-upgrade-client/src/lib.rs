@@ -10,6 +10,7 @@
 //! - `error`: [`Error`], [`CallInfo`]; `text`: server text bounded and escaped;
 //! - `retry`: [`RetryPolicy`], [`Timeouts`]; `throttle`: [`RateLimit`], one rate shared by
 //!   all workers, paused by a `429`;
+//! - `tls`: the TLS crypto provider the features choose (`aws-lc-rs`, the default, or `ring`);
 //! - `token`: [`TokenSource`]; `entra`: [`EntraTokenSource`], Entra ID sign-in (refresh token
 //!   or client credentials);
 //! - `poll`: [`PartnerCenterClient::wait_for_upgrade`]; `ensure`:
@@ -53,6 +54,9 @@
 // Every fallible public function says how it fails.
 #![warn(clippy::missing_errors_doc)]
 
+#[cfg(not(any(feature = "aws-lc-rs", feature = "ring")))]
+compile_error!("choose a TLS crypto provider: feature `aws-lc-rs` (the default) or `ring`");
+
 mod body;
 mod call;
 mod client;
@@ -69,6 +73,7 @@ mod poll;
 mod retry;
 mod text;
 mod throttle;
+mod tls;
 mod token;
 
 pub use client::{CallOptions, ClientBuilder, DEFAULT_BASE_URL, PartnerCenterClient, WithInfo};
