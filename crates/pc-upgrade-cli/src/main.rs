@@ -75,18 +75,8 @@ enum Command {
         after_help = "Example:\n  pc-upgrade eligibility --customers customers.csv --report eligibility.csv"
     )]
     Eligibility {
-        /// A CSV with a customerId column (other columns go into the report), or a GUID per line.
-        #[arg(long)]
-        customers: PathBuf,
-        /// The product family to upgrade to.
-        #[arg(long, default_value = "Azure")]
-        product_family: String,
-        /// Customers checked at once.
-        #[arg(long, default_value_t = 8)]
-        concurrency: usize,
-        /// Where to write the report (JSON when it ends in .json, else CSV).
-        #[arg(long)]
-        report: Option<PathBuf>,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// Upgrades each customer: eligibility, then create or resume, then wait. A dry run
     /// unless --yes.
@@ -94,24 +84,14 @@ enum Command {
         after_help = "Examples:\n  pc-upgrade upgrade --customers customers.csv --journal run.journal          # dry run\n  pc-upgrade upgrade --customers customers.csv --journal run.journal --yes    # for real\n\nRun it again with the same journal after a crash or a kill: nothing is created twice."
     )]
     Upgrade {
-        /// A CSV with a customerId column (other columns go into the report), or a GUID per line.
-        #[arg(long)]
-        customers: PathBuf,
+        #[command(flatten)]
+        fleet: FleetArgs,
         /// The journal the run writes, and resumes from.
         #[arg(long)]
         journal: PathBuf,
         /// Create the upgrades; without it, only say what would be done.
         #[arg(long)]
         yes: bool,
-        /// The product family to upgrade to.
-        #[arg(long, default_value = "Azure")]
-        product_family: String,
-        /// Customers worked on at once.
-        #[arg(long, default_value_t = 8)]
-        concurrency: usize,
-        /// Where to write the report (JSON when it ends in .json, else CSV).
-        #[arg(long)]
-        report: Option<PathBuf>,
         /// Seconds to wait for each upgrade to complete; the next run goes on waiting.
         #[arg(long, default_value_t = 1800.0)]
         wait: f64,
@@ -131,6 +111,23 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+}
+
+/// The options of the commands that work on a customers file.
+#[derive(clap::Args, Debug)]
+struct FleetArgs {
+    /// A CSV with a customerId column (other columns go into the report), or a GUID per line.
+    #[arg(long)]
+    customers: PathBuf,
+    /// The product family to upgrade to.
+    #[arg(long, default_value = "Azure")]
+    product_family: String,
+    /// Customers worked on at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Where to write the report (JSON when it ends in .json, else CSV).
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -212,48 +209,55 @@ fn finish(rows: &[report::Row], path: Option<&PathBuf>) -> Result<u8> {
     Ok(if well { ALL_WELL } else { PARTIAL })
 }
 
+/// Reads the customers, runs `work` on them with progress, and reports (bad lines included).
+async fn over_customers<F, Fut>(fleet: &FleetArgs, settings: run::Settings, work: F) -> Result<u8>
+where
+    F: FnOnce(Vec<customers::Customer>, run::Settings, Arc<report::Progress>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<report::Row>>>,
+{
+    let (customers, bad) = customers::read(&fleet.customers)?;
+    let progress = Arc::new(report::Progress::new(customers.len()));
+    let mut rows = work(customers, settings, Arc::clone(&progress)).await?;
+    progress.finish();
+    rows.extend(run::bad_rows(&bad));
+    finish(&rows, fleet.report.as_ref())
+}
+
 async fn main_result(cli: Cli) -> Result<u8> {
     match &cli.command {
-        Command::Eligibility {
-            customers,
-            product_family,
-            concurrency,
-            report,
-        } => {
+        Command::Eligibility { fleet } => {
             let client = client(&cli)?;
-            let (customers, bad) = customers::read(customers)?;
             let settings = run::Settings {
-                product_family: product_family.clone(),
-                concurrency: *concurrency,
+                product_family: fleet.product_family.clone(),
+                concurrency: fleet.concurrency,
                 poll: PollOptions::default(),
                 yes: false,
             };
-            let progress = report::Progress::new(customers.len());
-            let mut rows = run::eligibility(&client, customers, &settings, &progress).await;
-            progress.finish();
-            rows.extend(run::bad_rows(&bad));
-            finish(&rows, report.as_ref())
+            over_customers(
+                fleet,
+                settings,
+                |customers, settings, progress| async move {
+                    Ok(run::eligibility(&client, customers, &settings, &progress).await)
+                },
+            )
+            .await
         }
         Command::Upgrade {
-            customers,
+            fleet,
             journal,
             yes,
-            product_family,
-            concurrency,
-            report,
             wait,
             poll_interval,
         } => {
             let client = client(&cli)?;
-            let (customers, bad) = customers::read(customers)?;
             let (journal, known) = journal::Journal::open(journal)?;
+            let interval = seconds(*poll_interval, "--poll-interval")?;
             let settings = run::Settings {
-                product_family: product_family.clone(),
-                concurrency: *concurrency,
+                product_family: fleet.product_family.clone(),
+                concurrency: fleet.concurrency,
                 poll: PollOptions {
-                    initial_interval: seconds(*poll_interval, "--poll-interval")?,
-                    max_interval: Duration::from_secs(60)
-                        .max(seconds(*poll_interval, "--poll-interval")?),
+                    initial_interval: interval,
+                    max_interval: Duration::from_secs(60).max(interval),
                     timeout: seconds(*wait, "--wait")?,
                 },
                 yes: *yes,
@@ -261,19 +265,15 @@ async fn main_result(cli: Cli) -> Result<u8> {
             if !yes {
                 eprintln!("dry run: nothing is created (add --yes to upgrade)");
             }
-            let progress = report::Progress::new(customers.len());
-            let mut rows = run::upgrade(
-                &client,
-                customers,
-                Arc::new(journal),
-                known,
-                &settings,
-                &progress,
+            over_customers(
+                fleet,
+                settings,
+                |customers, settings, progress| async move {
+                    let journal = Arc::new(journal);
+                    run::upgrade(&client, customers, journal, known, &settings, &progress).await
+                },
             )
-            .await?;
-            progress.finish();
-            rows.extend(run::bad_rows(&bad));
-            finish(&rows, report.as_ref())
+            .await
         }
         Command::Status { journal, report } => {
             let (_, known) = journal::Journal::open(journal)?;
