@@ -208,7 +208,14 @@ async fn killed_five_times_the_run_never_creates_twice_and_loses_no_customer() {
             "Completed",
         ]))
     });
-    let server = MockServer::builder().fleet(fleet).start().await.unwrap();
+    // Slow creates, so that kills land while creates are in flight: between the request id
+    // being journaled and the upgrade being journaled.
+    let server = MockServer::builder()
+        .fleet(fleet)
+        .latency(Operation::CreateProductUpgrade, Duration::from_millis(150))
+        .start()
+        .await
+        .unwrap();
     let dir = scratch("kill");
     let (customers, journal, report_path) = (
         customers_csv(&dir, COUNT),

@@ -165,6 +165,7 @@ struct ServerState {
     validate: bool,
     /// The bearer tokens accepted; any non-empty one when empty.
     tokens: Vec<String>,
+    latency: HashMap<Operation, Duration>,
     throttle: Option<Throttle>,
     log: Option<Mutex<std::fs::File>>,
     answers: AtomicU64,
@@ -208,6 +209,7 @@ pub struct MockServerBuilder {
     validate: bool,
     tokens: Vec<String>,
     entra: Option<FakeEntra>,
+    latency: HashMap<Operation, Duration>,
 }
 
 impl Default for MockServerBuilder {
@@ -220,6 +222,7 @@ impl Default for MockServerBuilder {
             validate: true,
             tokens: Vec::new(),
             entra: None,
+            latency: HashMap::new(),
         }
     }
 }
@@ -266,6 +269,13 @@ impl MockServerBuilder {
         self
     }
 
+    /// Answers every valid call of `operation` this much later, as a slow service would (the
+    /// call takes effect when it arrives; only its answer is late).
+    pub fn latency(mut self, operation: Operation, latency: Duration) -> Self {
+        self.latency.insert(operation, latency);
+        self
+    }
+
     /// Whether requests are checked against the spec (default: yes). Benchmarks turn it off
     /// to measure the client alone; a test of a client never should.
     pub fn validate(mut self, on: bool) -> Self {
@@ -305,6 +315,7 @@ impl MockServerBuilder {
             }),
             validate: self.validate,
             tokens: self.tokens,
+            latency: self.latency,
             throttle,
             log,
             answers: AtomicU64::new(0),
@@ -674,7 +685,11 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
             .write_all(line.as_bytes());
     }
 
-    if let Some(delay) = planned.delay {
+    let latency = match (&checked, operation) {
+        (Ok(_), Some(operation)) => state.latency.get(&operation).copied(),
+        _ => None,
+    };
+    if let Some(delay) = planned.delay.or(latency) {
         tokio::time::sleep(delay).await;
     }
     if let MockBody::Hang = planned.body {
