@@ -345,7 +345,7 @@ impl FleetState {
 
     pub(crate) fn eligibility(&self, body: &Value) -> MockResponse {
         let Some(customer) = customer_of(body) else {
-            return invalid_customer(body);
+            return invalid_customer();
         };
         let family = &body["productFamily"];
         let script = self.script(customer);
@@ -374,7 +374,7 @@ impl FleetState {
 
     pub(crate) fn create(&mut self, body: &Value, request_id: &str) -> MockResponse {
         let Some(customer) = customer_of(body) else {
-            return invalid_customer(body);
+            return invalid_customer();
         };
         let script = self.script(customer);
         if let Some(error) = &script.create_error {
@@ -409,7 +409,7 @@ impl FleetState {
 
     pub(crate) fn status(&mut self, upgrade_id: &str, body: &Value) -> MockResponse {
         let Some(customer) = customer_of(body) else {
-            return invalid_customer(body);
+            return invalid_customer();
         };
         let upgrade = Uuid::try_parse(upgrade_id)
             .ok()
@@ -474,7 +474,7 @@ fn customer_of(body: &Value) -> Option<Uuid> {
         .and_then(|c| Uuid::try_parse(c).ok())
 }
 
-fn invalid_customer(_body: &Value) -> MockResponse {
+fn invalid_customer() -> MockResponse {
     partner_center_error(400, 900118, &documented_message(900118, None))
 }
 
