@@ -1,6 +1,6 @@
 //! `cargo xtask bench` and `cargo xtask footprint`: the figures of BENCHMARKS.md.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -286,4 +286,82 @@ pub fn footprint(root: &Path, build: bool) -> Result<()> {
         println!("| {label} | {crates} | {time} |");
     }
     Ok(())
+}
+
+/// A crate that `cargo xtask` and `cargo test --workspace` would build with different
+/// features, so with both commands run one after the other, twice.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unshared {
+    /// Name and version, as `cargo tree` prints them.
+    pub package: String,
+    /// The feature sets of the `cargo xtask` build (one per host or target use).
+    pub xtask: BTreeSet<String>,
+    /// The feature sets of the `cargo test --workspace` build.
+    pub test: BTreeSet<String>,
+}
+
+/// Every crate that `cargo xtask` (`cargo run --bin xtask`, which resolves features for the
+/// normal and build dependencies of all members) builds with other features than
+/// `cargo test --workspace` (which adds the dev-dependencies); empty when the README's two
+/// set-up commands share one build. Read from `cargo tree`, so it costs no compilation.
+///
+/// # Errors
+/// When `cargo tree` fails or prints what this does not understand.
+pub fn unshared_features(root: &Path) -> Result<Vec<Unshared>> {
+    let (run, members) = resolved_features(root, "normal,build")?;
+    let (test, _) = resolved_features(root, "normal,build,dev")?;
+    let Some(built) = members.get("xtask") else {
+        bail!("cargo tree --workspace printed no tree for xtask");
+    };
+    Ok(built
+        .iter()
+        .filter(|package| run.get(*package) != test.get(*package))
+        .map(|package| Unshared {
+            package: package.clone(),
+            xtask: run.get(package).cloned().unwrap_or_default(),
+            test: test.get(package).cloned().unwrap_or_default(),
+        })
+        .collect())
+}
+
+type FeatureSets = BTreeMap<String, BTreeSet<String>>;
+
+/// `cargo tree --workspace` over the edge kinds given: the feature sets of every crate, and
+/// the crates under each member (by member name).
+fn resolved_features(root: &Path, edges: &str) -> Result<(FeatureSets, FeatureSets)> {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(root)
+        .args(["tree", "--workspace", "--no-dedupe", "-e", edges])
+        .args(["--prefix", "depth", "-f", "{p}|{f}"])
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "cargo tree --workspace -e {edges}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut features = FeatureSets::new();
+    let mut members = FeatureSets::new();
+    let mut member = String::new();
+    for line in String::from_utf8(output.stdout)?.lines() {
+        let Some((package, enabled)) = line.split_once('|') else {
+            continue;
+        };
+        let depth_end = package
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(package.len());
+        let (depth, package) = package.split_at(depth_end);
+        // "serde v1.0.1", without "(proc-macro)", a path or the "(*)" of a repeat.
+        let package = package.split(" (").next().unwrap_or(package).to_owned();
+        let enabled = enabled.trim_end_matches(" (*)").to_owned();
+        if depth == "0" {
+            member = package.split(' ').next().unwrap_or_default().to_owned();
+        }
+        members
+            .entry(member.clone())
+            .or_default()
+            .insert(package.clone());
+        features.entry(package).or_default().insert(enabled);
+    }
+    Ok((features, members))
 }
