@@ -134,11 +134,10 @@ async fn a_thousand_customers_each_get_their_scripted_answers() {
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
-    let polls = PollOptions {
-        initial_interval: Duration::from_millis(1),
-        max_interval: Duration::from_millis(2),
-        timeout: Duration::from_secs(60),
-    };
+    let polls = PollOptions::default()
+        .with_initial_interval(Duration::from_millis(1))
+        .with_max_interval(Duration::from_millis(2))
+        .with_timeout(Duration::from_secs(60));
     let workers = Arc::new(tokio::sync::Semaphore::new(32));
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..CUSTOMERS {
@@ -149,7 +148,7 @@ async fn a_thousand_customers_each_get_their_scripted_answers() {
             (
                 n,
                 client
-                    .ensure_upgrade(&request, &CallOptions::default(), &polls)
+                    .ensure_upgrade(&request, CallOptions::default(), polls)
                     .await,
             )
         });

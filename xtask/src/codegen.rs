@@ -181,7 +181,7 @@ fn types_file(spec: &OpenAPI) -> Result<String> {
     non_exhaustive_structs(&mut file);
     document_builders(&mut file);
     schemars_behind_feature(&mut file)?;
-    document_variants(&mut file);
+    document_variants(&mut file, spec);
     Ok(header("the resource types") + &prettyplease::unparse(&file))
 }
 
@@ -558,18 +558,24 @@ fn schemars_behind_feature(file: &mut syn::File) -> Result<()> {
     Ok(())
 }
 
-/// typify leaves the variants of an untagged `oneOf` enum undocumented; each gets a line naming
-/// the alternative it holds, so that the types crate documents every public item.
-fn document_variants(file: &mut syn::File) {
+/// typify leaves the variants of an untagged `oneOf` enum undocumented. Each gets the
+/// description of its alternative in the spec (the subschema whose `title` names the variant),
+/// or else a line naming the type it holds, so that the types crate documents every item.
+fn document_variants(file: &mut syn::File, spec: &OpenAPI) {
     for item in &mut file.items {
         let syn::Item::Enum(item) = item else {
             continue;
         };
+        let alternatives = one_of_descriptions(spec, &item.ident.to_string());
         for variant in &mut item.variants {
             if variant.attrs.iter().any(|a| a.path().is_ident("doc")) {
                 continue;
             }
-            let doc = match &variant.fields {
+            let described = alternatives
+                .iter()
+                .find(|(title, _)| variant.ident == title)
+                .map(|(_, description)| format!(" {}", description.trim()));
+            let doc = described.unwrap_or_else(|| match &variant.fields {
                 syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
                     let ty = &fields.unnamed[0].ty;
                     let ty = quote!(#ty).to_string().replace(' ', "");
@@ -577,10 +583,35 @@ fn document_variants(file: &mut syn::File) {
                     format!(" The value, when it is a `{ty}`.")
                 }
                 _ => format!(" The `{}` alternative.", variant.ident),
-            };
+            });
             variant.attrs.insert(0, syn::parse_quote! { #[doc = #doc] });
         }
     }
+}
+
+/// `(title, description)` of each titled and described alternative of the component schema
+/// `name`, when it is a `oneOf`.
+fn one_of_descriptions(spec: &OpenAPI, name: &str) -> Vec<(String, String)> {
+    let Some(openapiv3::ReferenceOr::Item(schema)) = spec
+        .components
+        .as_ref()
+        .and_then(|components| components.schemas.get(name))
+    else {
+        return Vec::new();
+    };
+    let openapiv3::SchemaKind::OneOf { one_of } = &schema.schema_kind else {
+        return Vec::new();
+    };
+    one_of
+        .iter()
+        .filter_map(|alternative| match alternative {
+            openapiv3::ReferenceOr::Item(alternative) => Some((
+                alternative.schema_data.title.clone()?,
+                alternative.schema_data.description.clone()?,
+            )),
+            openapiv3::ReferenceOr::Reference { .. } => None,
+        })
+        .collect()
 }
 
 /// Every component schema is replaced by its `pc_upgrade_types` type, so the client's own

@@ -160,10 +160,7 @@ fn client(cli: &Cli) -> Result<PartnerCenterClient> {
         .base_url(&cli.base_url)
         .application_name(concat!("pc-upgrade/", env!("CARGO_PKG_VERSION")))
         .rate_limit(RateLimit::new(cli.rate, seconds(cli.per, "--per")?))
-        .retry(RetryPolicy {
-            max_attempts: 6,
-            ..RetryPolicy::default()
-        });
+        .retry(RetryPolicy::default().with_max_attempts(6));
     let builder = if let Some(token) = env("PC_UPGRADE_TOKEN") {
         builder.token(token)
     } else {
@@ -255,11 +252,10 @@ async fn main_result(cli: Cli) -> Result<u8> {
             let settings = run::Settings {
                 product_family: fleet.product_family.clone(),
                 concurrency: fleet.concurrency,
-                poll: PollOptions {
-                    initial_interval: interval,
-                    max_interval: Duration::from_secs(60).max(interval),
-                    timeout: seconds(*wait, "--wait")?,
-                },
+                poll: PollOptions::default()
+                    .with_initial_interval(interval)
+                    .with_max_interval(Duration::from_secs(60).max(interval))
+                    .with_timeout(seconds(*wait, "--wait")?),
                 yes: *yes,
             };
             if !yes {

@@ -260,7 +260,7 @@ async fn upgrade_one(
             };
             create_request_id = Some(request_id);
             let options = CallOptions::default().request_id(request_id);
-            match client.start_upgrade(&request, &options).await {
+            match client.start_upgrade(&request, options).await {
                 Ok(Ensured::Ineligible(eligibility)) => {
                     let mut row = row(&customer, "ineligible");
                     row.eligible = Some(false);
@@ -302,7 +302,7 @@ async fn upgrade_one(
     base.origin = Some(origin);
     base.request_id = create_request_id;
     match client
-        .wait_for_upgrade(upgrade, &request, &settings.poll)
+        .wait_for_upgrade(upgrade, &request, settings.poll.clone())
         .await
     {
         Ok(status) => {

@@ -77,11 +77,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             );
             let url = server.base_url();
             fake = Some(server);
-            let poll = PollOptions {
-                initial_interval: Duration::from_millis(100),
-                max_interval: Duration::from_millis(400),
-                timeout: Duration::from_secs(10),
-            };
+            let poll = PollOptions::default()
+                .with_initial_interval(Duration::from_millis(100))
+                .with_max_interval(Duration::from_millis(400))
+                .with_timeout(Duration::from_secs(10));
             (url, "fake-token".to_owned(), poll)
         }
     };
@@ -117,7 +116,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("   upgrade id: {upgrade}");
 
     println!("3. waiting for the upgrade to complete");
-    let status = client.wait_for_upgrade(upgrade, &request, &poll).await?;
+    let status = client.wait_for_upgrade(upgrade, &request, poll).await?;
     println!("   status: {}", status.status);
     for item in &status.line_items {
         let name = |p: &Option<pc_upgrade_client::types::UpgradeProduct>| {

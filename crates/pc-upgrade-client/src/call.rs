@@ -541,7 +541,7 @@ fn bounded_error(mut error: PartnerCenterError) -> PartnerCenterError {
     const MAX_DATA: usize = 4096;
     error.description = text::bounded(&error.description, MAX_DESCRIPTION);
     error.source = error.source.map(|s| text::bounded(&s, MAX_SHORT));
-    if let pc_upgrade_types::ErrorCode::String(code) = &mut error.code {
+    if let pc_upgrade_types::ErrorCode::Text(code) = &mut error.code {
         *code = text::bounded(code, MAX_SHORT);
     }
     let mut kept = 0;

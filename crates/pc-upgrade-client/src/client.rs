@@ -358,7 +358,7 @@ impl PartnerCenterClient {
         request: &ProductUpgradeRequest,
     ) -> Result<ProductUpgradesEligibility, Error> {
         Ok(self
-            .check_eligibility_with(request, &CallOptions::default())
+            .check_eligibility_with(request, CallOptions::default())
             .await?
             .value)
     }
@@ -371,9 +371,9 @@ impl PartnerCenterClient {
     pub async fn check_eligibility_with(
         &self,
         request: &ProductUpgradeRequest,
-        options: &CallOptions,
+        options: CallOptions,
     ) -> Result<WithInfo<ProductUpgradesEligibility>, Error> {
-        let call = self.call("check_eligibility", options);
+        let call = self.call("check_eligibility", &options);
         let (value, info) = call
             .run(|| self.generated.check_eligibility(request))
             .await?;
@@ -396,7 +396,7 @@ impl PartnerCenterClient {
         request: &ProductUpgradeRequest,
     ) -> Result<UpgradeId, Error> {
         Ok(self
-            .create_product_upgrade_with(request, &CallOptions::default())
+            .create_product_upgrade_with(request, CallOptions::default())
             .await?
             .value)
     }
@@ -411,9 +411,9 @@ impl PartnerCenterClient {
     pub async fn create_product_upgrade_with(
         &self,
         request: &ProductUpgradeRequest,
-        options: &CallOptions,
+        options: CallOptions,
     ) -> Result<WithInfo<UpgradeId>, Error> {
-        let call = self.call("create_product_upgrade", options);
+        let call = self.call("create_product_upgrade", &options);
         let (value, info) = call
             .run(|| self.generated.create_product_upgrade(request))
             .await?;
@@ -449,7 +449,7 @@ impl PartnerCenterClient {
         request: &ProductUpgradeRequest,
     ) -> Result<ProductUpgradesStatus, Error> {
         Ok(self
-            .get_product_upgrade_status_with(upgrade, request, &CallOptions::default())
+            .get_product_upgrade_status_with(upgrade, request, CallOptions::default())
             .await?
             .value)
     }
@@ -463,9 +463,9 @@ impl PartnerCenterClient {
         &self,
         upgrade: UpgradeId,
         request: &ProductUpgradeRequest,
-        options: &CallOptions,
+        options: CallOptions,
     ) -> Result<WithInfo<ProductUpgradesStatus>, Error> {
-        let call = self.call("get_product_upgrade_status", options);
+        let call = self.call("get_product_upgrade_status", &options);
         let (value, info) = call
             .run(|| {
                 self.generated

@@ -91,7 +91,7 @@ impl PartnerCenterClient {
     pub async fn start_upgrade(
         &self,
         request: &ProductUpgradeRequest,
-        create: &CallOptions,
+        create: CallOptions,
     ) -> Result<Ensured, Error> {
         let eligibility = self.check_eligibility(request).await?;
         if let Some(existing) = eligibility.upgrade_id {
@@ -130,8 +130,8 @@ impl PartnerCenterClient {
     pub async fn ensure_upgrade(
         &self,
         request: &ProductUpgradeRequest,
-        create: &CallOptions,
-        poll: &PollOptions,
+        create: CallOptions,
+        poll: PollOptions,
     ) -> Result<Ensured, EnsureError> {
         match self
             .start_upgrade(request, create)

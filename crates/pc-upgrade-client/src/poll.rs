@@ -9,7 +9,11 @@ use crate::client::{CallOptions, PartnerCenterClient};
 use crate::error::Error;
 
 /// How [`PartnerCenterClient::wait_for_upgrade`] polls.
+///
+/// Like [`RetryPolicy`](crate::RetryPolicy), `#[non_exhaustive]`: start from
+/// [`PollOptions::default`] and use the `with_*` methods.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PollOptions {
     /// The wait after the first status read; it doubles after each read.
     pub initial_interval: Duration,
@@ -26,6 +30,29 @@ impl Default for PollOptions {
             max_interval: Duration::from_secs(60),
             timeout: Duration::from_secs(30 * 60),
         }
+    }
+}
+
+impl PollOptions {
+    /// The wait after the first status read.
+    #[must_use]
+    pub const fn with_initial_interval(mut self, initial_interval: Duration) -> Self {
+        self.initial_interval = initial_interval;
+        self
+    }
+
+    /// The longest wait between two reads.
+    #[must_use]
+    pub const fn with_max_interval(mut self, max_interval: Duration) -> Self {
+        self.max_interval = max_interval;
+        self
+    }
+
+    /// How long to wait in all.
+    #[must_use]
+    pub const fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 }
 
@@ -70,7 +97,7 @@ impl PartnerCenterClient {
         &self,
         upgrade: UpgradeId,
         request: &ProductUpgradeRequest,
-        options: &PollOptions,
+        options: PollOptions,
     ) -> Result<ProductUpgradesStatus, WaitError> {
         // `None`: a timeout too long to represent, which is no timeout.
         let deadline = Instant::now().checked_add(options.timeout);
@@ -90,7 +117,7 @@ impl PartnerCenterClient {
                 ..CallOptions::default()
             };
             let status = match self
-                .get_product_upgrade_status_with(upgrade, request, &call)
+                .get_product_upgrade_status_with(upgrade, request, call)
                 .await
             {
                 Ok(answer) => answer.value,

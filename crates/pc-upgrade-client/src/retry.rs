@@ -10,7 +10,20 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 /// after `500`, `502`, `503` and `504`, and after a transport failure or an attempt that timed
 /// out. Other statuses are final. Every attempt of a call carries the same `MS-RequestId`, which
 /// is what makes retrying a create call safe.
+///
+/// Start from [`RetryPolicy::default`] (or [`RetryPolicy::none`]) and change what you need
+/// with the `with_*` methods; the struct is `#[non_exhaustive]`, so that a setting added later
+/// breaks no caller.
+///
+/// ```
+/// # use std::time::Duration;
+/// let policy = pc_upgrade_client::RetryPolicy::default()
+///     .with_max_attempts(6)
+///     .with_max_backoff(Duration::from_secs(10));
+/// assert_eq!(policy.max_attempts, 6);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (`1` disables retries).
     pub max_attempts: u32,
@@ -36,11 +49,40 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// No retries: every call is tried once.
+    #[must_use]
     pub fn none() -> Self {
         Self {
             max_attempts: 1,
             ..Self::default()
         }
+    }
+
+    /// Attempts in all, the first included (`1` disables retries).
+    #[must_use]
+    pub const fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// The backoff before the first retry.
+    #[must_use]
+    pub const fn with_initial_backoff(mut self, initial_backoff: Duration) -> Self {
+        self.initial_backoff = initial_backoff;
+        self
+    }
+
+    /// The longest backoff (before jitter).
+    #[must_use]
+    pub const fn with_max_backoff(mut self, max_backoff: Duration) -> Self {
+        self.max_backoff = max_backoff;
+        self
+    }
+
+    /// Whether each backoff is randomised between half and all of its value.
+    #[must_use]
+    pub const fn with_jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
     }
 
     /// The backoff before retry number `retry` (1 for the first retry).
@@ -83,7 +125,11 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
 }
 
 /// How long a call may take.
+///
+/// Like [`RetryPolicy`], `#[non_exhaustive]`: start from [`Timeouts::default`] and use the
+/// `with_*` methods.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timeouts {
     /// One attempt: from sending the request to the end of the answer's body.
     pub per_attempt: Duration,
@@ -97,6 +143,22 @@ impl Default for Timeouts {
             per_attempt: Duration::from_secs(30),
             overall: Duration::from_secs(120),
         }
+    }
+}
+
+impl Timeouts {
+    /// The limit of one attempt.
+    #[must_use]
+    pub const fn with_per_attempt(mut self, per_attempt: Duration) -> Self {
+        self.per_attempt = per_attempt;
+        self
+    }
+
+    /// The limit of the whole call.
+    #[must_use]
+    pub const fn with_overall(mut self, overall: Duration) -> Self {
+        self.overall = overall;
+        self
     }
 }
 

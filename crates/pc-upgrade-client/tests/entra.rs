@@ -85,7 +85,7 @@ async fn a_refused_token_is_refreshed_once_and_the_call_retried() {
     client.check_eligibility(&request()).await.unwrap();
     server.expire_access_tokens();
     let answer = client
-        .check_eligibility_with(&request(), &Default::default())
+        .check_eligibility_with(&request(), Default::default())
         .await
         .unwrap();
     assert_eq!(answer.call.attempts, 2, "one 401, then the retry");

@@ -26,12 +26,11 @@ fn request() -> ProductUpgradeRequest {
 }
 
 fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 4,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-        jitter: false,
-    }
+    RetryPolicy::default()
+        .with_max_attempts(4)
+        .with_initial_backoff(Duration::from_millis(5))
+        .with_max_backoff(Duration::from_millis(20))
+        .with_jitter(false)
 }
 
 fn client_for(base_url: &str) -> PartnerCenterClient {
@@ -147,26 +146,27 @@ async fn duration_max_everywhere_does_not_panic() {
     let client = PartnerCenterClient::builder()
         .base_url(server.base_url())
         .token("token")
-        .timeouts(Timeouts {
-            per_attempt: Duration::MAX,
-            overall: Duration::MAX,
-        })
-        .retry(RetryPolicy {
-            max_attempts: u32::MAX,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::MAX,
-            jitter: true,
-        })
+        .timeouts(
+            Timeouts::default()
+                .with_per_attempt(Duration::MAX)
+                .with_overall(Duration::MAX),
+        )
+        .retry(
+            RetryPolicy::default()
+                .with_max_attempts(u32::MAX)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::MAX)
+                .with_jitter(true),
+        )
         .build()
         .unwrap();
-    let options = PollOptions {
-        initial_interval: Duration::from_millis(1),
-        max_interval: Duration::MAX,
-        timeout: Duration::MAX,
-    };
+    let options = PollOptions::default()
+        .with_initial_interval(Duration::from_millis(1))
+        .with_max_interval(Duration::MAX)
+        .with_timeout(Duration::MAX);
     let upgrade: UpgradeId = UPGRADE.parse().unwrap();
     let status = client
-        .wait_for_upgrade(upgrade, &request(), &options)
+        .wait_for_upgrade(upgrade, &request(), options)
         .await
         .unwrap();
     assert!(status.is_completed());
@@ -270,14 +270,13 @@ async fn the_poll_deadline_cuts_a_slow_status_call() {
             .delay(Duration::from_secs(2)),
         );
     }
-    let options = PollOptions {
-        initial_interval: Duration::from_millis(10),
-        max_interval: Duration::from_millis(10),
-        timeout: Duration::from_secs(3),
-    };
+    let options = PollOptions::default()
+        .with_initial_interval(Duration::from_millis(10))
+        .with_max_interval(Duration::from_millis(10))
+        .with_timeout(Duration::from_secs(3));
     let started = Instant::now();
     let error = client_for(&server.base_url())
-        .wait_for_upgrade(UPGRADE.parse().unwrap(), &request(), &options)
+        .wait_for_upgrade(UPGRADE.parse().unwrap(), &request(), options)
         .await
         .unwrap_err();
     let took = started.elapsed();

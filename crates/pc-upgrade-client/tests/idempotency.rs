@@ -23,20 +23,16 @@ fn client(server: &MockServer) -> PartnerCenterClient {
     PartnerCenterClient::builder()
         .base_url(server.base_url())
         .token("token")
-        .retry(RetryPolicy {
-            initial_backoff: Duration::from_millis(5),
-            ..RetryPolicy::default()
-        })
+        .retry(RetryPolicy::default().with_initial_backoff(Duration::from_millis(5)))
         .build()
         .unwrap()
 }
 
 fn quick_polls() -> PollOptions {
-    PollOptions {
-        initial_interval: Duration::from_millis(5),
-        max_interval: Duration::from_millis(20),
-        timeout: Duration::from_secs(10),
-    }
+    PollOptions::default()
+        .with_initial_interval(Duration::from_millis(5))
+        .with_max_interval(Duration::from_millis(20))
+        .with_timeout(Duration::from_secs(10))
 }
 
 fn creates(server: &MockServer) -> Vec<String> {
@@ -58,12 +54,12 @@ async fn a_create_repeated_after_a_restart_with_its_request_id_is_the_same_creat
     let request_id = Uuid::new_v4();
     let options = CallOptions::default().request_id(request_id);
     let first = client(&server)
-        .create_product_upgrade_with(&request(1), &options)
+        .create_product_upgrade_with(&request(1), options.clone())
         .await
         .unwrap();
     // The process "restarts": a new client, the request id read back from where it was kept.
     let again = client(&server)
-        .create_product_upgrade_with(&request(1), &options)
+        .create_product_upgrade_with(&request(1), options)
         .await
         .unwrap();
     assert_eq!(first.value, again.value);
@@ -94,7 +90,7 @@ async fn ensure_upgrade_twice_creates_once() {
         .unwrap();
     let client = client(&server);
     let first = client
-        .ensure_upgrade(&request(2), &CallOptions::default(), &quick_polls())
+        .ensure_upgrade(&request(2), CallOptions::default(), quick_polls())
         .await
         .unwrap();
     let Ensured::Completed {
@@ -107,7 +103,7 @@ async fn ensure_upgrade_twice_creates_once() {
     };
     assert_eq!(status.state(), UpgradeState::Completed);
     let second = client
-        .ensure_upgrade(&request(2), &CallOptions::default(), &quick_polls())
+        .ensure_upgrade(&request(2), CallOptions::default(), quick_polls())
         .await
         .unwrap();
     let Ensured::Completed {
@@ -140,7 +136,7 @@ async fn ensure_upgrade_resumes_the_upgrade_a_conflict_names() {
         ),
     );
     let outcome = client(&server)
-        .ensure_upgrade(&request(3), &CallOptions::default(), &quick_polls())
+        .ensure_upgrade(&request(3), CallOptions::default(), quick_polls())
         .await
         .unwrap();
     let Ensured::Completed {
@@ -175,7 +171,7 @@ async fn ensure_upgrade_reports_ineligible_and_failed_customers() {
         .unwrap();
     let client = client(&server);
     let ineligible = client
-        .ensure_upgrade(&request(4), &CallOptions::default(), &quick_polls())
+        .ensure_upgrade(&request(4), CallOptions::default(), quick_polls())
         .await
         .unwrap();
     let Ensured::Ineligible(eligibility) = &ineligible else {
@@ -186,7 +182,7 @@ async fn ensure_upgrade_reports_ineligible_and_failed_customers() {
         Some("No Azure subscription.")
     );
     let failed = client
-        .ensure_upgrade(&request(5), &CallOptions::default(), &quick_polls())
+        .ensure_upgrade(&request(5), CallOptions::default(), quick_polls())
         .await
         .unwrap_err();
     let EnsureError::Wait {
@@ -215,15 +211,15 @@ async fn every_operation_returns_its_metadata_as_the_fake_saw_it() {
     let chosen = Uuid::new_v4();
     let options = CallOptions::default().request_id(chosen);
     let eligibility = client
-        .check_eligibility_with(&request(6), &options)
+        .check_eligibility_with(&request(6), options)
         .await
         .unwrap();
     let created = client
-        .create_product_upgrade_with(&request(6), &CallOptions::default())
+        .create_product_upgrade_with(&request(6), CallOptions::default())
         .await
         .unwrap();
     let status = client
-        .get_product_upgrade_status_with(created.value, &request(6), &CallOptions::default())
+        .get_product_upgrade_status_with(created.value, &request(6), CallOptions::default())
         .await
         .unwrap();
     let infos = [&eligibility.call, &created.call, &status.call];

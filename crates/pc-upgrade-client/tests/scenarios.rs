@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use pc_upgrade_client::types::LocationError;
 use pc_upgrade_client::{
-    BuildError, Error, PartnerCenterClient, PollOptions, ProductUpgradeRequest, RetryPolicy,
-    SecretString, Timeouts, WaitError, token_fn,
+    BuildError, CallOptions, Error, PartnerCenterClient, PollOptions, ProductUpgradeRequest,
+    RetryPolicy, SecretString, Timeouts, WaitError, token_fn,
 };
 use pc_upgrade_mock::{MockResponse, MockServer, Operation};
 use uuid::Uuid;
@@ -24,12 +24,11 @@ fn request() -> ProductUpgradeRequest {
 
 /// Fast retries so that the scenarios run in milliseconds.
 fn quick_retries(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(50),
-        jitter: true,
-    }
+    RetryPolicy::default()
+        .with_max_attempts(max_attempts)
+        .with_initial_backoff(Duration::from_millis(10))
+        .with_max_backoff(Duration::from_millis(50))
+        .with_jitter(true)
 }
 
 fn client(server: &MockServer, retry: RetryPolicy) -> PartnerCenterClient {
@@ -131,14 +130,12 @@ async fn unavailable_forever_stops_at_the_time_bound() {
     let client = PartnerCenterClient::builder()
         .base_url(server.base_url())
         .token(TOKEN)
-        .retry(RetryPolicy {
-            max_attempts: u32::MAX,
-            ..quick_retries(0)
-        })
-        .timeouts(Timeouts {
-            per_attempt: Duration::from_secs(1),
-            overall: Duration::from_millis(600),
-        })
+        .retry(quick_retries(0).with_max_attempts(u32::MAX))
+        .timeouts(
+            Timeouts::default()
+                .with_per_attempt(Duration::from_secs(1))
+                .with_overall(Duration::from_millis(600)),
+        )
         .build()
         .unwrap();
     let started = Instant::now();
@@ -358,10 +355,11 @@ async fn a_server_that_never_answers_is_a_timeout() {
         .base_url(server.base_url())
         .token(TOKEN)
         .retry(quick_retries(2))
-        .timeouts(Timeouts {
-            per_attempt: Duration::from_millis(200),
-            overall: Duration::from_secs(3),
-        })
+        .timeouts(
+            Timeouts::default()
+                .with_per_attempt(Duration::from_millis(200))
+                .with_overall(Duration::from_secs(3)),
+        )
         .build()
         .unwrap();
     let started = Instant::now();
@@ -385,10 +383,11 @@ async fn the_overall_limit_cuts_a_slow_attempt() {
     let client = PartnerCenterClient::builder()
         .base_url(server.base_url())
         .token(TOKEN)
-        .timeouts(Timeouts {
-            per_attempt: Duration::from_secs(30),
-            overall: Duration::from_millis(300),
-        })
+        .timeouts(
+            Timeouts::default()
+                .with_per_attempt(Duration::from_secs(30))
+                .with_overall(Duration::from_millis(300)),
+        )
         .build()
         .unwrap();
     let started = Instant::now();
@@ -410,10 +409,11 @@ async fn a_token_source_that_never_answers_is_bounded_by_the_overall_limit() {
     let client = PartnerCenterClient::builder()
         .base_url(server.base_url())
         .token_source(token_fn(std::future::pending))
-        .timeouts(Timeouts {
-            per_attempt: Duration::from_secs(30),
-            overall: Duration::from_millis(200),
-        })
+        .timeouts(
+            Timeouts::default()
+                .with_per_attempt(Duration::from_secs(30))
+                .with_overall(Duration::from_millis(200)),
+        )
         .build()
         .unwrap();
     let error = client.check_eligibility(&request()).await.unwrap_err();
@@ -484,10 +484,11 @@ async fn throttled_beyond_the_bound_is_a_throttled_error_with_the_wait() {
         .base_url(server.base_url())
         .token(TOKEN)
         .retry(quick_retries(4))
-        .timeouts(Timeouts {
-            per_attempt: Duration::from_secs(1),
-            overall: Duration::from_secs(5),
-        })
+        .timeouts(
+            Timeouts::default()
+                .with_per_attempt(Duration::from_secs(1))
+                .with_overall(Duration::from_secs(5)),
+        )
         .build()
         .unwrap();
     let started = Instant::now();
@@ -623,13 +624,12 @@ async fn polling_returns_the_final_status_after_in_progress() {
     }
     let client = client(&server, RetryPolicy::none());
     let id = "42d075a4-bfe7-43e7-af6d-7c68a57edcb4".parse().unwrap();
-    let options = PollOptions {
-        initial_interval: Duration::from_millis(10),
-        max_interval: Duration::from_millis(20),
-        timeout: Duration::from_secs(5),
-    };
+    let options = PollOptions::default()
+        .with_initial_interval(Duration::from_millis(10))
+        .with_max_interval(Duration::from_millis(20))
+        .with_timeout(Duration::from_secs(5));
     let status = client
-        .wait_for_upgrade(id, &request(), &options)
+        .wait_for_upgrade(id, &request(), options)
         .await
         .unwrap();
     assert!(status.is_completed());
@@ -645,6 +645,30 @@ async fn polling_returns_the_final_status_after_in_progress() {
 }
 
 #[tokio::test]
+async fn waits_built_with_inline_options_can_be_stored_and_awaited_together() {
+    // Options are taken by value: a future made with `PollOptions::default()` or
+    // `CallOptions::default()` written inline borrows no temporary, so it can be kept and
+    // awaited later (with `&PollOptions::default()` this was E0716).
+    let server = MockServer::start().await.unwrap();
+    let client = client(&server, RetryPolicy::none());
+    let request = request();
+    let id = "42d075a4-bfe7-43e7-af6d-7c68a57edcb4".parse().unwrap();
+    let waits = [
+        client.wait_for_upgrade(id, &request, PollOptions::default()),
+        client.wait_for_upgrade(
+            id,
+            &request,
+            PollOptions::default().with_timeout(Duration::MAX),
+        ),
+    ];
+    let eligibility = client.check_eligibility_with(&request, CallOptions::default());
+    for wait in waits {
+        assert!(wait.await.unwrap().is_completed());
+    }
+    assert!(eligibility.await.unwrap().value.is_eligible);
+}
+
+#[tokio::test]
 async fn polling_stops_on_error_details() {
     let server = MockServer::start().await.unwrap();
     server.enqueue(
@@ -657,7 +681,7 @@ async fn polling_stops_on_error_details() {
     );
     let id = "42d075a4-bfe7-43e7-af6d-7c68a57edcb4".parse().unwrap();
     let error = client(&server, RetryPolicy::none())
-        .wait_for_upgrade(id, &request(), &PollOptions::default())
+        .wait_for_upgrade(id, &request(), PollOptions::default())
         .await
         .unwrap_err();
     let WaitError::Failed(status) = &error else {
@@ -677,14 +701,13 @@ async fn polling_gives_up_at_its_deadline_with_the_last_status() {
             MockResponse::json(200, in_progress),
         );
     }
-    let options = PollOptions {
-        initial_interval: Duration::from_millis(20),
-        max_interval: Duration::from_millis(40),
-        timeout: Duration::from_millis(300),
-    };
+    let options = PollOptions::default()
+        .with_initial_interval(Duration::from_millis(20))
+        .with_max_interval(Duration::from_millis(40))
+        .with_timeout(Duration::from_millis(300));
     let id = "42d075a4-bfe7-43e7-af6d-7c68a57edcb4".parse().unwrap();
     let error = client(&server, RetryPolicy::none())
-        .wait_for_upgrade(id, &request(), &options)
+        .wait_for_upgrade(id, &request(), options)
         .await
         .unwrap_err();
     let WaitError::TimedOut { last, .. } = &error else {

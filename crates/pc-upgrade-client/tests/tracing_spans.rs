@@ -48,10 +48,7 @@ async fn a_retried_call_is_logged_with_its_ids_attempts_and_status() {
     let client = PartnerCenterClient::builder()
         .base_url(server.base_url())
         .token(TOKEN)
-        .retry(RetryPolicy {
-            initial_backoff: std::time::Duration::from_millis(5),
-            ..RetryPolicy::default()
-        })
+        .retry(RetryPolicy::default().with_initial_backoff(std::time::Duration::from_millis(5)))
         .build()
         .unwrap();
     let request = ProductUpgradeRequest::new(uuid::Uuid::new_v4(), "Azure");

@@ -210,10 +210,12 @@ pub(crate) const SPEC_JSON: &str = r##"{
           {
             "description": "A numeric code, as the service sends it.",
             "format": "int64",
+            "title": "Number",
             "type": "integer"
           },
           {
             "description": "A textual code, as the documents' tables describe it.",
+            "title": "Text",
             "type": "string"
           }
         ]

@@ -178,8 +178,8 @@ impl PartnerCenterErrorCode {
         match code.as_i64() {
             Some(number) => Self::from_number(number),
             None => match code {
-                ErrorCode::String(text) => Self::Text(text.clone()),
-                ErrorCode::Int64(number) => Self::from_number(*number),
+                ErrorCode::Text(text) => Self::Text(text.clone()),
+                ErrorCode::Number(number) => Self::from_number(*number),
             },
         }
     }
@@ -290,12 +290,12 @@ mod tests {
             assert_eq!(code.meaning(), Some(*meaning));
         }
         assert_eq!(
-            PartnerCenterErrorCode::from_code(&ErrorCode::String("900109".into())),
+            PartnerCenterErrorCode::from_code(&ErrorCode::Text("900109".into())),
             Code::UpgradeAlreadyInProgress
         );
         assert_eq!(PartnerCenterErrorCode::from_number(42), Code::Other(42));
         assert_eq!(
-            PartnerCenterErrorCode::from_code(&ErrorCode::String("Conflict".into())),
+            PartnerCenterErrorCode::from_code(&ErrorCode::Text("Conflict".into())),
             Code::Text("Conflict".into())
         );
         assert_eq!(

@@ -8,22 +8,22 @@ responses send a number (for example `3000`); both are accepted.
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ErrorCode {
-    /// The value, when it is a `i64`.
-    Int64(i64),
-    /// The value, when it is a `String`.
-    String(::std::string::String),
+    /// A numeric code, as the service sends it.
+    Number(i64),
+    /// A textual code, as the documents' tables describe it.
+    Text(::std::string::String),
 }
 impl ::std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
-            Self::Int64(x) => x.fmt(f),
-            Self::String(x) => x.fmt(f),
+            Self::Number(x) => x.fmt(f),
+            Self::Text(x) => x.fmt(f),
         }
     }
 }
 impl ::std::convert::From<i64> for ErrorCode {
     fn from(value: i64) -> Self {
-        Self::Int64(value)
+        Self::Number(value)
     }
 }
 ///Why an upgrade, or one of its line items, failed.

@@ -49,8 +49,8 @@ impl ErrorCode {
     /// The code as a number, when it is one (a numeric string counts).
     pub fn as_i64(&self) -> Option<i64> {
         match self {
-            Self::Int64(code) => Some(*code),
-            Self::String(code) => code.trim().parse().ok(),
+            Self::Number(code) => Some(*code),
+            Self::Text(code) => code.trim().parse().ok(),
         }
     }
 }
@@ -79,9 +79,9 @@ mod tests {
 
     #[test]
     fn error_code_reads_numbers_and_numeric_strings() {
-        assert_eq!(ErrorCode::Int64(3000).as_i64(), Some(3000));
-        assert_eq!(ErrorCode::String("800002".into()).as_i64(), Some(800002));
-        assert_eq!(ErrorCode::String("Conflict".into()).as_i64(), None);
+        assert_eq!(ErrorCode::Number(3000).as_i64(), Some(3000));
+        assert_eq!(ErrorCode::Text("800002".into()).as_i64(), Some(800002));
+        assert_eq!(ErrorCode::Text("Conflict".into()).as_i64(), None);
     }
 
     #[test]
