@@ -10,6 +10,9 @@ pub mod measure;
 
 use std::path::{Path, PathBuf};
 
+// A feature pin, not used in code: see `[dependencies]` in Cargo.toml.
+use getrandom as _;
+
 /// Help text of `cargo xtask`.
 pub const USAGE: &str = "\
 usage: cargo xtask <command>
