@@ -213,20 +213,11 @@ pub fn dependencies_with(
     package: &str,
     features: &[&str],
 ) -> Result<BTreeSet<String>> {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(root)
-        .args([
-            "tree", "-p", package, "-e", "normal", "--prefix", "none", "-f", "{p}",
-        ])
-        .args(features)
-        .output()?;
-    if !output.status.success() {
-        bail!(
-            "cargo tree -p {package}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Ok(String::from_utf8(output.stdout)?
+    let mut args = vec![
+        "-p", package, "-e", "normal", "--prefix", "none", "-f", "{p}",
+    ];
+    args.extend_from_slice(features);
+    Ok(cargo_tree(root, &args)?
         .lines()
         .map(|line| {
             line.split_whitespace()
@@ -329,21 +320,23 @@ type FeatureSets = BTreeMap<String, BTreeSet<String>>;
 /// `cargo tree --workspace` over the edge kinds given: the feature sets of every crate, and
 /// the crates under each member (by member name).
 fn resolved_features(root: &Path, edges: &str) -> Result<(FeatureSets, FeatureSets)> {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(root)
-        .args(["tree", "--workspace", "--no-dedupe", "-e", edges])
-        .args(["--prefix", "depth", "-f", "{p}|{f}"])
-        .output()?;
-    if !output.status.success() {
-        bail!(
-            "cargo tree --workspace -e {edges}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    let tree = cargo_tree(
+        root,
+        &[
+            "--workspace",
+            "--no-dedupe",
+            "-e",
+            edges,
+            "--prefix",
+            "depth",
+            "-f",
+            "{p}|{f}",
+        ],
+    )?;
     let mut features = FeatureSets::new();
     let mut members = FeatureSets::new();
     let mut member = String::new();
-    for line in String::from_utf8(output.stdout)?.lines() {
+    for line in tree.lines() {
         let Some((package, enabled)) = line.split_once('|') else {
             continue;
         };
@@ -364,4 +357,21 @@ fn resolved_features(root: &Path, edges: &str) -> Result<(FeatureSets, FeatureSe
         features.entry(package).or_default().insert(enabled);
     }
     Ok((features, members))
+}
+
+/// What `cargo tree` with these arguments prints, run in the workspace.
+fn cargo_tree(root: &Path, args: &[&str]) -> Result<String> {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(root)
+        .arg("tree")
+        .args(args)
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "cargo tree {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8(output.stdout)?)
 }
