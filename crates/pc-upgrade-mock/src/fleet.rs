@@ -6,25 +6,32 @@
 //! ```json
 //! {
 //!   "throttle": {"limit": 100, "windowMs": 1000},
+//!   "upgradeTakesMs": 20000,
 //!   "customers": [
 //!     {"customerId": "4c721420-72ad-4708-a0a7-371a2f7b0969"},
 //!     {"customerId": "…", "eligible": false, "reason": "No Azure subscription."},
 //!     {"customerId": "…", "upgradeId": "…", "statuses": ["InProgress", "Completed"]},
 //!     {"customerId": "…", "createError": {"status": 403, "code": 900108}},
-//!     {"customerId": "…", "statuses": ["InProgress", "Failed"],
+//!     {"customerId": "…", "statuses": ["InProgress", "Failed"], "takesMs": 5000,
 //!      "failure": {"code": 900120, "message": "The upgrade could not be processed."}}
 //!   ]
 //! }
 //! ```
 //!
 //! Every field but `customerId` may be left out: a customer is eligible, has no upgrade yet,
-//! its create is accepted, and its upgrade reads `Completed` at the first status call. Each
-//! status call moves an upgrade one step along `statuses`; the last step then stays.
-//! Customers the fleet does not name are treated as such a default customer.
+//! its create is accepted, and its upgrade takes the fleet's `upgradeTakesMs` (default 0).
+//!
+//! An upgrade's status follows the time since its create, as the service's does, never the
+//! number of status calls: a client that polls more does not finish sooner. Until the
+//! upgrade's time (`takesMs`, else the fleet's `upgradeTakesMs`) has passed, it shows the
+//! states of `statuses` before the last, each for an equal share of that time (`InProgress`
+//! when `statuses` names only its end); from then on it shows the last state (`Completed`
+//! by default). An upgrade that already exists (`upgradeId`) counts from the fake's start.
+//! Customers the fleet does not name are treated as a default customer.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -43,6 +50,14 @@ pub struct Fleet {
     /// Per-tenant throttling, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttle: Option<Throttle>,
+    /// How long an upgrade takes, in milliseconds, for customers that do not say
+    /// (`takesMs`); default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub upgrade_takes_ms: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// One customer's script.
@@ -64,9 +79,13 @@ pub struct Customer {
     /// The error every create for this customer gets, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_error: Option<ScriptedError>,
-    /// The states the upgrade's status walks through, one per status call.
+    /// The states the upgrade's status shows, spread over the time it takes; the last one
+    /// holds from then on.
     #[serde(default = "completed")]
     pub statuses: Vec<String>,
+    /// How long the upgrade takes, in milliseconds (default: the fleet's `upgradeTakesMs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub takes_ms: Option<u64>,
     /// The error details of a `Failed` state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<ScriptedFailure>,
@@ -123,13 +142,17 @@ impl Throttle {
     pub fn new(limit: u32, window: Duration) -> Self {
         Self {
             limit,
-            window_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
+            window_ms: millis(window),
         }
     }
 }
 
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 impl Customer {
-    /// An eligible customer whose upgrade completes at the first status call.
+    /// An eligible customer whose upgrade completes in the fleet's time.
     pub fn new(customer_id: Uuid) -> Self {
         Self {
             customer_id,
@@ -138,8 +161,16 @@ impl Customer {
             upgrade_id: None,
             create_error: None,
             statuses: completed(),
+            takes_ms: None,
             failure: None,
         }
+    }
+
+    /// The upgrade takes this long from its create (default: the fleet's
+    /// [`Fleet::upgrades_take`]).
+    pub fn takes(mut self, duration: Duration) -> Self {
+        self.takes_ms = Some(millis(duration));
+        self
     }
 
     /// Eligibility says no, for `reason`.
@@ -165,7 +196,7 @@ impl Customer {
         self
     }
 
-    /// The states the upgrade walks through, one per status call.
+    /// The states the upgrade shows, spread over the time it takes (the last one holds).
     pub fn statuses<S: Into<String>>(mut self, states: impl IntoIterator<Item = S>) -> Self {
         self.statuses = states.into_iter().map(Into::into).collect();
         self
@@ -235,6 +266,13 @@ impl Fleet {
         self
     }
 
+    /// Every upgrade takes this long from its create, unless its customer says otherwise
+    /// ([`Customer::takes`]).
+    pub fn upgrades_take(mut self, duration: Duration) -> Self {
+        self.upgrade_takes_ms = millis(duration);
+        self
+    }
+
     /// Reads a fleet from JSON (see the module documentation for the format).
     ///
     /// # Errors
@@ -284,13 +322,15 @@ struct Upgrade {
     customer: Uuid,
     /// The `MS-RequestId` of the create that made it (none for a scripted, existing one).
     created_by: Option<String>,
-    /// Status calls answered so far.
-    step: usize,
+    /// When it was created (the fake's start for a scripted, existing one).
+    created: Instant,
 }
 
 /// The fleet's state while the fake runs.
 pub(crate) struct FleetState {
     scripts: HashMap<Uuid, Customer>,
+    /// How long upgrades take when their customer does not say.
+    takes: Duration,
     upgrades: HashMap<Uuid, Upgrade>,
     /// Customer → its upgrade.
     by_customer: HashMap<Uuid, Uuid>,
@@ -300,6 +340,7 @@ impl FleetState {
     pub(crate) fn new(fleet: &Fleet) -> Self {
         let mut state = Self {
             scripts: HashMap::with_capacity(fleet.customers.len()),
+            takes: Duration::from_millis(fleet.upgrade_takes_ms),
             upgrades: HashMap::new(),
             by_customer: HashMap::new(),
         };
@@ -319,7 +360,7 @@ impl FleetState {
                 id,
                 customer,
                 created_by,
-                step: 0,
+                created: Instant::now(),
             },
         );
         self.by_customer.insert(customer, id);
@@ -332,15 +373,11 @@ impl FleetState {
             .unwrap_or_else(|| Customer::new(customer))
     }
 
-    /// The state an upgrade shows now, without moving it on.
+    /// The state an upgrade shows now: it follows the time since the create alone.
     fn current_state(&self, upgrade: &Upgrade) -> String {
         let script = self.script(upgrade.customer);
-        let at = upgrade.step.saturating_sub(1);
-        script
-            .statuses
-            .get(at.min(script.statuses.len().saturating_sub(1)))
-            .cloned()
-            .unwrap_or_else(|| "Completed".to_owned())
+        let takes = script.takes_ms.map_or(self.takes, Duration::from_millis);
+        state_at(&script.statuses, upgrade.created.elapsed(), takes)
     }
 
     pub(crate) fn eligibility(&self, body: &Value) -> MockResponse {
@@ -395,7 +432,6 @@ impl FleetState {
             return if self
                 .current_state(upgrade)
                 .eq_ignore_ascii_case("Completed")
-                && upgrade.step > 0
             {
                 partner_center_error(400, 900110, &documented_message(900110, Some(id)))
             } else {
@@ -433,13 +469,7 @@ impl FleetState {
             );
         }
         let (id, owner) = (upgrade.id, upgrade.customer);
-        if let Some(upgrade) = self.upgrades.get_mut(&id) {
-            upgrade.step += 1;
-        }
-        let state = match self.upgrades.get(&id) {
-            Some(upgrade) => self.current_state(upgrade),
-            None => "Completed".to_owned(),
-        };
+        let state = self.current_state(upgrade);
         let script = self.script(owner);
         let mut line_item = json!({
             "sourceProduct": {"id": "b1beb621-3cad-4d7a-b360-62db33ce028e", "name": "AzureSubscription"},
@@ -466,6 +496,24 @@ impl FleetState {
         answer["lineItems"] = json!([line_item]);
         MockResponse::json(200, answer.to_string())
     }
+}
+
+/// The state of a walk of `statuses` that takes `takes`, `elapsed` after it began: the states
+/// before the last share the time equally (`InProgress` when there are none), then the last
+/// holds.
+fn state_at(statuses: &[String], elapsed: Duration, takes: Duration) -> String {
+    let Some((last, before)) = statuses.split_last() else {
+        return "Completed".to_owned();
+    };
+    if elapsed >= takes {
+        return last.clone();
+    }
+    if before.is_empty() {
+        return "InProgress".to_owned();
+    }
+    let share = elapsed.as_secs_f64() / takes.as_secs_f64() * before.len() as f64;
+    // `share` is below `before.len()` since `elapsed < takes`; the cast floors it.
+    before[(share as usize).min(before.len() - 1)].clone()
 }
 
 fn customer_of(body: &Value) -> Option<Uuid> {
@@ -561,6 +609,23 @@ mod tests {
             Fleet::from_json(r#"{"customer": []}"#),
             Err(FleetError::Json(_))
         ));
+    }
+
+    #[test]
+    fn the_state_follows_the_time_since_the_create() {
+        let walk = |states: &[&str], ms: u64| {
+            let states: Vec<String> = states.iter().map(|s| (*s).to_owned()).collect();
+            state_at(&states, Duration::from_millis(ms), Duration::from_secs(20))
+        };
+        assert_eq!(walk(&["Completed"], 0), "InProgress");
+        assert_eq!(walk(&["Completed"], 19_999), "InProgress");
+        assert_eq!(walk(&["Completed"], 20_000), "Completed");
+        let three = ["Pending", "InProgress", "Failed"];
+        assert_eq!(walk(&three, 9_999), "Pending");
+        assert_eq!(walk(&three, 10_000), "InProgress");
+        assert_eq!(walk(&three, 86_400_000), "Failed");
+        let instant = state_at(&["Completed".to_owned()], Duration::ZERO, Duration::ZERO);
+        assert_eq!(instant, "Completed");
     }
 
     #[test]

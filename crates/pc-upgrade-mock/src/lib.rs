@@ -52,5 +52,5 @@ pub use entra::FakeEntra;
 pub use fleet::{Customer, Fleet, FleetError, ScriptedError, ScriptedFailure, Throttle};
 pub use response::MockResponse;
 pub use server::{
-    MockServer, MockServerBuilder, Operation, RecordedRequest, ThreadedMockServer, Verdict,
+    Fault, MockServer, MockServerBuilder, Operation, RecordedRequest, ThreadedMockServer, Verdict,
 };

@@ -158,6 +158,31 @@ struct Script {
     /// Per tenant: the start of its window and the calls made in it.
     windows: HashMap<String, (Instant, u32)>,
     entra: Option<EntraState>,
+    faults: Faults,
+}
+
+/// A fault the fake starts part-way through a run ([`MockServer::fault_after`]), so that a
+/// test sees what a client does when the service changes under it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Every Partner Center call is refused `401` (800001), as when the partner's consent is
+    /// revoked; [`MockServer::clear_faults`] ends it.
+    RefuseTokens,
+    /// The fake stops listening and closes its connections once their calls are answered:
+    /// every new connection is refused. [`MockServer::listen_again`] ends it.
+    StopListening,
+}
+
+/// The faults scheduled, counted in Partner Center calls.
+#[derive(Default)]
+struct Faults {
+    /// Partner Center calls received so far.
+    calls: u64,
+    /// From which call on tokens are refused.
+    refuse_tokens_from: Option<u64>,
+    /// At which call the fake stops listening.
+    stop_listening_at: Option<u64>,
 }
 
 struct ServerState {
@@ -169,6 +194,8 @@ struct ServerState {
     throttle: Option<Throttle>,
     log: Option<Mutex<std::fs::File>>,
     answers: AtomicU64,
+    /// Ends the listening of the serving task (graceful: calls under way are answered).
+    stop_listening: tokio::sync::Notify,
 }
 
 type Shared = Arc<ServerState>;
@@ -187,7 +214,7 @@ fn lock(shared: &ServerState) -> MutexGuard<'_, Script> {
 pub struct MockServer {
     address: SocketAddr,
     state: Shared,
-    task: tokio::task::JoinHandle<()>,
+    task: Mutex<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for MockServer {
@@ -312,6 +339,7 @@ impl MockServerBuilder {
                 fleet: self.fleet.as_ref().map(FleetState::new),
                 windows: HashMap::new(),
                 entra: self.entra.map(EntraState::new),
+                faults: Faults::default(),
             }),
             validate: self.validate,
             tokens: self.tokens,
@@ -319,21 +347,31 @@ impl MockServerBuilder {
             throttle,
             log,
             answers: AtomicU64::new(0),
+            stop_listening: tokio::sync::Notify::new(),
         });
-        let app = axum::Router::new()
-            .fallback(answer)
-            .with_state(Arc::clone(&state));
-        let task = tokio::spawn(async move {
-            // The server runs until the task is aborted; an accept error ends it early, which
-            // the tests then see as refused connections.
-            let _ = axum::serve(listener, app).await;
-        });
+        let task = serve(listener, &state);
         Ok(MockServer {
             address,
             state,
-            task,
+            task: Mutex::new(task),
         })
     }
+}
+
+/// Serves on `listener` until the task is aborted, or until told to stop listening (then
+/// the calls under way are answered and the connections closed). An accept error ends it
+/// early, which the tests then see as refused connections.
+fn serve(listener: tokio::net::TcpListener, state: &Shared) -> tokio::task::JoinHandle<()> {
+    let app = axum::Router::new()
+        .fallback(answer)
+        .with_state(Arc::clone(state));
+    let state = Arc::clone(state);
+    tokio::spawn(async move {
+        let stop = async move { state.stop_listening.notified().await };
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await;
+    })
 }
 
 impl MockServer {
@@ -399,6 +437,48 @@ impl MockServer {
         }
     }
 
+    /// Starts `fault` once `calls` more Partner Center calls have been received (0: at the
+    /// next call): with [`Fault::RefuseTokens`] the next call after those is the first
+    /// refused; with [`Fault::StopListening`] the last of them is answered, then the fake
+    /// stops listening.
+    pub fn fault_after(&self, calls: u64, fault: Fault) {
+        let mut script = lock(&self.state);
+        let at = script.faults.calls.saturating_add(calls);
+        match fault {
+            Fault::RefuseTokens => script.faults.refuse_tokens_from = Some(at),
+            Fault::StopListening => {
+                if calls == 0 {
+                    self.state.stop_listening.notify_one();
+                } else {
+                    script.faults.stop_listening_at = Some(at);
+                }
+            }
+        }
+    }
+
+    /// Ends every fault scheduled or started: tokens are accepted again (a fake that
+    /// stopped listening needs [`MockServer::listen_again`]).
+    pub fn clear_faults(&self) {
+        let mut script = lock(&self.state);
+        script.faults.refuse_tokens_from = None;
+        script.faults.stop_listening_at = None;
+    }
+
+    /// Listens again on the same address after [`Fault::StopListening`].
+    ///
+    /// # Errors
+    /// When the address cannot be bound again.
+    pub async fn listen_again(&self) -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::bind(self.address).await?;
+        let task = serve(listener, &self.state);
+        let old = std::mem::replace(
+            &mut *self.task.lock().unwrap_or_else(PoisonError::into_inner),
+            task,
+        );
+        old.abort();
+        Ok(())
+    }
+
     /// The requests that were refused, in order.
     pub fn refusals(&self) -> Vec<RecordedRequest> {
         lock(&self.state)
@@ -412,7 +492,10 @@ impl MockServer {
 
 impl Drop for MockServer {
     fn drop(&mut self) {
-        self.task.abort();
+        self.task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .abort();
     }
 }
 
@@ -531,6 +614,29 @@ fn unauthorized(state: &ServerState, headers: &HeaderMap) -> Option<Refusal> {
     }
 }
 
+/// Counts a Partner Center call for the faults scheduled; the refusal of a fault started.
+fn faulty(state: &ServerState) -> Option<Refusal> {
+    let mut script = lock(state);
+    let faults = &mut script.faults;
+    faults.calls += 1;
+    if faults
+        .stop_listening_at
+        .is_some_and(|at| faults.calls >= at)
+    {
+        faults.stop_listening_at = None;
+        state.stop_listening.notify_one();
+    }
+    faults
+        .refuse_tokens_from
+        .is_some_and(|from| faults.calls > from)
+        .then(|| {
+            Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "the access token is no longer accepted (the fake was told to refuse tokens)",
+            )
+        })
+}
+
 /// Counts the call against its tenant's window; the wait when the window is used up.
 fn throttled(script: &mut Script, throttle: &Throttle, tenant: &str) -> Option<Duration> {
     let window = Duration::from_millis(throttle.window_ms.max(1));
@@ -607,7 +713,9 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                 } else if !state.validate {
                     // Read the body only if the fleet needs it (benchmarks have none).
                     Ok((None, parameters))
-                } else if let Some(refusal) = unauthorized(&state, &parts.headers) {
+                } else if let Some(refusal) =
+                    faulty(&state).or_else(|| unauthorized(&state, &parts.headers))
+                {
                     Err(refusal)
                 } else {
                     contract
