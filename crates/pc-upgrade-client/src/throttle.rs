@@ -1,25 +1,57 @@
 //! [`RateLimit`]: one rate for every call of a client and its clones, which a `429` pauses
-//! for all of them at once.
+//! for all of them at once; fixed, or adapting to the limit the service turns out to have.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// At most `calls` calls per `per`, spaced evenly, shared by every clone of the client it is
-/// given to ([`ClientBuilder::rate_limit`](crate::ClientBuilder::rate_limit)): many workers on
-/// one client make one stream of calls. Each attempt waits for its slot; a `429` pushes every
-/// slot not yet begun past its `Retry-After`, so that one throttled call slows all workers
-/// instead of each finding out for itself.
+/// The rate an adaptive limit starts at when it knows nothing: two calls a second.
+const START_RATE: f64 = 2.0;
+/// The rate an adaptive limit never goes below, however often it is throttled.
+const FLOOR_RATE: f64 = 0.1;
+/// What a `429` leaves of the rate it came at.
+const BACKOFF: f64 = 0.7;
+/// The share of the rate of the last `429` that the rate climbs back to after it.
+const TARGET: f64 = 0.95;
+/// How long the climb back to that target takes, in seconds of saturated use.
+const RECOVERY_SECS: f64 = 5.0;
+/// Past the target, the rate grows by this share of the throttled rate per second, probing
+/// whether the service now allows more.
+const PROBE_PER_SEC: f64 = 0.002;
+/// A rate this far above the last throttled one without a `429` means the service's limit
+/// has grown: the limit starts searching from there again.
+const REOPEN: f64 = 1.1;
+/// Spacing 2% wider than `1 / rate`: see [`RateLimit`].
+const SPACING: f64 = 1.02;
+/// The widest spacing kept (an absurd setting is one call a year, not an overflow).
+const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// At most a number of calls per second, spaced evenly, shared by every clone of the client
+/// it is given to ([`ClientBuilder::rate_limit`](crate::ClientBuilder::rate_limit)): many
+/// workers on one client make one stream of calls. Each attempt waits for its slot; a `429`
+/// pushes every slot not yet begun past its `Retry-After`, so that one throttled call slows
+/// all workers instead of each finding out for itself.
 ///
-/// Calls are spaced 2% wider than `per / calls`: then no window of `per`, fixed or sliding,
-/// holds more than `calls` of them even when they reach the service a little early or late,
-/// so the limit is kept however the service counts, at 98% of its rate. (Spaced exactly
-/// `per / calls`, the call after the `calls`-th lands on the window's edge, and any jitter
-/// puts it inside.)
+/// - [`RateLimit::new`]: a fixed rate, `calls` per `per`.
+/// - [`RateLimit::adaptive`]: for a service that publishes no limit (Partner Center adjusts
+///   its limits per partner as it goes). It starts at two calls a second and doubles the rate
+///   every second that calls wait for their slots, until the first `429`. A `429` cuts the
+///   rate to 70% of the rate it came at; the rate then climbs back, in about five seconds of
+///   use, to 95% of that rate, and from there probes upwards slowly (0.2% of it a second), so
+///   that the run settles just under the service's limit and is throttled seldom. A rate
+///   10% past the last throttled one means the limit has grown, and the search starts again.
+///   The rate grows only while calls queue for it, never while the client is idle.
+/// - [`RateLimit::adaptive_up_to`]: the same, never above `calls` per `per`, and starting
+///   there.
+///
+/// Calls are spaced 2% wider than `1 / rate`: then no window, fixed or sliding, holds more
+/// calls than the rate allows even when they reach the service a little early or late, so
+/// the limit is kept however the service counts, at 98% of its rate. (Spaced exactly, the
+/// call after the last of a window lands on the window's edge, and any jitter puts it
+/// inside.)
 #[derive(Debug)]
 pub struct RateLimit {
-    interval: Duration,
     slots: Mutex<Slots>,
 }
 
@@ -27,23 +59,160 @@ pub struct RateLimit {
 struct Slots {
     next: Instant,
     paused_until: Instant,
+    interval: Duration,
+    adaptive: Option<Adaptive>,
+    /// `429`s seen.
+    throttled: u64,
+}
+
+/// The state of an adaptive rate.
+#[derive(Debug)]
+struct Adaptive {
+    /// Calls per second now.
+    rate: f64,
+    /// Never more than this (infinite without a ceiling).
+    ceiling: f64,
+    /// The rate the last `429` came at; `None` while searching (doubling).
+    throttled_at: Option<f64>,
+    /// How fast the rate climbs back after a `429`, in calls per second per second.
+    slope: f64,
+    /// When the rate was last brought up to date.
+    updated: Instant,
+    /// `429`s before this are of the burst already answered: they cut the rate once.
+    hold_until: Instant,
+    /// The calls sent per second lately (decaying over about a second).
+    sent: f64,
+    /// When `sent` was last brought up to date.
+    sent_at: Instant,
+}
+
+impl Adaptive {
+    /// Grows the rate for the time since the last update, if calls were waiting for it.
+    fn grow(&mut self, now: Instant, saturated: bool) {
+        let seconds = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.updated = now;
+        if !saturated || seconds == 0.0 {
+            return;
+        }
+        match self.throttled_at {
+            None => self.rate *= 2f64.powf(seconds.min(60.0)),
+            Some(bad) => {
+                let target = TARGET * bad;
+                if self.rate < target {
+                    self.rate = (self.rate + self.slope * seconds).min(target);
+                } else {
+                    self.rate += PROBE_PER_SEC * bad * seconds;
+                }
+                if self.rate > REOPEN * bad {
+                    self.throttled_at = None;
+                }
+            }
+        }
+        self.rate = self.rate.min(self.ceiling);
+    }
+
+    /// One more call sent at `now`.
+    fn sent(&mut self, now: Instant) {
+        let seconds = now.saturating_duration_since(self.sent_at).as_secs_f64();
+        self.sent = self.sent * (-seconds).exp() + 1.0;
+        self.sent_at = now;
+    }
+
+    /// A `429` at `now`, whose pause ends at `until`. One that comes while this client sends
+    /// far below its rate says that something else used the partner's budget: the pause is
+    /// enough, and the rate stays.
+    fn throttled(&mut self, now: Instant, until: Instant) {
+        let seconds = now.saturating_duration_since(self.sent_at).as_secs_f64();
+        let sending = self.sent * (-seconds).exp();
+        if now < self.hold_until || sending < 0.5 * self.rate {
+            return;
+        }
+        let bad = self.rate;
+        self.rate = (bad * BACKOFF).max(FLOOR_RATE).min(self.ceiling);
+        self.slope = ((TARGET * bad - self.rate) / RECOVERY_SECS).max(0.0);
+        self.throttled_at = Some(bad);
+        // Calls sent before the pause may still come back throttled: one cut per burst.
+        self.hold_until = until + Duration::from_secs(1);
+        self.updated = until.max(now);
+    }
+}
+
+/// The spacing of calls at `rate` calls per second.
+fn interval(rate: f64) -> Duration {
+    Duration::try_from_secs_f64(SPACING / rate)
+        .unwrap_or(MAX_INTERVAL)
+        .min(MAX_INTERVAL)
+}
+
+/// `calls` per `per`, in calls per second (`calls` of 0 is taken as 1).
+fn per_second(calls: u32, per: Duration) -> f64 {
+    f64::from(calls.max(1)) / per.as_secs_f64().max(f64::MIN_POSITIVE)
 }
 
 impl RateLimit {
-    /// `calls` per `per` (`calls` of 0 is taken as 1).
-    pub fn new(calls: u32, per: Duration) -> Self {
+    fn with(rate: f64, adaptive: Option<Adaptive>) -> Self {
         let now = Instant::now();
         Self {
-            interval: (per / calls.max(1)).mul_f64(1.02),
             slots: Mutex::new(Slots {
                 next: now,
                 paused_until: now,
+                interval: interval(rate),
+                adaptive,
+                throttled: 0,
             }),
         }
     }
 
+    /// A fixed rate: `calls` per `per` (`calls` of 0 is taken as 1).
+    pub fn new(calls: u32, per: Duration) -> Self {
+        Self::with(per_second(calls, per), None)
+    }
+
+    /// A rate that finds the service's limit: see [`RateLimit`].
+    pub fn adaptive() -> Self {
+        Self::adaptive_from(START_RATE, f64::INFINITY)
+    }
+
+    /// A rate that finds the service's limit, never above `calls` per `per`, and starting at
+    /// that ceiling: see [`RateLimit`].
+    pub fn adaptive_up_to(calls: u32, per: Duration) -> Self {
+        let ceiling = per_second(calls, per);
+        Self::adaptive_from(ceiling, ceiling)
+    }
+
+    fn adaptive_from(rate: f64, ceiling: f64) -> Self {
+        let now = Instant::now();
+        Self::with(
+            rate,
+            Some(Adaptive {
+                rate,
+                ceiling,
+                throttled_at: None,
+                slope: 0.0,
+                updated: now,
+                hold_until: now,
+                sent: 0.0,
+                sent_at: now,
+            }),
+        )
+    }
+
     fn slots(&self) -> std::sync::MutexGuard<'_, Slots> {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The rate now, in calls per second.
+    pub fn rate(&self) -> f64 {
+        let slots = self.slots();
+        match &slots.adaptive {
+            Some(adaptive) => adaptive.rate,
+            None => SPACING / slots.interval.as_secs_f64(),
+        }
+    }
+
+    /// How many `429`s the calls under this limit have met.
+    pub fn throttled(&self) -> u64 {
+        self.slots().throttled
     }
 
     /// Waits for the next free slot.
@@ -51,8 +220,18 @@ impl RateLimit {
         loop {
             let slot = {
                 let mut slots = self.slots();
-                let slot = Instant::now().max(slots.next).max(slots.paused_until);
-                slots.next = slot + self.interval;
+                let now = Instant::now();
+                let saturated = slots.next > now;
+                if let Some(adaptive) = slots.adaptive.as_mut() {
+                    adaptive.grow(now, saturated);
+                    let rate = adaptive.rate;
+                    slots.interval = interval(rate);
+                }
+                let slot = now.max(slots.next).max(slots.paused_until);
+                slots.next = slot + slots.interval;
+                if let Some(adaptive) = slots.adaptive.as_mut() {
+                    adaptive.sent(slot);
+                }
                 slot
             };
             tokio::time::sleep_until(slot).await;
@@ -63,14 +242,20 @@ impl RateLimit {
         }
     }
 
-    /// Pauses every call not yet begun for `wait`.
+    /// A call was throttled: pauses every call not yet begun for `wait`, and (adaptive)
+    /// lowers the rate.
     pub(crate) fn pause(&self, wait: Duration) {
-        let Some(until) = Instant::now().checked_add(wait) else {
-            return;
-        };
+        let now = Instant::now();
+        let until = now.checked_add(wait.min(MAX_INTERVAL)).unwrap_or(now);
         let mut slots = self.slots();
+        slots.throttled += 1;
         slots.paused_until = slots.paused_until.max(until);
         slots.next = slots.next.max(until);
+        if let Some(adaptive) = slots.adaptive.as_mut() {
+            adaptive.throttled(now, until);
+            let rate = adaptive.rate;
+            slots.interval = interval(rate);
+        }
     }
 }
 
@@ -89,5 +274,92 @@ mod tests {
         limit.pause(Duration::from_secs(5));
         limit.acquire().await;
         assert_eq!(start.elapsed(), Duration::from_millis(5204));
+        assert_eq!(limit.throttled(), 1);
+    }
+
+    #[test]
+    fn absurd_settings_neither_panic_nor_stop_the_clock() {
+        for limit in [
+            RateLimit::new(0, Duration::MAX),
+            RateLimit::new(u32::MAX, Duration::ZERO),
+            RateLimit::adaptive_up_to(1, Duration::MAX),
+        ] {
+            limit.pause(Duration::MAX);
+            assert!(limit.rate() > 0.0);
+        }
+    }
+
+    /// Calls made back to back on an adaptive limit, against a service allowing `limit` calls
+    /// a second in fixed one-second windows that answers a `429` with the rest of its window.
+    async fn against_fixed_windows(rate: &RateLimit, limit: u32, seconds: u64) -> (u32, u32) {
+        let start = Instant::now();
+        let (mut answered, mut throttled) = (0, 0);
+        let (mut window, mut used) = (0, 0);
+        while start.elapsed() < Duration::from_secs(seconds) {
+            rate.acquire().await;
+            let elapsed = start.elapsed();
+            let now = elapsed.as_secs();
+            if now != window {
+                (window, used) = (now, 0);
+            }
+            if used < limit {
+                used += 1;
+                answered += 1;
+            } else {
+                throttled += 1;
+                let rest = Duration::from_secs(now + 1) - elapsed;
+                rate.pause(rest);
+            }
+        }
+        (answered, throttled)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_adaptive_rate_finds_the_limit_and_stays_under_it() {
+        let rate = RateLimit::adaptive();
+        let (answered, throttled) = against_fixed_windows(&rate, 20, 120).await;
+        eprintln!(
+            "adaptive, limit 20/s, 120 s: {answered} answered ({:.1} % of 2,400), {throttled} throttled, rate now {:.2}/s",
+            f64::from(answered) / 24.0,
+            rate.rate()
+        );
+        // 120 s at 20 calls a second allow 2,400 calls.
+        assert!(
+            answered >= 2_100,
+            "{answered} answered, {throttled} throttled"
+        );
+        assert!(
+            throttled * 100 <= answered,
+            "{throttled} throttled of {answered}"
+        );
+        assert!((17.0..=21.5).contains(&rate.rate()), "{}", rate.rate());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn under_a_ceiling_the_rate_starts_there_and_never_passes_it() {
+        let rate = RateLimit::adaptive_up_to(20, Duration::from_secs(1));
+        let (answered, throttled) = against_fixed_windows(&rate, 20, 60).await;
+        assert_eq!(throttled, 0);
+        assert!(answered >= 1_160, "{answered}");
+        assert!(rate.rate() <= 20.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_while_sending_little_pauses_without_cutting_the_rate() {
+        let rate = RateLimit::adaptive_up_to(40, Duration::from_secs(1));
+        rate.acquire().await;
+        rate.pause(Duration::from_secs(1));
+        assert_eq!(rate.rate(), 40.0);
+        assert_eq!(rate.throttled(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_client_does_not_raise_its_rate() {
+        let rate = RateLimit::adaptive();
+        for _ in 0..10 {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            rate.acquire().await;
+        }
+        assert_eq!(rate.rate(), START_RATE);
     }
 }
