@@ -1,150 +1,183 @@
-//! The journal: an append-only file, one JSON line per event, from which a run killed at any
-//! moment resumes. The `MS-RequestId` of a create is written and synced to disk before the
-//! create is sent, so a create repeated after a crash carries the same id, which Partner
-//! Center takes as the same create.
+//! The journal: an append-only file from which a run killed at any moment resumes.
+//!
+//! Its first line says what it is (`{"journal": "pc-upgrade", "version": 2, "customers":
+//! …}`, with the customers file it belongs to); every other line is one [`Event`] as JSON.
+//! A run holds an exclusive OS lock on the file from start to end, so a second run on the
+//! same journal refuses at once, naming the first one's process. The `MS-RequestId` of a
+//! create is written and synced to disk before the create is sent, so a create repeated
+//! after a crash carries the same id, which Partner Center takes as the same create.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// One line of the journal.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "kebab-case")]
-pub enum Event {
-    /// The customer is part of the run (with its file line and other columns).
-    Queued {
-        /// The customer.
-        customer: Uuid,
-        /// Its line in the customers file.
-        line: usize,
-        /// Its other columns.
-        #[serde(default)]
-        extra: Vec<(String, String)>,
-    },
-    /// The `MS-RequestId` the customer's create is, or will be, sent with.
-    CreateIntent {
-        /// The customer.
-        customer: Uuid,
-        /// The request id.
-        request_id: Uuid,
-    },
-    /// The customer's upgrade exists.
-    Started {
-        /// The customer.
-        customer: Uuid,
-        /// The upgrade.
-        upgrade_id: Uuid,
-        /// How it was found: `created`, `eligibility`, or `conflict NNNNNN`.
-        origin: String,
-    },
-    /// Where the customer ended.
-    Done {
-        /// The customer.
-        customer: Uuid,
-        /// The outcome.
-        outcome: Outcome,
-        /// The upgrade, if there is one.
-        #[serde(default)]
-        upgrade_id: Option<Uuid>,
-        /// Why (a reason, an error), bounded.
-        #[serde(default)]
-        detail: Option<String>,
-        /// The Partner Center error code, if the outcome is an error with one.
-        #[serde(default)]
-        error_code: Option<i64>,
-        /// The `MS-RequestId` of the call that failed, for support.
-        #[serde(default)]
-        request_id: Option<Uuid>,
-    },
+use crate::state::{Event, Known};
+
+/// The journal format this build writes and reads.
+const VERSION: u32 = 2;
+
+/// The version line.
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    journal: String,
+    version: u32,
+    customers: CustomersFile,
 }
 
-impl Event {
-    fn customer(&self) -> Uuid {
-        match self {
-            Self::Queued { customer, .. }
-            | Self::CreateIntent { customer, .. }
-            | Self::Started { customer, .. }
-            | Self::Done { customer, .. } => *customer,
+/// Which customers file a journal belongs to: its path and a hash of its bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomersFile {
+    /// The file's absolute path when the journal began.
+    pub path: PathBuf,
+    /// FNV-1a (64 bits) of its bytes, in hex.
+    pub fnv1a: String,
+}
+
+impl CustomersFile {
+    /// The identity of the customers file at `path`, whose bytes are `bytes`.
+    pub fn of(path: &Path, bytes: &[u8]) -> Self {
+        // FNV-1a: a few lines for a stable identity; no hash crate needed for this.
+        let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        Self {
+            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
+            fnv1a: format!("{hash:016x}"),
         }
     }
 }
 
-/// How a customer ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// The upgrade is completed.
-    Completed,
-    /// The customer is not eligible; nothing was created.
-    Ineligible,
-    /// The upgrade failed.
-    Failed,
-    /// A call failed, or the upgrade did not complete in time.
-    Error,
+/// What a journal knows: each customer's state, in the order they were first named.
+#[derive(Debug, Default)]
+pub struct Replayed {
+    /// Per customer.
+    pub known: HashMap<Uuid, Known>,
+    /// The customers file it belongs to (none for a journal not begun).
+    pub customers: Option<CustomersFile>,
+    /// The process of the last run that began on it.
+    pub last_pid: Option<u32>,
 }
 
-impl Outcome {
-    /// The word the report and the summary use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Completed => "completed",
-            Self::Ineligible => "ineligible",
-            Self::Failed => "failed",
-            Self::Error => "error",
-        }
-    }
-}
-
-/// What the journal knows of one customer.
-#[derive(Clone, Debug, Default)]
-pub struct Known {
-    /// Its `queued` line and columns.
-    pub queued: Option<(usize, Vec<(String, String)>)>,
-    /// The create's request id, if one was chosen.
-    pub request_id: Option<Uuid>,
-    /// The upgrade and how it was found, if it exists.
-    pub started: Option<(Uuid, String)>,
-    /// The final event, if the customer is done.
-    pub done: Option<Event>,
-}
-
-/// The journal file.
+/// An open journal, locked for this run.
 #[derive(Debug)]
 pub struct Journal {
     file: Mutex<File>,
 }
 
+/// Why a journal could not be opened for a run.
+#[derive(Debug)]
+pub enum OpenError {
+    /// Another run holds it.
+    InUse {
+        /// The journal.
+        path: PathBuf,
+        /// The other run's process, if the journal names it.
+        pid: Option<u32>,
+    },
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InUse { path, pid } => {
+                write!(f, "the journal {} is in use by another run", path.display())?;
+                if let Some(pid) = pid {
+                    write!(f, " (process {pid})")?;
+                }
+                f.write_str(": wait for it to end, or give this run another --journal")
+            }
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
 impl Journal {
-    /// Opens (or creates) the journal and reads what it knows. A last line cut short by a
-    /// crash is skipped; any other unreadable line is an error (the file is not a journal).
-    pub fn open(path: &Path) -> Result<(Self, HashMap<Uuid, Known>)> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
-        };
-        let known =
-            replay(&text).with_context(|| format!("reading the journal {}", path.display()))?;
+    /// Opens (or begins) the journal for a run: locks it, checks that it belongs to
+    /// `customers` (unless `other_customers`), records the run, and replays it.
+    pub fn open(
+        path: &Path,
+        customers: &CustomersFile,
+        other_customers: bool,
+    ) -> Result<(Self, Replayed)> {
         let mut file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(path)
             .with_context(|| format!("opening {}", path.display()))?;
-        // A torn last line gets its end, so the next event starts on a line of its own.
-        if !text.is_empty() && !text.ends_with('\n') {
-            file.write_all(b"\n")?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let pid = read(path).ok().and_then(|r| r.last_pid);
+                return Err(OpenError::InUse {
+                    path: path.to_owned(),
+                    pid,
+                }
+                .into());
+            }
+            Err(std::fs::TryLockError::Error(error)) => {
+                return Err(error).with_context(|| format!("locking {}", path.display()));
+            }
         }
+        let mut text = String::new();
+        file.read_to_string(&mut text)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let mut replayed =
+            replay(&text).with_context(|| format!("reading the journal {}", path.display()))?;
+        let mut lines = String::new();
+        match &replayed.customers {
+            None => {
+                let header = Header {
+                    journal: "pc-upgrade".into(),
+                    version: VERSION,
+                    customers: customers.clone(),
+                };
+                lines.push_str(&serde_json::to_string(&header)?);
+                lines.push('\n');
+                replayed.customers = Some(customers.clone());
+            }
+            Some(theirs) => {
+                let same = theirs.path == customers.path || theirs.fnv1a == customers.fnv1a;
+                if !same && !other_customers {
+                    bail!(
+                        "the journal {} belongs to the customers file {}, not {}; give the \
+                         same --customers, another --journal, or --other-customers to use \
+                         this file with this journal",
+                        path.display(),
+                        theirs.path.display(),
+                        customers.path.display()
+                    );
+                }
+                // A torn last line gets its end, so the next event starts on a line of
+                // its own.
+                if !text.ends_with('\n') {
+                    lines.push('\n');
+                }
+            }
+        }
+        let run = Event::Run {
+            pid: std::process::id(),
+            at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        lines.push_str(&serde_json::to_string(&run)?);
+        lines.push('\n');
+        file.write_all(lines.as_bytes())
+            .and_then(|()| file.sync_data())
+            .with_context(|| format!("writing {}", path.display()))?;
         Ok((
             Self {
                 file: Mutex::new(file),
             },
-            known,
+            replayed,
         ))
     }
 
@@ -168,58 +201,137 @@ impl Journal {
     }
 }
 
-/// What a journal's text says of each customer.
-pub fn replay(text: &str) -> Result<HashMap<Uuid, Known>> {
-    let mut known: HashMap<Uuid, Known> = HashMap::new();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
+/// Reads a journal that must exist, without locking it (for `status`).
+pub fn read(path: &Path) -> Result<Replayed> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading the journal {} (is it the --journal of an upgrade run?)",
+            path.display()
+        )
+    })?;
+    replay(&text).with_context(|| format!("reading the journal {}", path.display()))
+}
+
+/// What a journal's text says. An empty text is a journal not yet begun; a last line cut
+/// short by a crash is skipped; any other unreadable line is an error (the file is not a
+/// journal, or not one this version reads).
+pub fn replay(text: &str) -> Result<Replayed> {
+    let mut replayed = Replayed::default();
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, first)) = lines.next() else {
+        return Ok(replayed);
+    };
+    let header: Header = match serde_json::from_str(first) {
+        Ok(header) => header,
+        Err(_) => bail!(
+            "line 1 is not a pc-upgrade journal's version line: the file is not a journal of \
+             this version (give another --journal)"
+        ),
+    };
+    if header.journal != "pc-upgrade" || header.version != VERSION {
+        bail!(
+            "a journal of version {} (this pc-upgrade reads version {VERSION})",
+            header.version
+        );
+    }
+    replayed.customers = Some(header.customers);
+    for (index, line) in lines {
         let event: Event = match serde_json::from_str(line) {
             Ok(event) => event,
             // An event cut short by a crash (later runs end it with a newline and go on):
             // what it said was not yet acted on, or is said again by the next run.
-            Err(_) if line.starts_with("{\"event\":") => {
+            Err(_) if line.starts_with("{\"event\":") && !line.ends_with('}') => {
                 tracing::warn!(line = index + 1, "skipping a journal line cut short");
                 continue;
             }
-            Err(error) => anyhow::bail!("line {}: {error}", index + 1),
+            Err(error) => bail!("line {}: {error}", index + 1),
         };
-        let entry = known.entry(event.customer()).or_default();
-        match &event {
-            Event::Queued { line, extra, .. } => entry.queued = Some((*line, extra.clone())),
-            Event::CreateIntent { request_id, .. } => entry.request_id = Some(*request_id),
-            Event::Started {
-                upgrade_id, origin, ..
-            } => entry.started = Some((*upgrade_id, origin.clone())),
-            Event::Done { .. } => entry.done = Some(event.clone()),
+        match event.customer() {
+            Some(customer) => replayed.known.entry(customer).or_default().apply(&event),
+            None => {
+                if let Event::Run { pid, .. } = event {
+                    replayed.last_pid = Some(pid);
+                }
+            }
         }
     }
-    Ok(known)
+    Ok(replayed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn header() -> String {
+        let customers = CustomersFile {
+            path: "/c.csv".into(),
+            fnv1a: "0".into(),
+        };
+        serde_json::to_string(&Header {
+            journal: "pc-upgrade".into(),
+            version: VERSION,
+            customers,
+        })
+        .unwrap()
+    }
+
     #[test]
     fn a_torn_last_line_is_skipped_and_the_rest_replayed() {
         let customer = Uuid::from_u128(1);
-        let intent = Event::CreateIntent {
+        let intent = Event::Intent {
             customer,
             request_id: Uuid::from_u128(2),
         };
         let text = format!(
-            "{}\n{{\"event\":\"started\",\"custo",
+            "{}\n{}\n{{\"event\":\"started\",\"custo",
+            header(),
             serde_json::to_string(&intent).unwrap()
         );
-        let known = replay(&text).unwrap();
-        assert_eq!(known[&customer].request_id, Some(Uuid::from_u128(2)));
-        assert!(known[&customer].started.is_none());
+        let known = replay(&text).unwrap().known;
+        assert_eq!(
+            known[&customer].stage,
+            crate::state::Stage::Intended {
+                request_id: Uuid::from_u128(2)
+            }
+        );
     }
 
     #[test]
     fn a_file_that_is_no_journal_is_an_error() {
         assert!(replay("name,customerId\nContoso,x\n{}\n").is_err());
+        // A journal of the first format has no version line.
+        assert!(replay("{\"event\":\"queued\",\"customer\":\"00000000-0000-0000-0000-000000000001\",\"line\":1}\n").is_err());
+        assert!(replay(&format!("{}\n{{\"event\":\"nonsense\"}}\n", header())).is_err());
+    }
+
+    #[test]
+    fn a_second_open_of_a_journal_in_use_names_the_first_run() {
+        let dir = std::env::temp_dir().join(format!("pc-upgrade-journal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("journal");
+        let _ = std::fs::remove_file(&path);
+        let customers = CustomersFile::of(&dir, b"customerId\n");
+        let (_first, _) = Journal::open(&path, &customers, false).unwrap();
+        let error = Journal::open(&path, &customers, false).unwrap_err();
+        let message = format!("{error:#}");
+        assert!(
+            message.contains(&format!("process {}", std::process::id())),
+            "{message}"
+        );
+        let other = CustomersFile {
+            path: "/elsewhere.csv".into(),
+            fnv1a: "1".into(),
+        };
+        drop(_first);
+        let error = Journal::open(&path, &other, false).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("--other-customers"),
+            "{error:#}"
+        );
+        assert!(Journal::open(&path, &other, true).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

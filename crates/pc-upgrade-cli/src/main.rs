@@ -3,33 +3,45 @@
 //!
 //! Module map:
 //! - `customers`: the customers file (CSV or a GUID per line), bad lines kept;
-//! - `journal`: the append-only journal a killed run resumes from;
-//! - `run`: the eligibility, upgrade and status runs, with concurrent workers;
+//! - `state`: each customer's typed stage, and the journal events that move it on;
+//! - `journal`: the locked, append-only journal a killed run resumes from;
+//! - `classify`: whose failure a failed call is (the customer's, the caller's, or transient);
+//! - `engine`: the run loop that schedules every call within the rate limit;
+//! - `run`: the report's rows, from each customer's stage;
 //! - `report`: the report (CSV or JSON), the summary table, progress.
 
+mod classify;
 mod customers;
+mod engine;
 mod journal;
 mod report;
 mod run;
+mod state;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use pc_upgrade_client::{
-    DEFAULT_AUTHORITY, DEFAULT_BASE_URL, EntraTokenSource, PartnerCenterClient, PollOptions,
-    RateLimit, RetryPolicy,
+    DEFAULT_AUTHORITY, DEFAULT_BASE_URL, EntraTokenSource, PartnerCenterClient, RateLimit,
+    RetryPolicy,
 };
+use tokio::sync::watch;
+
+use crate::engine::{Engine, Mode, Settings, Stop};
+use crate::journal::{CustomersFile, Journal, Replayed};
 
 /// Every customer ended well (completed, or not eligible and so left alone).
 const ALL_WELL: u8 = 0;
-/// The run could not go on (no credentials, an unreadable file).
+/// The run could not go on (credentials, the service down, an unreadable file).
 const CANNOT_RUN: u8 = 1;
-/// Some customers did not end well (failed, an error, still in progress, or a bad line).
+/// Some customers did not end well (failed, refused, not completed yet, a bad line).
 const PARTIAL: u8 = 3;
+/// Interrupted (Ctrl-C, or a termination signal).
+const INTERRUPTED: u8 = 130;
 
 const CREDENTIALS: &str = "\
 Credentials come from the environment:
@@ -43,9 +55,14 @@ Credentials come from the environment:
                                   which these operations do not accept)
   PC_UPGRADE_AUTHORITY            the Entra ID authority (default https://login.microsoftonline.com)
 
+Rate: without --rate, the run finds Partner Center's limit itself: it starts at 2 calls a
+second, raises the rate while calls succeed and backs off on a 429. --rate sets a ceiling.
+
 Exit codes: 0 every customer ended well (completed, or not eligible); 3 some did not (failed,
-an error, not completed in time, a bad line); 1 the run could not go on; 2 bad arguments.
-RUST_LOG=info (or debug) logs each call with its MS-RequestId and MS-CorrelationId.";
+refused, not completed yet, to retry later, a bad line); 1 the run could not go on (the
+credentials were refused, the service did not answer, a file could not be used): the same
+command resumes once that is fixed; 130 interrupted (the same command resumes); 2 bad
+arguments. RUST_LOG=info (or debug) logs each call with its MS-RequestId and MS-CorrelationId.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -58,12 +75,13 @@ struct Cli {
     /// The Partner Center API.
     #[arg(long, global = true, default_value = DEFAULT_BASE_URL)]
     base_url: String,
-    /// At most this many calls per --per seconds, shared by all workers; a 429 pauses them all.
-    #[arg(long, global = true, default_value_t = 300)]
-    rate: u32,
+    /// At most this many calls per --per seconds, shared by all calls (default: found as
+    /// the run goes; a 429 pauses every call).
+    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    rate: Option<u32>,
     /// The window of --rate, in seconds.
-    #[arg(long, global = true, default_value_t = 60.0)]
-    per: f64,
+    #[arg(long, global = true, default_value = "60", value_parser = window)]
+    per: Duration,
     #[command(subcommand)]
     command: Command,
 }
@@ -81,7 +99,7 @@ enum Command {
     /// Upgrades each customer: eligibility, then create or resume, then wait. A dry run
     /// unless --yes.
     #[command(
-        after_help = "Examples:\n  pc-upgrade upgrade --customers customers.csv --journal run.journal          # dry run\n  pc-upgrade upgrade --customers customers.csv --journal run.journal --yes    # for real\n\nRun it again with the same journal after a crash or a kill: nothing is created twice."
+        after_help = "Examples:\n  pc-upgrade upgrade --customers customers.csv --journal run.journal          # dry run\n  pc-upgrade upgrade --customers customers.csv --journal run.journal --yes    # for real\n\nRun it again with the same journal after a crash, a kill or a stop: nothing is created\ntwice, and upgrades already created are followed, not created again. One run at a time\nholds a journal."
     )]
     Upgrade {
         #[command(flatten)]
@@ -92,12 +110,15 @@ enum Command {
         /// Create the upgrades; without it, only say what would be done.
         #[arg(long)]
         yes: bool,
-        /// Seconds to wait for each upgrade to complete; the next run goes on waiting.
-        #[arg(long, default_value_t = 1800.0)]
-        wait: f64,
-        /// Seconds between the first status reads (it doubles, up to a minute).
-        #[arg(long, default_value_t = 5.0)]
-        poll_interval: f64,
+        /// Seconds this run follows each upgrade; the next run goes on waiting.
+        #[arg(long, default_value = "1800", value_parser = seconds)]
+        wait: Duration,
+        /// Seconds before an upgrade's first status read (it doubles, up to a minute).
+        #[arg(long, default_value = "5", value_parser = seconds)]
+        poll_interval: Duration,
+        /// Use the journal with another customers file than the one it began with.
+        #[arg(long)]
+        other_customers: bool,
     },
     /// Where every customer of a run stands, from its journal.
     #[command(
@@ -122,12 +143,32 @@ struct FleetArgs {
     /// The product family to upgrade to.
     #[arg(long, default_value = "Azure")]
     product_family: String,
-    /// Customers worked on at once.
-    #[arg(long, default_value_t = 8)]
-    concurrency: usize,
+    /// HTTP calls in flight at most (the rate limit spaces them).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    concurrency: u16,
     /// Where to write the report (JSON when it ends in .json, else CSV).
     #[arg(long)]
     report: Option<PathBuf>,
+}
+
+/// A positive, finite number of seconds, at most a day.
+fn bounded_seconds(text: &str, max: f64) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(value.is_finite() && value > 0.0 && value <= max) {
+        return Err(format!("must be more than 0 and at most {max} seconds"));
+    }
+    Duration::try_from_secs_f64(value).map_err(|e| e.to_string())
+}
+
+fn seconds(text: &str) -> Result<Duration, String> {
+    bounded_seconds(text, 7.0 * 24.0 * 3600.0)
+}
+
+fn window(text: &str) -> Result<Duration, String> {
+    bounded_seconds(text, 24.0 * 3600.0)
 }
 
 fn env(name: &str) -> Option<String> {
@@ -150,16 +191,14 @@ fn env_or_file(name: &str) -> Result<Option<String>> {
     }
 }
 
-fn seconds(value: f64, what: &str) -> Result<Duration> {
-    Duration::try_from_secs_f64(value)
-        .with_context(|| format!("{what} must be a number of seconds, not {value}"))
-}
-
 fn client(cli: &Cli) -> Result<PartnerCenterClient> {
     let builder = PartnerCenterClient::builder()
         .base_url(&cli.base_url)
         .application_name(concat!("pc-upgrade/", env!("CARGO_PKG_VERSION")))
-        .rate_limit(RateLimit::new(cli.rate, seconds(cli.per, "--per")?))
+        .rate_limit(match cli.rate {
+            Some(rate) => RateLimit::adaptive_up_to(rate, cli.per),
+            None => RateLimit::adaptive(),
+        })
         .retry(RetryPolicy::default().with_max_attempts(6));
     let builder = if let Some(token) = env("PC_UPGRADE_TOKEN") {
         builder.token(token)
@@ -191,53 +230,176 @@ fn client(cli: &Cli) -> Result<PartnerCenterClient> {
     Ok(builder.build()?)
 }
 
-fn finish(rows: &[report::Row], path: Option<&PathBuf>) -> Result<u8> {
+/// The command line as typed, quoted for a shell: the command that resumes the run.
+fn command_line() -> String {
+    let quote = |arg: OsString| {
+        let arg = arg.to_string_lossy().into_owned();
+        let plain = !arg.is_empty()
+            && arg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+        if plain {
+            arg
+        } else {
+            format!("'{}'", arg.replace('\'', "'\\''"))
+        }
+    };
+    std::env::args_os().map(quote).collect::<Vec<_>>().join(" ")
+}
+
+/// First Ctrl-C (or SIGTERM): the run stops starting work and ends well. Second: at once.
+fn interrupts() -> watch::Receiver<bool> {
+    let (sender, receiver) = watch::channel(false);
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        for count in 0.. {
+            #[cfg(unix)]
+            let terminated = async {
+                match terminate.as_mut() {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let terminated = std::future::pending::<Option<()>>();
+            tokio::select! {
+                result = tokio::signal::ctrl_c() => if result.is_err() { return },
+                _ = terminated => {}
+            }
+            if count == 0 {
+                eprintln!(
+                    "\npc-upgrade: stopping: no new calls; the calls in flight end, then the \
+                     report is written (Ctrl-C again to quit at once)"
+                );
+                let _ = sender.send(true);
+            } else {
+                eprintln!(
+                    "pc-upgrade: quitting now. The journal is whole: the same command resumes."
+                );
+                std::process::exit(i32::from(INTERRUPTED));
+            }
+        }
+    });
+    receiver
+}
+
+/// Prints the summary, writes the report, says what to do next; the exit code.
+fn finish(
+    rows: &[report::Row],
+    path: Option<&PathBuf>,
+    stop: Option<&Stop>,
+    resumes: bool,
+) -> Result<u8> {
     print!("{}", report::summary(rows));
     if let Some(path) = path {
         report::write(path, rows)?;
         println!("report: {}", path.display());
     }
-    let well = rows.iter().all(|r| {
-        matches!(
-            r.outcome.as_str(),
-            "completed" | "ineligible" | "eligible" | "would-create" | "would-resume"
-        )
-    });
+    let again = if resumes {
+        "run the same command again; it resumes where this run stopped"
+    } else {
+        "run the same command again"
+    };
+    let command = command_line();
+    match stop {
+        None => {}
+        Some(Stop::Interrupted) => {
+            eprintln!("pc-upgrade: interrupted. To go on, {again}:\n  {command}");
+            return Ok(INTERRUPTED);
+        }
+        Some(Stop::Caller(cause)) => {
+            eprintln!(
+                "pc-upgrade: stopped: {cause}\n  This is about this tool's credentials or \
+                 permissions, not about the customers: nothing final was written down for \
+                 them. Fix it, then {again}:\n  {command}"
+            );
+            return Ok(CANNOT_RUN);
+        }
+        Some(Stop::Down(cause)) => {
+            eprintln!(
+                "pc-upgrade: stopped: {cause}\n  Check the network and --base-url, then \
+                 {again}:\n  {command}"
+            );
+            return Ok(CANNOT_RUN);
+        }
+    }
+    let well = rows.iter().all(|r| r.outcome.ended_well());
     Ok(if well { ALL_WELL } else { PARTIAL })
 }
 
-/// Reads the customers, runs `work` on them with progress, and reports (bad lines included).
-async fn over_customers<F, Fut>(fleet: &FleetArgs, settings: run::Settings, work: F) -> Result<u8>
-where
-    F: FnOnce(Vec<customers::Customer>, run::Settings, Arc<report::Progress>) -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<report::Row>>>,
-{
+/// Reads the customers, runs them, reports (bad lines included).
+async fn over_customers(
+    cli: &Cli,
+    fleet: &FleetArgs,
+    mode: Mode,
+    journal: Option<&std::path::Path>,
+    wait: (Duration, Duration),
+    other_customers: bool,
+) -> Result<u8> {
+    let bytes = std::fs::read(&fleet.customers)
+        .with_context(|| format!("reading {}", fleet.customers.display()))?;
+    let identity = CustomersFile::of(&fleet.customers, &bytes);
     let (customers, bad) = customers::read(&fleet.customers)?;
-    let progress = Arc::new(report::Progress::new(customers.len()));
-    let mut rows = work(customers, settings, Arc::clone(&progress)).await?;
+    let (journal, replayed) = match (mode, journal) {
+        (Mode::Upgrade, Some(path)) => {
+            let (journal, replayed) = Journal::open(path, &identity, other_customers)?;
+            (Some(journal), replayed)
+        }
+        // A dry run reads what a journal knows, and writes nothing.
+        (_, Some(path)) if path.exists() => (None, journal::read(path)?),
+        _ => (None, Replayed::default()),
+    };
+    let client = client(cli)?;
+    let mut known = replayed.known;
+    if let Some(journal) = &journal {
+        let queued: Vec<state::Event> = customers
+            .iter()
+            .filter(|c| !known.contains_key(&c.id))
+            .map(|c| state::Event::Queued {
+                customer: c.id,
+                line: c.line,
+                extra: c.extra.clone(),
+            })
+            .collect();
+        journal.write(&queued, true)?;
+    }
+    let customers: Vec<_> = customers
+        .into_iter()
+        .map(|customer| {
+            let mut known = known.remove(&customer.id).unwrap_or_default();
+            known.line = customer.line;
+            (customer, known)
+        })
+        .collect();
+    let settings = Settings {
+        mode,
+        product_family: fleet.product_family.clone(),
+        concurrency: usize::from(fleet.concurrency),
+        poll_interval: wait.1,
+        max_poll_interval: Duration::from_secs(60).max(wait.1),
+        wait: wait.0,
+        base_url: cli.base_url.clone(),
+    };
+    let progress = report::Progress::new(customers.len());
+    let engine = Engine::new(client, journal.as_ref(), settings, &progress, customers);
+    let (mut rows, stop) = engine.run(interrupts()).await?;
     progress.finish();
     rows.extend(run::bad_rows(&bad));
-    finish(&rows, fleet.report.as_ref())
+    finish(
+        &rows,
+        fleet.report.as_ref(),
+        stop.as_ref(),
+        mode == Mode::Upgrade,
+    )
 }
 
 async fn main_result(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Eligibility { fleet } => {
-            let client = client(&cli)?;
-            let settings = run::Settings {
-                product_family: fleet.product_family.clone(),
-                concurrency: fleet.concurrency,
-                poll: PollOptions::default(),
-                yes: false,
-            };
-            over_customers(
-                fleet,
-                settings,
-                |customers, settings, progress| async move {
-                    Ok(run::eligibility(&client, customers, &settings, &progress).await)
-                },
-            )
-            .await
+            let wait = (Duration::from_secs(1), Duration::from_secs(1));
+            over_customers(&cli, fleet, Mode::Eligibility, None, wait, false).await
         }
         Command::Upgrade {
             fleet,
@@ -245,35 +407,18 @@ async fn main_result(cli: Cli) -> Result<u8> {
             yes,
             wait,
             poll_interval,
+            other_customers,
         } => {
-            let client = client(&cli)?;
-            let (journal, known) = journal::Journal::open(journal)?;
-            let interval = seconds(*poll_interval, "--poll-interval")?;
-            let settings = run::Settings {
-                product_family: fleet.product_family.clone(),
-                concurrency: fleet.concurrency,
-                poll: PollOptions::default()
-                    .with_initial_interval(interval)
-                    .with_max_interval(Duration::from_secs(60).max(interval))
-                    .with_timeout(seconds(*wait, "--wait")?),
-                yes: *yes,
-            };
+            let mode = if *yes { Mode::Upgrade } else { Mode::DryRun };
             if !yes {
                 eprintln!("dry run: nothing is created (add --yes to upgrade)");
             }
-            over_customers(
-                fleet,
-                settings,
-                |customers, settings, progress| async move {
-                    let journal = Arc::new(journal);
-                    run::upgrade(&client, customers, journal, known, &settings, &progress).await
-                },
-            )
-            .await
+            let wait = (*wait, *poll_interval);
+            over_customers(&cli, fleet, mode, Some(journal), wait, *other_customers).await
         }
         Command::Status { journal, report } => {
-            let (_, known) = journal::Journal::open(journal)?;
-            finish(&run::status(&known), report.as_ref())
+            let replayed = journal::read(journal)?;
+            finish(&run::status(&replayed), report.as_ref(), None, true)
         }
     }
 }

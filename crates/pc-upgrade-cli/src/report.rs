@@ -11,6 +11,75 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use uuid::Uuid;
 
+/// How a customer stands at the end of a run: what the report and the summary say, and
+/// what the exit code follows from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The upgrade is completed.
+    Completed,
+    /// Not eligible: nothing was created.
+    Ineligible,
+    /// Eligible (the `eligibility` command).
+    Eligible,
+    /// A dry run would create the upgrade.
+    WouldCreate,
+    /// A dry run would follow the upgrade the customer already has.
+    WouldResume,
+    /// The upgrade failed.
+    Failed,
+    /// Partner Center refused the customer for a reason of its own (the error code says
+    /// which).
+    Refused,
+    /// The upgrade exists and was not completed yet: the next run goes on waiting.
+    InProgress,
+    /// Not done, for a reason that may pass (the detail says which): the next run tries
+    /// again.
+    RetryLater,
+    /// Not reached: the run stopped first. The next run goes on.
+    #[default]
+    Pending,
+    /// A line of the customers file that names no customer.
+    BadLine,
+}
+
+impl Outcome {
+    /// The word the report and the summary use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Ineligible => "ineligible",
+            Self::Eligible => "eligible",
+            Self::WouldCreate => "would-create",
+            Self::WouldResume => "would-resume",
+            Self::Failed => "failed",
+            Self::Refused => "refused",
+            Self::InProgress => "in-progress",
+            Self::RetryLater => "retry-later",
+            Self::Pending => "pending",
+            Self::BadLine => "bad-line",
+        }
+    }
+
+    /// Whether the customer ended well: nothing more is needed for it.
+    pub fn ended_well(self) -> bool {
+        matches!(
+            self,
+            Self::Completed
+                | Self::Ineligible
+                | Self::Eligible
+                | Self::WouldCreate
+                | Self::WouldResume
+        )
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One row of the report.
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -19,9 +88,8 @@ pub struct Row {
     pub customer_id: Option<Uuid>,
     /// The line of the customers file.
     pub line: usize,
-    /// `completed`, `ineligible`, `failed`, `error`, `would-create`, `would-resume`,
-    /// `eligible`, `in-progress`, `pending`, or `bad-line`.
-    pub outcome: String,
+    /// How the customer stands.
+    pub outcome: Outcome,
     /// Eligibility's answer, when it was asked.
     pub eligible: Option<bool>,
     /// The upgrade, if there is one.
@@ -77,7 +145,7 @@ pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
             let mut record = vec![
                 text(row.customer_id.map(|c| c.to_string())),
                 row.line.to_string(),
-                row.outcome.clone(),
+                row.outcome.as_str().to_owned(),
                 text(row.eligible.map(|e| e.to_string())),
                 text(row.upgrade_id.map(|u| u.to_string())),
                 text(row.origin.clone()),
@@ -103,14 +171,19 @@ pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
 
 /// The summary table: how many customers ended each way.
 pub fn summary(rows: &[Row]) -> String {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut counts: BTreeMap<Outcome, usize> = BTreeMap::new();
     for row in rows {
-        *counts.entry(row.outcome.as_str()).or_default() += 1;
+        *counts.entry(row.outcome).or_default() += 1;
     }
-    let width = counts.keys().map(|k| k.len()).max().unwrap_or(0).max(7);
+    let width = counts
+        .keys()
+        .map(|k| k.as_str().len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
     let mut out = format!("{:<width$}  customers\n", "outcome");
     for (outcome, count) in &counts {
-        out.push_str(&format!("{outcome:<width$}  {count:>9}\n"));
+        out.push_str(&format!("{:<width$}  {count:>9}\n", outcome.as_str()));
     }
     out.push_str(&format!("{:<width$}  {:>9}\n", "total", rows.len()));
     out
@@ -119,7 +192,7 @@ pub fn summary(rows: &[Row]) -> String {
 /// Progress: a bar with the counts on a terminal, a plain line per customer otherwise.
 pub struct Progress {
     bar: Option<ProgressBar>,
-    counts: Mutex<BTreeMap<String, usize>>,
+    counts: Mutex<BTreeMap<Outcome, usize>>,
 }
 
 impl Progress {
@@ -146,7 +219,7 @@ impl Progress {
             .counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *counts.entry(row.outcome.clone()).or_default() += 1;
+        *counts.entry(row.outcome).or_default() += 1;
         let message: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
         match &self.bar {
             Some(bar) => {

@@ -3,62 +3,16 @@
 //! runs it serves): a fleet of 1,000 customers, a run killed five times, the shared throttle,
 //! and a dry run.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{BINARY, customer, customers_csv, pc_upgrade, report, run, scratch};
 use pc_upgrade_mock::{Customer, Fleet, MockServer, Operation, Throttle};
 use serde_json::Value;
 use uuid::Uuid;
-
-const BINARY: &str = env!("CARGO_BIN_EXE_pc-upgrade");
-
-fn customer(n: u128) -> Uuid {
-    Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0000 | n)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pc-upgrade-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn customers_csv(dir: &Path, count: u128) -> PathBuf {
-    let path = dir.join("customers.csv");
-    let mut text = String::from("customerId,name\n");
-    for n in 0..count {
-        text.push_str(&format!("{},Customer {n}\n", customer(n)));
-    }
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn pc_upgrade(server: &MockServer, args: &[&str]) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .env("PC_UPGRADE_TOKEN", "cli-test-token")
-        .env_remove("RUST_LOG")
-        .args(["--base-url", &server.base_url()])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-async fn run(mut command: Command) -> Output {
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn report(path: &Path) -> HashMap<String, Value> {
-    let rows: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    rows.into_iter()
-        .filter_map(|row| Some((row["customerId"].as_str()?.to_owned(), row)))
-        .collect()
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Kind {
@@ -164,11 +118,16 @@ async fn a_thousand_customers_end_as_scripted_in_the_report() {
                 assert_eq!(row["origin"], "eligibility");
             }
             Kind::CreateFails => {
-                assert_eq!(outcome, "error", "{row}");
-                assert_eq!(
-                    row["errorCode"],
-                    [900108, 900105, 900130][(n / 5 % 3) as usize]
-                );
+                // 900108 and 900105 are about the customer: final. 900130 is "try again
+                // later": never written down as the customer's fate.
+                let code = [900108, 900105, 900130][(n / 5 % 3) as usize];
+                let expected = if code == 900130 {
+                    "retry-later"
+                } else {
+                    "refused"
+                };
+                assert_eq!(outcome, expected, "{row}");
+                assert_eq!(row["errorCode"], code);
             }
             Kind::Completes => {
                 assert_eq!(outcome, "completed", "{row}");
@@ -201,13 +160,12 @@ async fn a_thousand_customers_end_as_scripted_in_the_report() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_five_times_the_run_never_creates_twice_and_loses_no_customer() {
     const COUNT: u128 = 300;
-    let fleet = (0..COUNT).fold(Fleet::new(), |fleet, n| {
-        fleet.customer(Customer::new(customer(n)).statuses([
-            "InProgress",
-            "InProgress",
-            "Completed",
-        ]))
-    });
+    let fleet = (0..COUNT)
+        .fold(Fleet::new(), |fleet, n| {
+            fleet.customer(Customer::new(customer(n)).statuses(["InProgress", "Completed"]))
+        })
+        // Upgrades take time, whatever the polling.
+        .upgrades_take(Duration::from_millis(400));
     // Slow creates, so that kills land while creates are in flight: between the request id
     // being journaled and the upgrade being journaled.
     let server = MockServer::builder()
@@ -434,6 +392,7 @@ async fn without_yes_nothing_is_created() {
     ))
     .await;
     assert!(String::from_utf8_lossy(&output.stderr).contains("dry run"));
+    assert!(!journal.exists(), "a dry run wrote a journal");
     assert!(
         server
             .requests()

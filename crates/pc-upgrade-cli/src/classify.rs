@@ -1,0 +1,105 @@
+//! Whose failure a failed call is: the customer's own (final, written down), the caller's
+//! (this tool's credentials or requests: the run stops and nothing about the customer is
+//! written down), or nobody's in particular (transient: tried again later, in this run or
+//! the next).
+
+use pc_upgrade_client::{Error, PartnerCenterErrorCode as Code};
+
+/// The kind of a failure, and so what the run does with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The customer's own outcome: a documented refusal about that customer. Final.
+    Customer,
+    /// The caller's problem: a token refused after a refresh, a `403` that names no
+    /// customer's reason, a sign-in that failed, a request the service cannot read. The run
+    /// stops starting work.
+    Caller,
+    /// Worth trying again later.
+    Transient {
+        /// The service answered (the call's request id is spent: a create sent again needs
+        /// a new one).
+        answered: bool,
+        /// Worth trying again in this run (else only in the next: "try again later" codes
+        /// such as 900130 are about days, not seconds).
+        in_run: bool,
+        /// The service could not be reached or did not answer (transport, timeout, `5xx`):
+        /// many of these in a row mean the service is down.
+        unreachable: bool,
+    },
+}
+
+const TRANSIENT: Failure = Failure::Transient {
+    answered: false,
+    in_run: true,
+    unreachable: false,
+};
+const UNREACHABLE: Failure = Failure::Transient {
+    answered: false,
+    in_run: true,
+    unreachable: true,
+};
+
+/// Whose failure `error` is.
+pub fn classify(error: &Error) -> Failure {
+    let status = error.status().map(|s| s.as_u16());
+    match error {
+        Error::Token { .. } | Error::InvalidRequest { .. } => return Failure::Caller,
+        Error::Throttled { .. } => return TRANSIENT,
+        Error::Timeout { .. } | Error::Transport { .. } => return UNREACHABLE,
+        _ => {}
+    }
+    match (status, error.code()) {
+        (Some(401), _) => Failure::Caller,
+        (Some(408 | 429), _) => TRANSIENT,
+        (Some(500..=599), _) => UNREACHABLE,
+        (_, Some(code)) if about_the_customer(&code) => Failure::Customer,
+        (_, Some(Code::RecentlyPurchased)) => Failure::Transient {
+            answered: true,
+            in_run: false,
+            unreachable: false,
+        },
+        // The customer has an upgrade the error does not let us name: the next run's
+        // eligibility names it.
+        (_, Some(code)) if code.names_existing_upgrade() => Failure::Transient {
+            answered: true,
+            in_run: false,
+            unreachable: false,
+        },
+        // A 403 without a customer's reason: the partner lacks the role or the consent. A
+        // request the service cannot read fails the same way for every customer.
+        (Some(403), _)
+        | (
+            _,
+            Some(
+                Code::InvalidProperty
+                | Code::InvalidRequestInput
+                | Code::Unauthorized
+                | Code::Forbidden,
+            ),
+        ) => Failure::Caller,
+        // Any other answer: not known to be final, so never written down as such.
+        (Some(_), _) => Failure::Transient {
+            answered: !matches!(
+                error,
+                Error::MissingLocation { .. } | Error::InvalidLocation { .. }
+            ),
+            in_run: true,
+            unreachable: false,
+        },
+        (None, _) => TRANSIENT,
+    }
+}
+
+/// The documented refusals that are about the customer, final for it.
+fn about_the_customer(code: &Code) -> bool {
+    matches!(
+        code,
+        Code::SubscriptionsSuspended
+            | Code::UpgradeNotFound
+            | Code::CatalogItemNotFound
+            | Code::NoAzureSubscription
+            | Code::InvalidCustomerId
+            | Code::PartnerSharedServices
+            | Code::UpgradeCannotBeProcessed
+    )
+}

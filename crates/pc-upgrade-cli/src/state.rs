@@ -1,0 +1,374 @@
+//! Where each customer stands: one typed [`Stage`] per customer, built by replaying the
+//! journal's events ([`Known::apply`]) and moved on by the run the same way, so that a run
+//! started again sees exactly what the last one wrote down.
+//!
+//! The life of a customer: `New` → `Ineligible` (final), or `Intended` (the create's
+//! `MS-RequestId` is on disk) → `Started` (the upgrade exists) → `Completed` / `Failed`
+//! (final); a create refused for a reason of the customer's own is `Refused` (final). A
+//! transient failure changes no stage, except that a create the service answered (say
+//! "try again later", 900130) spends its request id: the next create gets a new one.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One event of the journal, after its version line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// A run began, in this process (so that a second run can name the first).
+    Run {
+        /// Its process id.
+        pid: u32,
+        /// When it began, in seconds since 1970.
+        at: u64,
+    },
+    /// The customer is part of the run, with its line and other columns.
+    Queued {
+        /// The customer.
+        customer: Uuid,
+        /// Its line in the customers file.
+        line: usize,
+        /// Its other columns.
+        #[serde(default)]
+        extra: Vec<(String, String)>,
+    },
+    /// Eligibility said no, and named no upgrade: final.
+    Ineligible {
+        /// The customer.
+        customer: Uuid,
+        /// Eligibility's reason.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// The `MS-RequestId` the customer's create is, or will be, sent with; on disk before
+    /// the create is sent.
+    Intent {
+        /// The customer.
+        customer: Uuid,
+        /// The create's request id.
+        request_id: Uuid,
+    },
+    /// The customer's upgrade exists.
+    Started {
+        /// The customer.
+        customer: Uuid,
+        /// The upgrade.
+        upgrade_id: Uuid,
+        /// How it was found: `created`, `eligibility`, or `conflict NNNNNN`.
+        origin: String,
+    },
+    /// The upgrade is completed: final.
+    Completed {
+        /// The customer.
+        customer: Uuid,
+        /// The upgrade.
+        upgrade_id: Uuid,
+    },
+    /// The upgrade failed: final.
+    Failed {
+        /// The customer.
+        customer: Uuid,
+        /// The upgrade.
+        upgrade_id: Uuid,
+        /// The code of its error details.
+        #[serde(default)]
+        code: Option<i64>,
+        /// Their text, bounded.
+        #[serde(default)]
+        message: Option<String>,
+    },
+    /// A call was refused for a reason of the customer's own (900105, 900108, …): final.
+    Refused {
+        /// The customer.
+        customer: Uuid,
+        /// The HTTP status.
+        status: u16,
+        /// The Partner Center error code.
+        #[serde(default)]
+        code: Option<i64>,
+        /// The error, bounded.
+        detail: String,
+        /// The `MS-RequestId` of the refused call.
+        request_id: Uuid,
+    },
+    /// A transient failure left the customer for a later try (in this run or the next).
+    Retry {
+        /// The customer.
+        customer: Uuid,
+        /// The Partner Center error code, if the answer had one.
+        #[serde(default)]
+        code: Option<i64>,
+        /// The error, bounded.
+        detail: String,
+        /// The `MS-RequestId` of the call.
+        request_id: Uuid,
+        /// The service answered the create: its request id is spent.
+        #[serde(default)]
+        spent: bool,
+    },
+}
+
+impl Event {
+    /// The customer the event is about (none for a run).
+    pub fn customer(&self) -> Option<Uuid> {
+        match self {
+            Self::Run { .. } => None,
+            Self::Queued { customer, .. }
+            | Self::Ineligible { customer, .. }
+            | Self::Intent { customer, .. }
+            | Self::Started { customer, .. }
+            | Self::Completed { customer, .. }
+            | Self::Failed { customer, .. }
+            | Self::Refused { customer, .. }
+            | Self::Retry { customer, .. } => Some(*customer),
+        }
+    }
+}
+
+/// Where a customer stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Stage {
+    /// Nothing is known: eligibility comes next.
+    #[default]
+    New,
+    /// Not eligible, and no upgrade exists: final.
+    Ineligible {
+        /// Eligibility's reason.
+        reason: Option<String>,
+    },
+    /// The create is, or is about to be, sent with this `MS-RequestId`; whether it arrived
+    /// is not known (eligibility comes next, then the same create again).
+    Intended {
+        /// The create's request id.
+        request_id: Uuid,
+    },
+    /// The upgrade exists; its status is read until it ends.
+    Started {
+        /// The upgrade.
+        upgrade: Uuid,
+        /// How it was found.
+        origin: String,
+    },
+    /// Completed: final.
+    Completed {
+        /// The upgrade.
+        upgrade: Uuid,
+        /// How it was found.
+        origin: String,
+    },
+    /// The upgrade failed: final.
+    Failed {
+        /// The upgrade.
+        upgrade: Uuid,
+        /// The code of its error details.
+        code: Option<i64>,
+        /// Their text.
+        message: Option<String>,
+    },
+    /// Refused for a reason of the customer's own: final.
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The Partner Center error code.
+        code: Option<i64>,
+        /// The error.
+        detail: String,
+        /// The refused call's `MS-RequestId`.
+        request_id: Uuid,
+    },
+}
+
+impl Stage {
+    /// Whether nothing is left to do for the customer.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Ineligible { .. }
+                | Self::Completed { .. }
+                | Self::Failed { .. }
+                | Self::Refused { .. }
+        )
+    }
+}
+
+/// The last transient failure of a customer, for the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryNote {
+    /// The Partner Center error code, if any.
+    pub code: Option<i64>,
+    /// The error.
+    pub detail: String,
+    /// The failed call's `MS-RequestId`.
+    pub request_id: Uuid,
+}
+
+/// What is known of one customer.
+#[derive(Clone, Debug, Default)]
+pub struct Known {
+    /// Its line in the customers file.
+    pub line: usize,
+    /// Its other columns.
+    pub extra: Vec<(String, String)>,
+    /// Its stage.
+    pub stage: Stage,
+    /// The `MS-RequestId` of its last create, for support.
+    pub create_request: Option<Uuid>,
+    /// Its last transient failure, while its stage has not moved on since.
+    pub retry: Option<RetryNote>,
+}
+
+impl Known {
+    /// Moves the customer on by one event (events about other customers are not given).
+    pub fn apply(&mut self, event: &Event) {
+        let origin_of = |stage: &Stage| match stage {
+            Stage::Started { origin, .. } => origin.clone(),
+            _ => "created".to_owned(),
+        };
+        let stage = match event {
+            Event::Run { .. } => return,
+            Event::Queued { line, extra, .. } => {
+                self.line = *line;
+                self.extra.clone_from(extra);
+                return;
+            }
+            Event::Retry {
+                code,
+                detail,
+                request_id,
+                spent,
+                ..
+            } => {
+                if *spent && matches!(self.stage, Stage::Intended { .. }) {
+                    self.stage = Stage::New;
+                }
+                self.retry = Some(RetryNote {
+                    code: *code,
+                    detail: detail.clone(),
+                    request_id: *request_id,
+                });
+                return;
+            }
+            Event::Ineligible { reason, .. } => Stage::Ineligible {
+                reason: reason.clone(),
+            },
+            Event::Intent { request_id, .. } => {
+                self.create_request = Some(*request_id);
+                Stage::Intended {
+                    request_id: *request_id,
+                }
+            }
+            Event::Started {
+                upgrade_id, origin, ..
+            } => Stage::Started {
+                upgrade: *upgrade_id,
+                origin: origin.clone(),
+            },
+            Event::Completed { upgrade_id, .. } => Stage::Completed {
+                upgrade: *upgrade_id,
+                origin: origin_of(&self.stage),
+            },
+            Event::Failed {
+                upgrade_id,
+                code,
+                message,
+                ..
+            } => Stage::Failed {
+                upgrade: *upgrade_id,
+                code: *code,
+                message: message.clone(),
+            },
+            Event::Refused {
+                status,
+                code,
+                detail,
+                request_id,
+                ..
+            } => Stage::Refused {
+                status: *status,
+                code: *code,
+                detail: detail.clone(),
+                request_id: *request_id,
+            },
+        };
+        self.stage = stage;
+        self.retry = None;
+    }
+
+    /// How the upgrade was found, when it exists.
+    pub fn origin(&self) -> Option<&str> {
+        match &self.stage {
+            Stage::Started { origin, .. } | Stage::Completed { origin, .. } => Some(origin),
+            Stage::Failed { .. } => Some("created"),
+            _ => None,
+        }
+    }
+
+    /// The upgrade, when it exists.
+    pub fn upgrade(&self) -> Option<Uuid> {
+        match &self.stage {
+            Stage::Started { upgrade, .. }
+            | Stage::Completed { upgrade, .. }
+            | Stage::Failed { upgrade, .. } => Some(*upgrade),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_life_replays_to_its_last_stage() {
+        let customer = Uuid::from_u128(1);
+        let (first, second, upgrade) = (Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4));
+        let mut known = Known::default();
+        known.apply(&Event::Intent {
+            customer,
+            request_id: first,
+        });
+        assert_eq!(known.stage, Stage::Intended { request_id: first });
+        // A create answered "try again later" spends its request id.
+        known.apply(&Event::Retry {
+            customer,
+            code: Some(900130),
+            detail: "later".into(),
+            request_id: first,
+            spent: true,
+        });
+        assert_eq!(known.stage, Stage::New);
+        assert_eq!(known.retry.as_ref().and_then(|r| r.code), Some(900130));
+        known.apply(&Event::Intent {
+            customer,
+            request_id: second,
+        });
+        // A timeout does not: the same create is sent again.
+        known.apply(&Event::Retry {
+            customer,
+            code: None,
+            detail: "timeout".into(),
+            request_id: second,
+            spent: false,
+        });
+        assert_eq!(known.stage, Stage::Intended { request_id: second });
+        known.apply(&Event::Started {
+            customer,
+            upgrade_id: upgrade,
+            origin: "eligibility".into(),
+        });
+        assert!(known.retry.is_none());
+        known.apply(&Event::Completed {
+            customer,
+            upgrade_id: upgrade,
+        });
+        assert_eq!(
+            known.stage,
+            Stage::Completed {
+                upgrade,
+                origin: "eligibility".into()
+            }
+        );
+        assert!(known.stage.is_final());
+        assert_eq!(known.create_request, Some(second));
+    }
+}

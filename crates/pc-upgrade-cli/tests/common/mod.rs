@@ -1,0 +1,92 @@
+//! What the tests of the `pc-upgrade` binary share: customers, scratch folders, the binary
+//! against a fake on 127.0.0.1, and what the fake was sent.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use pc_upgrade_mock::{MockServer, Operation};
+use serde_json::Value;
+use uuid::Uuid;
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_pc-upgrade");
+
+pub fn customer(n: u128) -> Uuid {
+    Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0000 | n)
+}
+
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pc-upgrade-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn customers_csv(dir: &Path, count: u128) -> PathBuf {
+    let path = dir.join("customers.csv");
+    let mut text = String::from("customerId,name\n");
+    for n in 0..count {
+        text.push_str(&format!("{},Customer {n}\n", customer(n)));
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+pub fn pc_upgrade(server: &MockServer, args: &[&str]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env("PC_UPGRADE_TOKEN", "cli-test-token")
+        .env_remove("RUST_LOG")
+        .args(["--base-url", &server.base_url()])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+pub async fn run(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// The rows of a JSON report, by customer.
+pub fn report(path: &Path) -> HashMap<String, Value> {
+    let rows: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    rows.into_iter()
+        .filter_map(|row| Some((row["customerId"].as_str()?.to_owned(), row)))
+        .collect()
+}
+
+/// Per customer, the statuses its creates were answered with.
+pub fn creates(server: &MockServer) -> HashMap<String, Vec<u16>> {
+    let mut creates: HashMap<String, Vec<u16>> = HashMap::new();
+    for request in server.requests() {
+        if request.operation == Some(Operation::CreateProductUpgrade) {
+            let customer = request.json().unwrap()["customerId"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            creates.entry(customer).or_default().push(request.status);
+        }
+    }
+    creates
+}
+
+/// No customer got two upgrades: at most one create accepted, none refused as a second.
+pub fn assert_created_once(server: &MockServer) {
+    for (customer, statuses) in creates(server) {
+        let accepted = statuses.iter().filter(|s| **s == 202).count();
+        assert!(accepted <= 1, "{customer}: creates answered {statuses:?}");
+        assert!(
+            !statuses.contains(&409),
+            "{customer}: a second create was refused as a conflict: {statuses:?}"
+        );
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
