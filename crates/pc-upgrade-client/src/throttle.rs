@@ -1,6 +1,7 @@
 //! [`RateLimit`]: one rate for every call of a client and its clones, which a `429` pauses
 //! for all of them at once; fixed, or adapting to the limit the service turns out to have.
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -10,12 +11,15 @@ use tokio::time::Instant;
 const START_RATE: f64 = 2.0;
 /// The rate an adaptive limit never goes below, however often it is throttled.
 const FLOOR_RATE: f64 = 0.1;
-/// What a `429` leaves of the rate it came at.
+/// What a `429` leaves of the rate it came at, while searching or climbing back.
 const BACKOFF: f64 = 0.7;
+/// What a `429` leaves of the rate it came at while probing just above the last throttled
+/// rate: the limit is known to be near, so a small step back is enough.
+const PROBE_BACKOFF: f64 = 0.9;
 /// The share of the rate of the last `429` that the rate climbs back to after it.
 const TARGET: f64 = 0.95;
 /// How long the climb back to that target takes, in seconds of saturated use.
-const RECOVERY_SECS: f64 = 5.0;
+const RECOVERY_SECS: f64 = 3.0;
 /// Past the target, the rate grows by this share of the throttled rate per second, probing
 /// whether the service now allows more.
 const PROBE_PER_SEC: f64 = 0.002;
@@ -53,6 +57,8 @@ const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 3600);
 #[derive(Debug)]
 pub struct RateLimit {
     slots: Mutex<Slots>,
+    /// Whose turn it is to wait for the next slot.
+    turn: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug)]
@@ -76,32 +82,43 @@ struct Adaptive {
     throttled_at: Option<f64>,
     /// How fast the rate climbs back after a `429`, in calls per second per second.
     slope: f64,
+    /// How long the last `429` paused every call, in seconds (at least one).
+    pause_secs: f64,
     /// When the rate was last brought up to date.
     updated: Instant,
     /// `429`s before this are of the burst already answered: they cut the rate once.
     hold_until: Instant,
-    /// The calls sent per second lately (decaying over about a second).
-    sent: f64,
-    /// When `sent` was last brought up to date.
-    sent_at: Instant,
+    /// When the calls of the last second were sent (at most [`MAX_KEPT`] of them).
+    sent: VecDeque<Instant>,
 }
 
+/// How many send times an adaptive limit keeps at most.
+const MAX_KEPT: usize = 100_000;
+
 impl Adaptive {
-    /// Grows the rate for the time since the last update, if calls were waiting for it.
-    fn grow(&mut self, now: Instant, saturated: bool) {
+    /// Grows the rate for the time since the last update, if calls were waiting for it (not
+    /// for a pause: a paused limit learns nothing). While searching, the rate never grows
+    /// past twice what is really sent, so that it cannot run away from the calls.
+    fn grow(&mut self, now: Instant, saturated: bool, paused: bool) {
         let seconds = now.saturating_duration_since(self.updated).as_secs_f64();
         self.updated = now;
-        if !saturated || seconds == 0.0 {
+        if !saturated || paused || seconds == 0.0 {
             return;
         }
         match self.throttled_at {
-            None => self.rate *= 2f64.powf(seconds.min(60.0)),
+            None => {
+                let sending = self.sending(now);
+                let grown = self.rate * 2f64.powf(seconds.min(60.0));
+                self.rate = self.rate.max(grown.min(2.0 * sending + 1.0));
+            }
             Some(bad) => {
                 let target = TARGET * bad;
                 if self.rate < target {
                     self.rate = (self.rate + self.slope * seconds).min(target);
                 } else {
-                    self.rate += PROBE_PER_SEC * bad * seconds;
+                    // The dearer a 429 (its pause), the slower the probe: one in about every
+                    // 25 pauses' time, whatever the pause.
+                    self.rate += PROBE_PER_SEC * bad * seconds / self.pause_secs;
                 }
                 if self.rate > REOPEN * bad {
                     self.throttled_at = None;
@@ -111,26 +128,41 @@ impl Adaptive {
         self.rate = self.rate.min(self.ceiling);
     }
 
+    /// The calls sent in the last second.
+    fn sending(&self, now: Instant) -> f64 {
+        let from = now.checked_sub(Duration::from_secs(1)).unwrap_or(now);
+        self.sent.iter().rev().take_while(|at| **at > from).count() as f64
+    }
+
     /// One more call sent at `now`.
     fn sent(&mut self, now: Instant) {
-        let seconds = now.saturating_duration_since(self.sent_at).as_secs_f64();
-        self.sent = self.sent * (-seconds).exp() + 1.0;
-        self.sent_at = now;
+        let from = now.checked_sub(Duration::from_secs(1)).unwrap_or(now);
+        while self
+            .sent
+            .front()
+            .is_some_and(|at| *at <= from || self.sent.len() >= MAX_KEPT)
+        {
+            self.sent.pop_front();
+        }
+        self.sent.push_back(now);
     }
 
     /// A `429` at `now`, whose pause ends at `until`. One that comes while this client sends
     /// far below its rate says that something else used the partner's budget: the pause is
     /// enough, and the rate stays.
     fn throttled(&mut self, now: Instant, until: Instant) {
-        let seconds = now.saturating_duration_since(self.sent_at).as_secs_f64();
-        let sending = self.sent * (-seconds).exp();
-        if now < self.hold_until || sending < 0.5 * self.rate {
+        let sending = self.sending(now);
+        if now < self.hold_until || sending < 0.25 * self.rate {
             return;
         }
-        let bad = self.rate;
-        self.rate = (bad * BACKOFF).max(FLOOR_RATE).min(self.ceiling);
+        let probing = self.throttled_at.is_some_and(|bad| self.rate >= TARGET * bad);
+        // What was really sent, when that is less than the rate (while it rose).
+        let bad = self.rate.min(sending.max(FLOOR_RATE));
+        let backoff = if probing { PROBE_BACKOFF } else { BACKOFF };
+        self.rate = (bad * backoff).max(FLOOR_RATE).min(self.ceiling);
         self.slope = ((TARGET * bad - self.rate) / RECOVERY_SECS).max(0.0);
         self.throttled_at = Some(bad);
+        self.pause_secs = until.saturating_duration_since(now).as_secs_f64().max(1.0);
         // Calls sent before the pause may still come back throttled: one cut per burst.
         self.hold_until = until + Duration::from_secs(1);
         self.updated = until.max(now);
@@ -160,6 +192,7 @@ impl RateLimit {
                 adaptive,
                 throttled: 0,
             }),
+            turn: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -189,10 +222,10 @@ impl RateLimit {
                 ceiling,
                 throttled_at: None,
                 slope: 0.0,
+                pause_secs: 1.0,
                 updated: now,
                 hold_until: now,
-                sent: 0.0,
-                sent_at: now,
+                sent: VecDeque::new(),
             }),
         )
     }
@@ -217,28 +250,34 @@ impl RateLimit {
 
     /// Waits for the next free slot.
     pub(crate) async fn acquire(&self) {
+        // One call at a time waits for the next slot, in the order they came, and its slot
+        // is settled only when it is next: a rate changed or a pause begun meanwhile applies
+        // to every call not yet sent, not only to those that come later.
+        let _turn = self.turn.lock().await;
         loop {
             let slot = {
                 let mut slots = self.slots();
                 let now = Instant::now();
                 let saturated = slots.next > now;
+                let paused = slots.paused_until > now;
                 if let Some(adaptive) = slots.adaptive.as_mut() {
-                    adaptive.grow(now, saturated);
+                    adaptive.grow(now, saturated, paused);
                     let rate = adaptive.rate;
                     slots.interval = interval(rate);
                 }
-                let slot = now.max(slots.next).max(slots.paused_until);
-                slots.next = slot + slots.interval;
-                if let Some(adaptive) = slots.adaptive.as_mut() {
-                    adaptive.sent(slot);
-                }
-                slot
+                now.max(slots.next).max(slots.paused_until)
             };
             tokio::time::sleep_until(slot).await;
+            let mut slots = self.slots();
             // A 429 while this call waited moves it after the pause.
-            if self.slots().paused_until <= Instant::now() {
-                return;
+            if slots.paused_until > Instant::now() {
+                continue;
             }
+            slots.next = slot + slots.interval;
+            if let Some(adaptive) = slots.adaptive.as_mut() {
+                adaptive.sent(slot);
+            }
+            return;
         }
     }
 
@@ -289,35 +328,66 @@ mod tests {
         }
     }
 
-    /// Calls made back to back on an adaptive limit, against a service allowing `limit` calls
-    /// a second in fixed one-second windows that answers a `429` with the rest of its window.
-    async fn against_fixed_windows(rate: &RateLimit, limit: u32, seconds: u64) -> (u32, u32) {
-        let start = Instant::now();
-        let (mut answered, mut throttled) = (0, 0);
-        let (mut window, mut used) = (0, 0);
-        while start.elapsed() < Duration::from_secs(seconds) {
-            rate.acquire().await;
-            let elapsed = start.elapsed();
-            let now = elapsed.as_secs();
-            if now != window {
-                (window, used) = (now, 0);
-            }
-            if used < limit {
-                used += 1;
-                answered += 1;
-            } else {
-                throttled += 1;
-                let rest = Duration::from_secs(now + 1) - elapsed;
-                rate.pause(rest);
-            }
+    /// `workers` callers making calls back to back on one adaptive limit, against a service
+    /// allowing `limit` calls a second in fixed one-second windows that answers a `429` with
+    /// the rest of its window (as the fake does): calls answered and throttled.
+    async fn against_fixed_windows(
+        rate: &std::sync::Arc<RateLimit>,
+        limit: u32,
+        seconds: u64,
+        workers: usize,
+    ) -> (u32, u32) {
+        #[derive(Default)]
+        struct Service {
+            window: Option<Instant>,
+            used: u32,
+            answered: u32,
+            throttled: u32,
         }
-        (answered, throttled)
+        let service = std::sync::Arc::new(Mutex::new(Service::default()));
+        let start = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..workers {
+            let (rate, service) = (std::sync::Arc::clone(rate), std::sync::Arc::clone(&service));
+            tasks.spawn(async move {
+                while start.elapsed() < Duration::from_secs(seconds) {
+                    rate.acquire().await;
+                    // A millisecond on the way to the service.
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    let now = Instant::now();
+                    let rest = {
+                        let mut s = service.lock().unwrap();
+                        let window = *s.window.get_or_insert(now);
+                        if now - window >= Duration::from_secs(1) {
+                            (s.window, s.used) = (Some(now), 0);
+                        }
+                        if s.used < limit {
+                            s.used += 1;
+                            s.answered += 1;
+                            None
+                        } else {
+                            s.throttled += 1;
+                            let window = s.window.unwrap_or(now);
+                            Some(Duration::from_secs(1).saturating_sub(now - window))
+                        }
+                    };
+                    // The answer takes another millisecond back.
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    if let Some(rest) = rest {
+                        rate.pause(rest.max(Duration::from_secs(1)));
+                    }
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        let s = service.lock().unwrap();
+        (s.answered, s.throttled)
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_adaptive_rate_finds_the_limit_and_stays_under_it() {
-        let rate = RateLimit::adaptive();
-        let (answered, throttled) = against_fixed_windows(&rate, 20, 120).await;
+        let rate = std::sync::Arc::new(RateLimit::adaptive());
+        let (answered, throttled) = against_fixed_windows(&rate, 20, 120, 16).await;
         eprintln!(
             "adaptive, limit 20/s, 120 s: {answered} answered ({:.1} % of 2,400), {throttled} throttled, rate now {:.2}/s",
             f64::from(answered) / 24.0,
@@ -337,8 +407,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn under_a_ceiling_the_rate_starts_there_and_never_passes_it() {
-        let rate = RateLimit::adaptive_up_to(20, Duration::from_secs(1));
-        let (answered, throttled) = against_fixed_windows(&rate, 20, 60).await;
+        let rate = std::sync::Arc::new(RateLimit::adaptive_up_to(20, Duration::from_secs(1)));
+        let (answered, throttled) = against_fixed_windows(&rate, 20, 60, 16).await;
         assert_eq!(throttled, 0);
         assert!(answered >= 1_160, "{answered}");
         assert!(rate.rate() <= 20.0);
