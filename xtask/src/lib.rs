@@ -2,10 +2,12 @@
 //!
 //! - [`codegen`]: generate the types and client crates from `openapi/`, and check for drift;
 //! - [`docs`]: check the spec against the Partner Center documentation pages (`docs-check`);
-//! - [`measure`]: the benchmark ratios and the build footprint of BENCHMARKS.md.
+//! - [`measure`]: the benchmark ratios and the build footprint of BENCHMARKS.md;
+//! - [`fleet_bench`]: `pc-upgrade` on whole fleets against the fake, makespan against the bound.
 
 pub mod codegen;
 pub mod docs;
+pub mod fleet_bench;
 pub mod measure;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +28,10 @@ commands:
                     plain text); exit 1 on a finding no erratum explains, or an erratum
                     that explains nothing any more (openapi/errata.yaml)
   bench [RUNS]      run the benchmarks RUNS times (default 3) and print their ratios
+  bench --fleet [MAX]
+                    the release pc-upgrade on fleets of up to MAX customers (default: every
+                    scenario) against the fake: makespan / rate-limit bound, calls, 429s,
+                    CPU per customer, peak RSS
   bench --instructions
                     count instructions per call, client against plain reqwest (valgrind)
   footprint         count each crate's dependencies and time a clean debug build

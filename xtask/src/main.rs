@@ -46,6 +46,14 @@ fn main() -> ExitCode {
             })
         }
         ["bench"] => xtask::measure::bench(&root, 3).map(|()| true),
+        ["bench", "--fleet"] => xtask::fleet_bench::fleet(&root, usize::MAX).map(|()| true),
+        ["bench", "--fleet", max] => match max.parse::<usize>() {
+            Ok(max) => xtask::fleet_bench::fleet(&root, max).map(|()| true),
+            Err(_) => {
+                eprintln!("MAX must be a number of customers\n\n{}", xtask::USAGE);
+                return ExitCode::from(2);
+            }
+        },
         ["bench", "--instructions"] => xtask::measure::instructions(&root, 2000).map(|()| true),
         ["bench", runs] => match runs.parse::<usize>() {
             Ok(runs) if runs > 0 => xtask::measure::bench(&root, runs).map(|()| true),

@@ -1,0 +1,288 @@
+//! `cargo xtask bench --fleet`: the release `pc-upgrade` against the runnable fake, for
+//! fleets whose upgrades take time, with makespan against the rate-limit bound, calls per
+//! customer, 429s, the tool's CPU time per customer and its peak RSS.
+//!
+//! The bound: every customer needs eligibility, a create and one status read at least, and
+//! its upgrade takes D from its create, so no run at R calls a second ends before
+//! max(3N/R, 2N/R + D). The fake's tenant limit is R in windows of one second. The large
+//! fleets run on a scaled clock (R × 10, D / 10), which keeps the bound's shape and runs
+//! in minutes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// One fleet run.
+struct Scenario {
+    customers: usize,
+    /// How long each upgrade takes, in seconds.
+    takes: f64,
+    /// The fake's limit, calls per second per tenant.
+    limit: u32,
+    /// Whether the run is told the limit (`--rate LIMIT --per 1`) or finds it.
+    told: bool,
+    /// The target ratio the issue sets, if any.
+    target: Option<f64>,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        customers: 400,
+        takes: 30.0,
+        limit: 20,
+        told: true,
+        target: Some(1.3),
+    },
+    Scenario {
+        customers: 400,
+        takes: 0.0,
+        limit: 20,
+        told: true,
+        target: Some(1.15),
+    },
+    Scenario {
+        customers: 400,
+        takes: 30.0,
+        limit: 20,
+        told: false,
+        target: Some(1.6),
+    },
+    Scenario {
+        customers: 1_000,
+        takes: 0.0,
+        limit: 200,
+        told: true,
+        target: None,
+    },
+    Scenario {
+        customers: 1_000,
+        takes: 3.0,
+        limit: 200,
+        told: true,
+        target: None,
+    },
+    Scenario {
+        customers: 10_000,
+        takes: 0.0,
+        limit: 200,
+        told: true,
+        target: None,
+    },
+    Scenario {
+        customers: 10_000,
+        takes: 3.0,
+        limit: 200,
+        told: true,
+        target: None,
+    },
+    Scenario {
+        customers: 10_000,
+        takes: 3.0,
+        limit: 200,
+        told: false,
+        target: None,
+    },
+];
+
+/// What one run measured.
+struct Measured {
+    makespan: f64,
+    calls: usize,
+    throttled: usize,
+    cpu: f64,
+    peak_rss_kib: u64,
+    exit: Option<i32>,
+}
+
+/// Runs every scenario (or only those of at most `max_customers`) and prints a table.
+///
+/// # Errors
+/// When the binaries cannot be built or run, or a run does not complete every customer.
+pub fn fleet(root: &Path, max_customers: usize) -> Result<()> {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--locked", "--quiet"])
+        .args(["-p", "pc-upgrade-cli", "-p", "pc-upgrade-mock", "--bins"])
+        .current_dir(root)
+        .status()
+        .context("building the release binaries")?;
+    if !status.success() {
+        bail!("cargo build --release failed");
+    }
+    let release = crate::measure::target_dir(root).join("release");
+    let work = crate::measure::target_dir(root).join("fleet-bench");
+    println!(
+        "| customers | upgrade takes | limit (calls/s) | --rate | makespan | bound | makespan / bound | target | calls / customer | 429s | CPU / customer | peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut missed = Vec::new();
+    for scenario in SCENARIOS.iter().filter(|s| s.customers <= max_customers) {
+        let measured = run(&release, &work, scenario)?;
+        let n = scenario.customers as f64;
+        let r = f64::from(scenario.limit);
+        let bound = (3.0 * n / r).max(2.0 * n / r + scenario.takes);
+        let ratio = measured.makespan / bound;
+        if measured.exit != Some(0) {
+            missed.push(format!(
+                "{} customers: exit {:?}",
+                scenario.customers, measured.exit
+            ));
+        }
+        if let Some(target) = scenario.target
+            && ratio > target
+        {
+            missed.push(format!(
+                "{} customers, {} s upgrades: {ratio:.2} > {target}",
+                scenario.customers, scenario.takes
+            ));
+        }
+        println!(
+            "| {} | {} s | {} | {} | {:.1} s | {:.1} s | {:.3} | {} | {:.2} | {} ({:.2} %) | {:.0} µs | {:.1} MB |",
+            scenario.customers,
+            scenario.takes,
+            scenario.limit,
+            if scenario.told { "given" } else { "found" },
+            measured.makespan,
+            bound,
+            ratio,
+            scenario.target.map_or("–".to_owned(), |t| format!("≤ {t}")),
+            measured.calls as f64 / n,
+            measured.throttled,
+            100.0 * measured.throttled as f64 / measured.calls.max(1) as f64,
+            measured.cpu / n * 1e6,
+            measured.peak_rss_kib as f64 / 1024.0,
+        );
+    }
+    if !missed.is_empty() {
+        bail!("targets missed: {}", missed.join("; "));
+    }
+    Ok(())
+}
+
+fn run(release: &Path, work: &Path, scenario: &Scenario) -> Result<Measured> {
+    let dir = work.join(format!(
+        "{}-{}-{}-{}",
+        scenario.customers,
+        scenario.takes,
+        scenario.limit,
+        if scenario.told { "given" } else { "found" }
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let ids: Vec<String> = (0..scenario.customers)
+        .map(|n| format!("00000000-0000-4000-8000-{n:012x}"))
+        .collect();
+    let fleet = serde_json::json!({
+        "throttle": {"limit": scenario.limit, "windowMs": 1000},
+        "upgradeTakesMs": (scenario.takes * 1000.0) as u64,
+        "customers": ids.iter().map(|id| serde_json::json!({"customerId": id})).collect::<Vec<_>>(),
+    });
+    std::fs::write(dir.join("fleet.json"), fleet.to_string())?;
+    std::fs::write(
+        dir.join("customers.csv"),
+        format!("customerId\n{}\n", ids.join("\n")),
+    )?;
+    let log = dir.join("requests.jsonl");
+    let mut fake = Command::new(release.join("pc-upgrade-mock"))
+        .arg("--fleet")
+        .arg(dir.join("fleet.json"))
+        .arg("--log")
+        .arg(&log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting pc-upgrade-mock")?;
+    let mut url = String::new();
+    if let Some(stdout) = fake.stdout.take() {
+        BufReader::new(stdout).read_line(&mut url)?;
+    }
+    let url = url.trim().to_owned();
+    let measured = (|| {
+        if !url.starts_with("http://") {
+            bail!("the fake did not start");
+        }
+        let mut command = Command::new(release.join("pc-upgrade"));
+        command
+            .env("PC_UPGRADE_TOKEN", "bench")
+            .env_remove("RUST_LOG");
+        command.args(["--base-url", &url]);
+        if scenario.told {
+            command.args(["--rate", &scenario.limit.to_string(), "--per", "1"]);
+        }
+        command
+            .args(["upgrade", "--yes", "--customers"])
+            .arg(dir.join("customers.csv"))
+            .arg("--journal")
+            .arg(dir.join("journal"))
+            .arg("--report")
+            .arg(dir.join("report.json"))
+            .stdout(std::fs::File::create(dir.join("stdout"))?)
+            .stderr(std::fs::File::create(dir.join("stderr"))?);
+        measure(command)
+    })();
+    let _ = fake.kill();
+    let _ = fake.wait();
+    let mut measured = measured?;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    measured.calls = text.lines().count();
+    measured.throttled = text
+        .lines()
+        .filter(|l| l.contains("\"status\":429"))
+        .count();
+    Ok(measured)
+}
+
+/// Runs the command to its end: wall time, and its CPU time and peak RSS read from /proc
+/// every 20 ms (so up to 20 ms of CPU at the very end goes unseen).
+fn measure(mut command: Command) -> Result<Measured> {
+    let ticks = clock_ticks();
+    let started = Instant::now();
+    let mut child = command.spawn().context("starting pc-upgrade")?;
+    let proc_dir = PathBuf::from(format!("/proc/{}", child.id()));
+    let (mut cpu, mut peak) = (0.0, 0);
+    let status = loop {
+        if let Ok(stat) = std::fs::read_to_string(proc_dir.join("stat"))
+            && let Some(after) = stat.rsplit_once(')').map(|(_, rest)| rest)
+        {
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            // utime and stime: fields 14 and 15 of stat, 12 and 13 after the name.
+            let time = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|f| f.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            cpu = f64::max(cpu, (time(11) + time(12)) / ticks);
+        }
+        if let Ok(status) = std::fs::read_to_string(proc_dir.join("status"))
+            && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            let kib = line.split_whitespace().nth(1).and_then(|v| v.parse().ok());
+            peak = peak.max(kib.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(Measured {
+        makespan: started.elapsed().as_secs_f64(),
+        calls: 0,
+        throttled: 0,
+        cpu,
+        peak_rss_kib: peak,
+        exit: status.code(),
+    })
+}
+
+/// Clock ticks per second of /proc's times.
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
