@@ -47,7 +47,9 @@ fn creates(server: &MockServer) -> Vec<String> {
 #[tokio::test]
 async fn a_create_repeated_after_a_restart_with_its_request_id_is_the_same_create() {
     let server = MockServer::builder()
-        .fleet(Fleet::new().customer(Customer::new(customer(1))))
+        // An upgrade that takes a while, as the service's do: still in progress at the
+        // second create.
+        .fleet(Fleet::new().customer(Customer::new(customer(1)).takes(Duration::from_secs(600))))
         .start()
         .await
         .unwrap();
@@ -123,7 +125,13 @@ async fn ensure_upgrade_twice_creates_once() {
 async fn ensure_upgrade_resumes_the_upgrade_a_conflict_names() {
     let existing = Uuid::from_u128(0xa3);
     let server = MockServer::builder()
-        .fleet(Fleet::new().customer(Customer::new(customer(3)).already_upgrading(existing)))
+        .fleet(
+            Fleet::new().customer(
+                Customer::new(customer(3))
+                    .already_upgrading(existing)
+                    .takes(Duration::from_millis(300)),
+            ),
+        )
         .start()
         .await
         .unwrap();
