@@ -33,7 +33,7 @@ pub const MOCK_OUT: &str = "crates/pc-upgrade-mock/src/generated.rs";
 /// The crate path the client uses for every component schema.
 const TYPES_CRATE: &str = "pc_upgrade_types";
 /// The type the hand-written client layer passes to every generated call.
-const CALL_CONTEXT: &str = "crate::call::ClientContext";
+const CALL_CONTEXT: &str = "crate::context::CallContext";
 
 /// One generated file: where it goes and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +65,8 @@ pub fn parse_spec(text: &str) -> Result<OpenAPI> {
     Ok(yaml_serde::from_str(text)?)
 }
 
-/// Generates both files from a parsed spec, in memory.
+/// Generates every generated file (types, client, the fake's spec) from a parsed spec, in
+/// memory.
 pub fn generate(spec: &OpenAPI) -> Result<Vec<GeneratedFile>> {
     Ok(vec![
         GeneratedFile {

@@ -13,26 +13,15 @@ use reqwest::header::{HeaderValue, LOCATION};
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use crate::call::{self, Call, ClientContext};
+use crate::call::Call;
+use crate::context::{Shared, uuid_header};
 use crate::error::{BuildError, CallInfo, Error};
-use crate::generated;
 use crate::retry::{RetryPolicy, Timeouts};
 use crate::throttle::RateLimit;
 use crate::token::{StaticToken, TokenSource};
 
 /// The public Partner Center endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.partnercenter.microsoft.com";
-
-/// What every call of a client shares.
-pub(crate) struct Shared {
-    pub(crate) token: Arc<dyn TokenSource>,
-    pub(crate) locale: HeaderValue,
-    pub(crate) application: Option<HeaderValue>,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) timeouts: Timeouts,
-    pub(crate) max_response_bytes: usize,
-    pub(crate) rate_limit: Option<Arc<RateLimit>>,
-}
 
 /// A client for the product upgrade operations.
 ///
@@ -41,8 +30,6 @@ pub(crate) struct Shared {
 #[derive(Clone)]
 pub struct PartnerCenterClient {
     shared: Arc<Shared>,
-    /// The generated operations, made once for the client.
-    generated: generated::Client,
     correlation_id: Uuid,
     correlation_header: HeaderValue,
 }
@@ -82,17 +69,13 @@ pub struct WithInfo<T> {
 impl fmt::Debug for PartnerCenterClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PartnerCenterClient")
-            .field("base_url", &generated_base_url(&self.generated))
+            .field("base_url", &self.shared.base_url)
             .field("correlation_id", &self.correlation_id)
             .field("token", &"[REDACTED]")
             .field("retry", &self.shared.retry)
             .field("timeouts", &self.shared.timeouts)
             .finish_non_exhaustive()
     }
-}
-
-fn generated_base_url(client: &generated::Client) -> &str {
-    progenitor_client::ClientInfo::baseurl(client)
 }
 
 /// Builds a [`PartnerCenterClient`].
@@ -239,6 +222,8 @@ impl ClientBuilder {
                 .map_err(BuildError::Http)?,
         };
         let shared = Arc::new(Shared {
+            base_url,
+            http,
             token,
             locale,
             application,
@@ -249,14 +234,9 @@ impl ClientBuilder {
         });
         let correlation_id = self.correlation_id.unwrap_or_else(Uuid::new_v4);
         Ok(PartnerCenterClient {
-            generated: generated::Client::new_with_client(
-                &base_url,
-                http,
-                ClientContext(Arc::clone(&shared)),
-            ),
             shared,
             correlation_id,
-            correlation_header: call::correlation_header(correlation_id),
+            correlation_header: uuid_header(correlation_id),
         })
     }
 }
@@ -331,9 +311,8 @@ impl PartnerCenterClient {
     pub fn with_correlation_id(&self, id: Uuid) -> Self {
         Self {
             shared: Arc::clone(&self.shared),
-            generated: self.generated.clone(),
             correlation_id: id,
-            correlation_header: call::correlation_header(id),
+            correlation_header: uuid_header(id),
         }
     }
 
@@ -342,8 +321,7 @@ impl PartnerCenterClient {
             &self.shared,
             operation,
             options.request_id,
-            self.correlation_id,
-            &self.correlation_header,
+            (self.correlation_id, &self.correlation_header),
             options.limit,
         )
     }
@@ -375,7 +353,7 @@ impl PartnerCenterClient {
     ) -> Result<WithInfo<ProductUpgradesEligibility>, Error> {
         let call = self.call("check_eligibility", &options);
         let (value, info) = call
-            .run(|| self.generated.check_eligibility(request))
+            .run(|client| async move { client.check_eligibility(request).await })
             .await?;
         Ok(WithInfo {
             value: value.into_inner(),
@@ -415,7 +393,7 @@ impl PartnerCenterClient {
     ) -> Result<WithInfo<UpgradeId>, Error> {
         let call = self.call("create_product_upgrade", &options);
         let (value, info) = call
-            .run(|| self.generated.create_product_upgrade(request))
+            .run(|client| async move { client.create_product_upgrade(request).await })
             .await?;
         let mut locations = value.headers().get_all(LOCATION).iter();
         let location = match (locations.next(), locations.count()) {
@@ -467,9 +445,10 @@ impl PartnerCenterClient {
     ) -> Result<WithInfo<ProductUpgradesStatus>, Error> {
         let call = self.call("get_product_upgrade_status", &options);
         let (value, info) = call
-            .run(|| {
-                self.generated
+            .run(|client| async move {
+                client
                     .get_product_upgrade_status(upgrade.as_uuid(), request)
+                    .await
             })
             .await?;
         Ok(WithInfo {

@@ -30,10 +30,10 @@ pub enum Origin {
     },
 }
 
-/// What [`PartnerCenterClient::start_upgrade`] came to.
+/// What [`PartnerCenterClient::start_upgrade`] came to: one of exactly these two (a match
+/// needs no other arm).
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Ensured {
+pub enum UpgradeStart {
     /// The customer is not eligible and has no upgrade: nothing was created.
     Ineligible(Box<ProductUpgradesEligibility>),
     /// The upgrade exists (created now or before); not yet waited for.
@@ -43,6 +43,14 @@ pub enum Ensured {
         /// How it was found.
         origin: Origin,
     },
+}
+
+/// What [`PartnerCenterClient::ensure_upgrade`] came to: one of exactly these two (a match
+/// needs no other arm; every other end is an [`EnsureError`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ensured {
+    /// The customer is not eligible and has no upgrade: nothing was created.
+    Ineligible(Box<ProductUpgradesEligibility>),
     /// The upgrade is completed.
     Completed {
         /// The upgrade.
@@ -80,7 +88,7 @@ impl PartnerCenterClient {
     /// Checks eligibility, then creates the upgrade, or settles on the one the customer
     /// already has: the `upgradeId` of eligibility, or the upgrade a refused create names
     /// (900109 in progress, 900110 completed, 900111 mapped to another id, 900112–900114).
-    /// Returns [`Ensured::Ineligible`] or [`Ensured::Started`].
+    /// Returns [`UpgradeStart::Ineligible`] or [`UpgradeStart::Started`].
     ///
     /// `create` sets the create's options: choose its `MS-RequestId` and record it first, and
     /// a create repeated after a crash is the same create. Running this twice for one
@@ -92,26 +100,26 @@ impl PartnerCenterClient {
         &self,
         request: &ProductUpgradeRequest,
         create: CallOptions,
-    ) -> Result<Ensured, Error> {
+    ) -> Result<UpgradeStart, Error> {
         let eligibility = self.check_eligibility(request).await?;
         if let Some(existing) = eligibility.upgrade_id {
-            return Ok(Ensured::Started {
+            return Ok(UpgradeStart::Started {
                 upgrade: UpgradeId::new(existing),
                 origin: Origin::Eligibility,
             });
         }
         if !eligibility.is_eligible {
-            return Ok(Ensured::Ineligible(Box::new(eligibility)));
+            return Ok(UpgradeStart::Ineligible(Box::new(eligibility)));
         }
         match self.create_product_upgrade_with(request, create).await {
-            Ok(created) => Ok(Ensured::Started {
+            Ok(created) => Ok(UpgradeStart::Started {
                 upgrade: created.value,
                 origin: Origin::Created {
                     request_id: created.call.request_id,
                 },
             }),
             Err(error) => match (error.code(), error.existing_upgrade()) {
-                (Some(code), Some(upgrade)) => Ok(Ensured::Started {
+                (Some(code), Some(upgrade)) => Ok(UpgradeStart::Started {
                     upgrade,
                     origin: Origin::Conflict { code },
                 }),
@@ -138,7 +146,7 @@ impl PartnerCenterClient {
             .await
             .map_err(EnsureError::Start)?
         {
-            Ensured::Started { upgrade, origin } => {
+            UpgradeStart::Started { upgrade, origin } => {
                 match self.wait_for_upgrade(upgrade, request, poll).await {
                     Ok(status) => Ok(Ensured::Completed {
                         upgrade,
@@ -152,7 +160,7 @@ impl PartnerCenterClient {
                     }),
                 }
             }
-            other => Ok(other),
+            UpgradeStart::Ineligible(eligibility) => Ok(Ensured::Ineligible(eligibility)),
         }
     }
 }

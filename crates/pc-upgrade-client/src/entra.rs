@@ -323,20 +323,7 @@ impl Inner {
             .await
             .map_err(|e| EntraError::Transport(e.without_url()))?;
         if !status.is_success() {
-            let answer: Option<ErrorAnswer> = serde_json::from_slice(&body).ok();
-            let (error, description) = answer
-                .map(|a| (a.error, a.error_description))
-                .unwrap_or_default();
-            let bound = |t: String| text::bounded(&t, MAX_SHORT * 4);
-            return Err(match error.as_deref() {
-                Some("invalid_grant") => EntraError::InvalidGrant {
-                    description: description.map(bound),
-                },
-                _ => EntraError::Refused {
-                    status: status.as_u16(),
-                    error: error.map(bound),
-                },
-            });
+            return Err(refusal(status, &body));
         }
         let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| {
             // serde's message names a field or a position, never the token's value.
@@ -366,6 +353,24 @@ impl Inner {
         });
         tracing::debug!(expires_in = lifetime.as_secs(), "new access token");
         Ok(token)
+    }
+}
+
+/// The error of a token endpoint's refusal (`invalid_grant` typed), its text bounded.
+fn refusal(status: reqwest::StatusCode, body: &[u8]) -> EntraError {
+    let answer: Option<ErrorAnswer> = serde_json::from_slice(body).ok();
+    let (error, description) = answer
+        .map(|a| (a.error, a.error_description))
+        .unwrap_or_default();
+    let bound = |t: String| text::bounded(&t, MAX_SHORT * 4);
+    match error.as_deref() {
+        Some("invalid_grant") => EntraError::InvalidGrant {
+            description: description.map(bound),
+        },
+        _ => EntraError::Refused {
+            status: status.as_u16(),
+            error: error.map(bound),
+        },
     }
 }
 

@@ -258,6 +258,20 @@ impl Error {
     }
 }
 
+/// The first error of type `E` in `error`'s chain of sources, itself included.
+pub(crate) fn find_source<'e, E: std::error::Error + 'static>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e E> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(found) = error.downcast_ref::<E>() {
+            return Some(found);
+        }
+        next = error.source();
+    }
+    None
+}
+
 /// Why a [`PartnerCenterClient`](crate::PartnerCenterClient) could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

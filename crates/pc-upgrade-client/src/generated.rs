@@ -36,7 +36,7 @@ Version: v1*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::call::ClientContext,
+    pub(crate) inner: crate::context::CallContext,
 }
 impl Client {
     /// Create a new client.
@@ -44,7 +44,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::call::ClientContext) -> Self {
+    pub fn new(baseurl: &str, inner: crate::context::CallContext) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -63,7 +63,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::call::ClientContext,
+        inner: crate::context::CallContext,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -72,7 +72,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::call::ClientContext> for Client {
+impl ClientInfo<crate::context::CallContext> for Client {
     fn api_version() -> &'static str {
         "v1"
     }
@@ -82,7 +82,7 @@ impl ClientInfo<crate::call::ClientContext> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::call::ClientContext {
+    fn inner(&self) -> &crate::context::CallContext {
         &self.inner
     }
 }
@@ -90,7 +90,7 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::call::ClientContext>,
+        Client: ClientHooks<crate::context::CallContext>,
     {}
 };
 #[allow(clippy::all)]

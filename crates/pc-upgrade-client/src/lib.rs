@@ -3,13 +3,17 @@
 //! Module map:
 //! - `client`: [`PartnerCenterClient`], its builder, the three operations and their `*_with`
 //!   forms ([`CallOptions`], [`WithInfo`]);
-//! - `call`: one logical call: the progenitor hooks (headers, body cap), the attempt loop,
-//!   the mapping of each attempt to an [`Error`] and the retry classifier;
+//! - `context`: what a client's calls share, what one call adds (handed to the generated
+//!   operations as their context), the header names;
+//! - `call`: one logical call: its attempt loop, within the overall and per-attempt limits;
+//! - `hooks`: the progenitor hooks: the call's headers onto the request, the body cap;
+//! - `decode`: what an attempt came to, as an [`Error`] (error bodies decoded per status);
 //! - `body`: the answer's body, capped at the configured size as it is read;
 //! - `generated`: the operations, generated from the spec by `cargo xtask generate`;
 //! - `error`: [`Error`], [`CallInfo`]; `text`: server text bounded and escaped;
-//! - `retry`: [`RetryPolicy`], [`Timeouts`]; `throttle`: [`RateLimit`], one rate shared by
-//!   all workers, paused by a `429`;
+//! - `retry`: every retry rule: what is retried, the token refresh, the shared pause,
+//!   [`RetryPolicy`], [`Timeouts`]; `throttle`: [`RateLimit`], one rate shared by all
+//!   workers, paused by a `429`, fixed or adaptive;
 //! - `tls`: the TLS crypto provider the features choose (`aws-lc-rs`, the default, or `ring`);
 //! - `token`: [`TokenSource`]; `entra`: [`EntraTokenSource`], Entra ID sign-in (refresh token
 //!   or client credentials);
@@ -60,6 +64,8 @@ compile_error!("choose a TLS crypto provider: feature `aws-lc-rs` (the default) 
 mod body;
 mod call;
 mod client;
+mod context;
+mod decode;
 mod ensure;
 mod entra;
 mod error;
@@ -69,6 +75,7 @@ mod error;
 #[rustfmt::skip]
 #[allow(dead_code, unused_imports, clippy::unwrap_used)]
 mod generated;
+mod hooks;
 mod poll;
 mod retry;
 mod text;
@@ -77,7 +84,7 @@ mod tls;
 mod token;
 
 pub use client::{CallOptions, ClientBuilder, DEFAULT_BASE_URL, PartnerCenterClient, WithInfo};
-pub use ensure::{EnsureError, Ensured, Origin};
+pub use ensure::{EnsureError, Ensured, Origin, UpgradeStart};
 pub use entra::{
     DEFAULT_AUTHORITY, EntraError, EntraTokenSource, EntraTokenSourceBuilder, PARTNER_CENTER_SCOPE,
 };

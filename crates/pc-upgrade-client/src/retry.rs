@@ -1,8 +1,87 @@
-//! When and how long to wait before trying a call again.
+//! Every retry rule of the client: what is retried (the classifier, applied to an
+//! attempt's typed error), how long to wait ([`RetryPolicy`], `Retry-After`), when a refused
+//! token is refreshed, which failures pause every call of the client, and how long a call
+//! may take ([`Timeouts`]).
 
 use std::time::{Duration, SystemTime};
 
+use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use crate::error::{Error, find_source};
+
+/// What the attempt loop does after a failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Get a new token and try again at once (once per call, after a `401`).
+    Refresh,
+    /// Wait this long, then try again.
+    Wait(Duration),
+    /// Return the error.
+    GiveUp,
+}
+
+/// What to do after attempt number `attempt` failed with `error`, the wait before a retry
+/// being `delay` and the call having `left` of its overall limit (`None`: no limit).
+pub(crate) fn decide(
+    policy: &RetryPolicy,
+    error: &Error,
+    attempt: u32,
+    delay: Duration,
+    refreshed: bool,
+    left: Option<Duration>,
+) -> Decision {
+    // A refused token is refreshed once, and the call tried again with the new one.
+    if error.status() == Some(StatusCode::UNAUTHORIZED) && !refreshed {
+        return Decision::Refresh;
+    }
+    if !retryable(error) || attempt >= policy.max_attempts {
+        return Decision::GiveUp;
+    }
+    // A wait that would outlast the overall limit is not begun: the caller hears now (a
+    // `Throttled` names the wait the service asked for).
+    if left.is_some_and(|left| delay >= left) {
+        return Decision::GiveUp;
+    }
+    Decision::Wait(delay)
+}
+
+/// Whether a failure pauses every call of the client (and its clones) for the wait: a
+/// `429` is about the partner's whole budget, not this call.
+pub(crate) fn pauses_everyone(error: &Error) -> bool {
+    matches!(error, Error::Throttled { .. })
+}
+
+/// The retry classifier, applied to an attempt's typed error: throttling, the transient
+/// server errors (`500`, `502`, `503`, `504`), an attempt that timed out and a transport
+/// failure that may not recur are retried; anything that would fail the same way again is
+/// not (a refusal, a malformed answer, a body too large, a redirect to another origin).
+pub(crate) fn retryable(error: &Error) -> bool {
+    match error {
+        Error::Throttled { .. } | Error::Timeout { .. } => true,
+        Error::Api { call, .. } | Error::UnexpectedStatus { call, .. } => call
+            .status
+            .is_some_and(|status| matches!(status.as_u16(), 500 | 502 | 503 | 504)),
+        Error::Transport { source, .. } => transport_retryable(source),
+        _ => false,
+    }
+}
+
+/// Whether a transport failure can go away on its own. Connections refused, reset or closed
+/// early can; an answer the HTTP parser refused (a bad status line, a head too large,
+/// conflicting lengths) will be refused again, and so will a request that cannot be built.
+fn transport_retryable(error: &reqwest::Error) -> bool {
+    if error.is_builder() || error.is_redirect() || error.is_decode() {
+        return false;
+    }
+    if error.is_connect() || error.is_timeout() {
+        return true;
+    }
+    match find_source::<hyper::Error>(error) {
+        Some(hyper) => !(hyper.is_parse() || hyper.is_parse_status() || hyper.is_user()),
+        None => true,
+    }
+}
 
 /// How a call is retried.
 ///

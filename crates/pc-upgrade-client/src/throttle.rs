@@ -155,7 +155,9 @@ impl Adaptive {
         if now < self.hold_until || sending < 0.25 * self.rate {
             return;
         }
-        let probing = self.throttled_at.is_some_and(|bad| self.rate >= TARGET * bad);
+        let probing = self
+            .throttled_at
+            .is_some_and(|bad| self.rate >= TARGET * bad);
         // What was really sent, when that is less than the rate (while it rose).
         let bad = self.rate.min(sending.max(FLOOR_RATE));
         let backoff = if probing { PROBE_BACKOFF } else { BACKOFF };
