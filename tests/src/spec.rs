@@ -1,8 +1,9 @@
 //! The spec as JSON, and JSON Schema validators built from its schemas.
 //!
 //! OpenAPI 3.0 schema objects are (a subset of) JSON Schema; the component schemas become the
-//! `$defs` of a draft 2020-12 document, so that what is validated is exactly what the spec
-//! says. Format checking is on (`uuid`, `date-time`).
+//! `$defs` of a draft 2020-12 document (`pc_upgrade_mock::schema`, which the fake uses too),
+//! so that what is validated is exactly what the spec says. Format checking is on (`uuid`,
+//! `date-time`).
 
 use std::path::Path;
 
@@ -131,19 +132,8 @@ impl Spec {
                 forbid_undeclared(def);
             }
         }
-        let mut root = json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$defs": defs,
-        });
-        if let (Some(root), Some(schema)) = (root.as_object_mut(), schema.as_object()) {
-            for (key, value) in schema {
-                root.insert(key.clone(), value.clone());
-            }
-        }
-        let text = root
-            .to_string()
-            .replace("\"#/components/schemas/", "\"#/$defs/");
-        let root: Value = serde_json::from_str(&text).expect("re-parsing our own JSON");
+        // The same document the fake validates with, built in one place.
+        let root = pc_upgrade_mock::schema::json_schema_document(&defs, schema);
         jsonschema::options()
             .with_draft(Draft::Draft202012)
             .should_validate_formats(true)

@@ -9,10 +9,12 @@ use std::sync::LazyLock;
 
 use http::{HeaderMap, Method, StatusCode, header};
 use jsonschema::{Draft, Validator};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::generated::SPEC_JSON;
-use crate::server::Operation;
+use crate::operation::Operation;
+use crate::response::{MockBody, MockResponse};
+use crate::schema::json_schema_document;
 
 /// Why a request was refused: the status the fake answers with, and a reason that names the
 /// rule broken (and where).
@@ -67,7 +69,12 @@ pub(crate) struct OperationContract {
     headers: Vec<Rule>,
     path_parameters: Vec<Rule>,
     body: Option<(bool, Validator)>,
+    /// Per documented status: the headers an answer must carry, and its body's schema.
+    responses: Vec<Answer>,
 }
+
+/// What the spec documents of one answer: its status, its headers, its body's schema.
+type Answer = (u16, Vec<Rule>, Option<Validator>);
 
 /// Every operation of the spec.
 pub(crate) struct Contract {
@@ -140,6 +147,8 @@ impl Contract {
                         None => Segment::Literal(segment.to_ascii_lowercase()),
                     })
                     .collect();
+                let responses =
+                    responses(operation, schemas, &resolve).map_err(|e| format!("{id}: {e}"))?;
                 operations.push(OperationContract {
                     operation: known,
                     method,
@@ -147,10 +156,49 @@ impl Contract {
                     headers,
                     path_parameters,
                     body,
+                    responses,
                 });
             }
         }
         Ok(Self { operations })
+    }
+
+    /// Whether an answer the fake would give to `operation` is one the spec allows: a
+    /// documented status, the headers it requires, a body of its schema.
+    pub(crate) fn check_answer(
+        &self,
+        operation: Operation,
+        answer: &MockResponse,
+    ) -> Result<(), String> {
+        let contract = self
+            .operations
+            .iter()
+            .find(|o| o.operation == operation)
+            .ok_or("an operation the spec does not have")?;
+        let status = answer.status.as_u16();
+        let Some((_, headers, body)) = contract.responses.iter().find(|(s, ..)| *s == status)
+        else {
+            return Err(format!("{status} is not an answer the spec documents"));
+        };
+        for rule in headers.iter().filter(|r| r.required) {
+            let value = answer
+                .headers
+                .iter()
+                .find(|(name, _)| name.as_str().eq_ignore_ascii_case(&rule.name))
+                .and_then(|(_, value)| value.to_str().ok())
+                .ok_or_else(|| format!("the {} header is missing", rule.name))?;
+            check_value(&rule.validator, &Value::String(value.to_owned()))
+                .map_err(|e| format!("the {} header {e}", rule.name))?;
+        }
+        if let Some(validator) = body {
+            let MockBody::Bytes(bytes) = &answer.body else {
+                return Ok(());
+            };
+            let json: Value =
+                serde_json::from_slice(bytes).map_err(|e| format!("the body is not JSON: {e}"))?;
+            check_value(validator, &json).map_err(|e| format!("the body {e}"))?;
+        }
+        Ok(())
     }
 
     /// The operations the spec has.
@@ -274,6 +322,37 @@ impl OperationContract {
     }
 }
 
+/// The answers an operation documents: per status, the headers each requires and the
+/// schema of its JSON body.
+fn responses(
+    operation: &Value,
+    schemas: &Value,
+    resolve: &dyn Fn(&Value) -> Value,
+) -> Result<Vec<Answer>, String> {
+    let mut documented = Vec::new();
+    for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+        let Ok(status) = status.parse::<u16>() else {
+            continue;
+        };
+        let response = resolve(response);
+        let mut headers = Vec::new();
+        for (name, header) in response["headers"].as_object().into_iter().flatten() {
+            let header = resolve(header);
+            headers.push(Rule {
+                name: name.clone(),
+                required: header["required"] == Value::Bool(true),
+                validator: validator(schemas, &header["schema"])?,
+            });
+        }
+        let body = match response.pointer("/content/application~1json/schema") {
+            Some(schema) => Some(validator(schemas, schema)?),
+            None => None,
+        };
+        documented.push((status, headers, body));
+    }
+    Ok(documented)
+}
+
 fn bad_request(reason: impl Into<String>) -> Refusal {
     Refusal::new(StatusCode::BAD_REQUEST, reason)
 }
@@ -290,26 +369,12 @@ fn check_value(validator: &Validator, value: &Value) -> Result<(), String> {
     }
 }
 
-/// A validator for an OpenAPI schema object, whose `$ref`s point into `schemas`. OpenAPI 3.0
-/// schema objects are JSON Schema as far as this spec uses them.
+/// A validator for an OpenAPI schema object, whose `$ref`s point into `schemas`.
 fn validator(schemas: &Value, schema: &Value) -> Result<Validator, String> {
-    let mut root = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": schemas,
-    });
-    if let (Some(root), Some(schema)) = (root.as_object_mut(), schema.as_object()) {
-        for (key, value) in schema {
-            root.insert(key.clone(), value.clone());
-        }
-    }
-    let text = root
-        .to_string()
-        .replace("\"#/components/schemas/", "\"#/$defs/");
-    let root: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     jsonschema::options()
         .with_draft(Draft::Draft202012)
         .should_validate_formats(true)
-        .build(&root)
+        .build(&json_schema_document(schemas, schema))
         .map_err(|e| format!("a schema of the spec does not compile: {e}"))
 }
 
@@ -324,6 +389,35 @@ mod tests {
             Route::Operation(operation, _) => Some(operation.operation),
             _ => None,
         }
+    }
+
+    #[test]
+    fn an_answer_the_spec_does_not_allow_is_caught() {
+        let contract = contract();
+        let status = Operation::GetProductUpgradeStatus;
+        let good = MockResponse::json(200, format!(r#"{{"id": "{ID}", "status": "Completed"}}"#));
+        assert_eq!(contract.check_answer(status, &good), Ok(()));
+        // Broken on purpose: an upgrade id that is no GUID.
+        let broken = MockResponse::json(200, r#"{"id": "not-a-guid", "status": "Completed"}"#);
+        let error = contract.check_answer(status, &broken).unwrap_err();
+        assert!(error.contains("/id"), "{error}");
+        let create = Operation::CreateProductUpgrade;
+        let accepted = MockResponse::new(202).header("Location", &format!("productUpgrades/{ID}"));
+        assert_eq!(contract.check_answer(create, &accepted), Ok(()));
+        let no_location = MockResponse::new(202);
+        assert!(
+            contract
+                .check_answer(create, &no_location)
+                .unwrap_err()
+                .contains("Location")
+        );
+        let undocumented = MockResponse::new(418);
+        assert!(
+            contract
+                .check_answer(create, &undocumented)
+                .unwrap_err()
+                .contains("418")
+        );
     }
 
     #[test]

@@ -2,12 +2,19 @@
 //! code that uses `pc-upgrade-client` (and for this workspace's own tests and example).
 //!
 //! Module map:
-//! - `server`: [`MockServer`], its builder, routing and what it records ([`RecordedRequest`],
-//!   [`Verdict`]);
+//! - `server`: [`MockServer`], its builder, and what a test asks of it ([`Fault`]s, queued
+//!   answers, the record); `threaded`: [`ThreadedMockServer`], for benchmarks;
+//! - `state`: what a running fake holds, and what changes as it answers;
+//! - `handler`: one request: validate, decide, render;
+//! - `operation`: [`Operation`]; `record`: [`RecordedRequest`], [`Verdict`], the log line;
 //! - `contract`: every request checked against the spec (`generated.rs`, the spec as JSON
-//!   written by `cargo xtask generate`), refused the way the service would;
-//! - `fleet`: [`Fleet`], customers with scripted answers and a per-tenant [`Throttle`];
-//! - `response`: [`MockResponse`], one scripted answer;
+//!   written by `cargo xtask generate`), refused the way the service would, and in debug
+//!   builds every fleet answer too; [`schema`]: the spec's schemas as JSON Schema documents;
+//! - `fleet`: [`Fleet`], customers with scripted answers whose upgrades take time;
+//!   `upgrades`: what the fake keeps of them as it runs, and so what it answers;
+//!   `throttle`: [`Throttle`], per tenant over all operations;
+//! - `answers`: every answer the fake renders (documented, fleet, refusal, throttling,
+//!   Partner Center errors); `response`: [`MockResponse`], one scripted answer;
 //! - `entra`: [`FakeEntra`], a fake Entra ID token endpoint on the same server;
 //! - [`documented`]: the documentation's examples, the answers given when there is no fleet.
 //!
@@ -38,6 +45,7 @@
 // Every fallible public function says how it fails.
 #![warn(clippy::missing_errors_doc)]
 
+mod answers;
 mod contract;
 pub mod documented;
 mod entra;
@@ -45,12 +53,22 @@ mod fleet;
 // The spec as JSON, written by `cargo xtask generate`.
 #[rustfmt::skip]
 mod generated;
+mod handler;
+mod operation;
+mod record;
 mod response;
+pub mod schema;
 mod server;
+mod state;
+mod threaded;
+mod throttle;
+mod upgrades;
 
 pub use entra::FakeEntra;
-pub use fleet::{Customer, Fleet, FleetError, ScriptedError, ScriptedFailure, Throttle};
+pub use fleet::{Customer, Fleet, FleetError, ScriptedError, ScriptedFailure};
+pub use operation::Operation;
+pub use record::{RecordedRequest, Verdict};
 pub use response::MockResponse;
-pub use server::{
-    Fault, MockServer, MockServerBuilder, Operation, RecordedRequest, ThreadedMockServer, Verdict,
-};
+pub use server::{Fault, MockServer, MockServerBuilder};
+pub use threaded::ThreadedMockServer;
+pub use throttle::Throttle;

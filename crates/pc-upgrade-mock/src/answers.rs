@@ -1,0 +1,154 @@
+//! Every answer the fake can give, rendered in one place: the documented examples, the
+//! fleet's eligibility, create and status answers, refusals of requests the spec does not
+//! allow, throttling, and Partner Center's error bodies with the documented wording of each
+//! product-upgrade code.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::contract::Refusal;
+use crate::documented;
+use crate::operation::Operation;
+use crate::response::MockResponse;
+
+/// The documented example answer of `operation`, given when there is no fleet.
+pub(crate) fn documented(operation: Operation) -> MockResponse {
+    match operation {
+        Operation::CheckEligibility => MockResponse::json(200, documented::ELIGIBILITY_RESPONSE),
+        Operation::CreateProductUpgrade => {
+            MockResponse::new(202).header("Location", documented::CREATE_LOCATION)
+        }
+        Operation::GetProductUpgradeStatus => MockResponse::json(200, documented::STATUS_RESPONSE),
+    }
+}
+
+/// What eligibility says of a customer.
+pub(crate) enum Eligibility<'a> {
+    /// The customer has this upgrade already.
+    Upgrading(Uuid),
+    /// Not eligible, for this reason.
+    No(&'a str),
+    /// Eligible.
+    Yes,
+}
+
+/// An eligibility answer.
+pub(crate) fn eligibility(customer: Uuid, family: &Value, said: Eligibility<'_>) -> MockResponse {
+    let mut answer = json!({"customerId": customer, "productFamily": family});
+    match said {
+        Eligibility::Upgrading(upgrade) => {
+            answer["isEligible"] = json!(false);
+            answer["upgradeId"] = json!(upgrade);
+            answer["reason"] =
+                json!("An upgrade to this product family already exists for the customer.");
+        }
+        Eligibility::No(reason) => {
+            answer["isEligible"] = json!(false);
+            answer["reason"] = json!(reason);
+        }
+        Eligibility::Yes => answer["isEligible"] = json!(true),
+    }
+    MockResponse::json(200, answer.to_string())
+}
+
+/// A create accepted: `202` naming the upgrade in `Location`.
+pub(crate) fn accepted(id: Uuid) -> MockResponse {
+    MockResponse::new(202).header("Location", &format!("productUpgrades/{id}"))
+}
+
+/// A status answer: the upgrade in `state`, with error details when it failed.
+pub(crate) fn status(
+    id: Uuid,
+    state: &str,
+    family: &Value,
+    failure: Option<(i64, &str)>,
+) -> MockResponse {
+    let mut line_item = json!({
+        "sourceProduct": {"id": "b1beb621-3cad-4d7a-b360-62db33ce028e", "name": "AzureSubscription"},
+        "targetProduct": {"id": "d231908e-31c1-de0e-027b-bc5ce11f09d9", "name": "Microsoft Azure plan"},
+        "status": state,
+    });
+    let mut answer = json!({"id": id, "status": state, "productFamily": family});
+    if state.eq_ignore_ascii_case("Completed") {
+        line_item["upgradedDate"] = json!("2019-08-29T23:47:28.8524555Z");
+    }
+    if let Some((code, message)) = failure {
+        let details = json!({"code": code, "message": message});
+        line_item["errorDetails"] = details.clone();
+        answer["errorDetails"] = details;
+    }
+    answer["lineItems"] = json!([line_item]);
+    MockResponse::json(200, answer.to_string())
+}
+
+/// How many characters of a reason go into an error description (the documented cap).
+const MAX_DESCRIPTION: usize = 1024;
+
+/// The answer to a request the spec does not allow.
+pub(crate) fn refusal(refusal: &Refusal) -> MockResponse {
+    let code = match refusal.status.as_u16() {
+        401 => 800001,
+        _ => 800002,
+    };
+    let description: String = refusal.reason.chars().take(MAX_DESCRIPTION).collect();
+    partner_center_error(refusal.status.as_u16(), code, &description)
+}
+
+/// `429`: the tenant's window is used up for `wait`.
+pub(crate) fn throttling(wait: Duration) -> MockResponse {
+    let seconds = wait.as_millis().div_ceil(1000).max(1);
+    let body = json!({
+        "statusCode": 429,
+        "message": format!("Rate limit is exceeded. Try again in {seconds} seconds."),
+    });
+    MockResponse::json(429, body.to_string()).header("Retry-After", &seconds.to_string())
+}
+
+/// A request that names no valid customer.
+pub(crate) fn invalid_customer() -> MockResponse {
+    partner_center_error(400, 900118, &documented_message(900118, None))
+}
+
+/// A request the fake routed to no operation: its own bug, answered as the service's.
+pub(crate) fn operation_missing() -> MockResponse {
+    partner_center_error(500, 800003, "The fake routed a request to no operation.")
+}
+
+/// A Partner Center error answer.
+pub(crate) fn partner_center_error(status: u16, code: i64, description: &str) -> MockResponse {
+    let body = json!({
+        "code": code,
+        "description": description,
+        "data": [],
+        "source": "pc-upgrade-mock",
+    });
+    MockResponse::json(status, body.to_string())
+}
+
+/// The fake's wording of a documented product-upgrade error code (the error codes page
+/// gives the meaning; `{0}` is the upgrade id where the code carries one).
+pub(crate) fn documented_message(code: i64, upgrade: Option<Uuid>) -> String {
+    let id = upgrade.map(|u| u.to_string()).unwrap_or_default();
+    match code {
+        900105 => "One or more Azure subscriptions of the customer are suspended; suspended \
+                   subscriptions cannot be transitioned."
+            .to_owned(),
+        900106 => "No upgrade request was found.".to_owned(),
+        900107 => "The Azure catalog item was not found.".to_owned(),
+        900108 => "The customer has no Azure subscription to upgrade.".to_owned(),
+        900109 => format!("Not allowed: the original upgrade {id} is in progress."),
+        900110 => format!("The request cannot be processed for the completed upgrade {id}."),
+        900112 => format!("The upgrade request {id} is pending."),
+        900113 => format!("The upgrade request {id} is in progress."),
+        900114 => format!("The upgrade request {id} failed."),
+        900118 => "The customer id is not valid.".to_owned(),
+        900119 => "Azure Partner Shared Services cannot be upgraded.".to_owned(),
+        900120 => "The Azure upgrade cannot be processed.".to_owned(),
+        900130 => "Azure subscriptions purchased recently cannot be transitioned yet; try \
+                   again later."
+            .to_owned(),
+        other => format!("Error {other}."),
+    }
+}

@@ -1,0 +1,35 @@
+//! [`Operation`]: the operations the fake knows, by the spec's `operationId`.
+
+/// The operations the server knows, matched on method and path as the spec gives them (the
+/// path compared ignoring ASCII case, as the service does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// `POST /v1/productUpgrades/eligibility`.
+    CheckEligibility,
+    /// `POST /v1/productupgrades`.
+    CreateProductUpgrade,
+    /// `POST /v1/productUpgrades/{upgrade-id}/status`.
+    GetProductUpgradeStatus,
+}
+
+impl Operation {
+    /// The operation with this `operationId` in the spec.
+    pub fn from_operation_id(id: &str) -> Option<Self> {
+        match id {
+            "check_eligibility" => Some(Self::CheckEligibility),
+            "create_product_upgrade" => Some(Self::CreateProductUpgrade),
+            "get_product_upgrade_status" => Some(Self::GetProductUpgradeStatus),
+            _ => None,
+        }
+    }
+
+    /// The operation's `operationId` in the spec.
+    pub fn operation_id(self) -> &'static str {
+        match self {
+            Self::CheckEligibility => "check_eligibility",
+            Self::CreateProductUpgrade => "create_product_upgrade",
+            Self::GetProductUpgradeStatus => "get_product_upgrade_status",
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The fleet's upgrades while the fake runs ([`FleetState`]): which customer has which
+//! upgrade, when it was created and by which `MS-RequestId`, and so what the service would
+//! answer each call; `answers` renders it.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::answers::{self, Eligibility};
+use crate::fleet::{Customer, Fleet, ScriptedFailure};
+use crate::response::MockResponse;
+
+fn is_failed(state: &str) -> bool {
+    state.eq_ignore_ascii_case("Failed")
+}
+
+/// One upgrade the fake knows.
+struct Upgrade {
+    id: Uuid,
+    customer: Uuid,
+    /// The `MS-RequestId` of the create that made it (none for a scripted, existing one).
+    created_by: Option<String>,
+    /// When it was created (the fake's start for a scripted, existing one).
+    created: Instant,
+}
+
+/// The fleet's state while the fake runs.
+pub(crate) struct FleetState {
+    scripts: HashMap<Uuid, Customer>,
+    /// How long upgrades take when their customer does not say.
+    takes: Duration,
+    upgrades: HashMap<Uuid, Upgrade>,
+    /// Customer → its upgrade.
+    by_customer: HashMap<Uuid, Uuid>,
+}
+
+impl FleetState {
+    pub(crate) fn new(fleet: &Fleet) -> Self {
+        let mut state = Self {
+            scripts: HashMap::with_capacity(fleet.customers.len()),
+            takes: Duration::from_millis(fleet.upgrade_takes_ms),
+            upgrades: HashMap::new(),
+            by_customer: HashMap::new(),
+        };
+        for customer in &fleet.customers {
+            if let Some(id) = customer.upgrade_id {
+                state.add_upgrade(id, customer.customer_id, None);
+            }
+            state.scripts.insert(customer.customer_id, customer.clone());
+        }
+        state
+    }
+
+    fn add_upgrade(&mut self, id: Uuid, customer: Uuid, created_by: Option<String>) {
+        self.upgrades.insert(
+            id,
+            Upgrade {
+                id,
+                customer,
+                created_by,
+                created: Instant::now(),
+            },
+        );
+        self.by_customer.insert(customer, id);
+    }
+
+    fn script(&self, customer: Uuid) -> Customer {
+        self.scripts
+            .get(&customer)
+            .cloned()
+            .unwrap_or_else(|| Customer::new(customer))
+    }
+
+    /// The state an upgrade shows now: it follows the time since the create alone.
+    fn current_state(&self, upgrade: &Upgrade) -> String {
+        let script = self.script(upgrade.customer);
+        let takes = script.takes_ms.map_or(self.takes, Duration::from_millis);
+        state_at(&script.statuses, upgrade.created.elapsed(), takes)
+    }
+
+    pub(crate) fn eligibility(&self, body: &Value) -> MockResponse {
+        let Some(customer) = customer_of(body) else {
+            return answers::invalid_customer();
+        };
+        let script = self.script(customer);
+        let said = match self.by_customer.get(&customer) {
+            Some(upgrade) => Eligibility::Upgrading(*upgrade),
+            None if !script.eligible => Eligibility::No(
+                script
+                    .reason
+                    .as_deref()
+                    .unwrap_or("The customer is not eligible."),
+            ),
+            None => Eligibility::Yes,
+        };
+        answers::eligibility(customer, &body["productFamily"], said)
+    }
+
+    pub(crate) fn create(&mut self, body: &Value, request_id: &str) -> MockResponse {
+        let Some(customer) = customer_of(body) else {
+            return answers::invalid_customer();
+        };
+        let script = self.script(customer);
+        if let Some(error) = &script.create_error {
+            let description = error
+                .description
+                .clone()
+                .unwrap_or_else(|| answers::documented_message(error.code, None));
+            return answers::partner_center_error(error.status, error.code, &description);
+        }
+        if let Some(id) = self.by_customer.get(&customer).copied() {
+            let Some(upgrade) = self.upgrades.get(&id) else {
+                return answers::partner_center_error(500, 800003, "The fake lost an upgrade.");
+            };
+            // The same MS-RequestId is the same call: answer it as the first time.
+            if upgrade.created_by.as_deref() == Some(request_id) {
+                return answers::accepted(id);
+            }
+            return if self
+                .current_state(upgrade)
+                .eq_ignore_ascii_case("Completed")
+            {
+                answers::partner_center_error(
+                    400,
+                    900110,
+                    &answers::documented_message(900110, Some(id)),
+                )
+            } else {
+                answers::partner_center_error(
+                    409,
+                    900109,
+                    &answers::documented_message(900109, Some(id)),
+                )
+            };
+        }
+        let id = Uuid::new_v4();
+        self.add_upgrade(id, customer, Some(request_id.to_owned()));
+        answers::accepted(id)
+    }
+
+    pub(crate) fn status(&mut self, upgrade_id: &str, body: &Value) -> MockResponse {
+        let Some(customer) = customer_of(body) else {
+            return answers::invalid_customer();
+        };
+        let upgrade = Uuid::try_parse(upgrade_id)
+            .ok()
+            .and_then(|id| self.upgrades.get(&id));
+        let Some(upgrade) = upgrade else {
+            return answers::partner_center_error(
+                404,
+                900106,
+                &answers::documented_message(900106, None),
+            );
+        };
+        if upgrade.customer != customer {
+            let theirs = self
+                .by_customer
+                .get(&customer)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| "none".to_owned());
+            return answers::partner_center_error(
+                400,
+                900111,
+                &format!(
+                    "The upgrade id does not belong to customer {customer}. The customer is \
+                     mapped to upgrade id {theirs}."
+                ),
+            );
+        }
+        let (id, owner) = (upgrade.id, upgrade.customer);
+        let state = self.current_state(upgrade);
+        let failure = is_failed(&state).then(|| {
+            self.script(owner).failure.unwrap_or(ScriptedFailure {
+                code: 900114,
+                message: answers::documented_message(900114, Some(id)),
+            })
+        });
+        let failure = failure.as_ref().map(|f| (f.code, f.message.as_str()));
+        answers::status(id, &state, &body["productFamily"], failure)
+    }
+}
+
+/// The state of a walk of `statuses` that takes `takes`, `elapsed` after it began: the states
+/// before the last share the time equally (`InProgress` when there are none), then the last
+/// holds.
+fn state_at(statuses: &[String], elapsed: Duration, takes: Duration) -> String {
+    let Some((last, before)) = statuses.split_last() else {
+        return "Completed".to_owned();
+    };
+    if elapsed >= takes {
+        return last.clone();
+    }
+    if before.is_empty() {
+        return "InProgress".to_owned();
+    }
+    let share = elapsed.as_secs_f64() / takes.as_secs_f64() * before.len() as f64;
+    // `share` is below `before.len()` since `elapsed < takes`; the cast floors it.
+    before[(share as usize).min(before.len() - 1)].clone()
+}
+
+fn customer_of(body: &Value) -> Option<Uuid> {
+    body["customerId"]
+        .as_str()
+        .and_then(|c| Uuid::try_parse(c).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_follows_the_time_since_the_create() {
+        let walk = |states: &[&str], ms: u64| {
+            let states: Vec<String> = states.iter().map(|s| (*s).to_owned()).collect();
+            state_at(&states, Duration::from_millis(ms), Duration::from_secs(20))
+        };
+        assert_eq!(walk(&["Completed"], 0), "InProgress");
+        assert_eq!(walk(&["Completed"], 19_999), "InProgress");
+        assert_eq!(walk(&["Completed"], 20_000), "Completed");
+        let three = ["Pending", "InProgress", "Failed"];
+        assert_eq!(walk(&three, 9_999), "Pending");
+        assert_eq!(walk(&three, 10_000), "InProgress");
+        assert_eq!(walk(&three, 86_400_000), "Failed");
+        let instant = state_at(&["Completed".to_owned()], Duration::ZERO, Duration::ZERO);
+        assert_eq!(instant, "Completed");
+    }
+}
