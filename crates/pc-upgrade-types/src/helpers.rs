@@ -20,9 +20,6 @@ impl ProductUpgradeRequest {
 }
 
 impl ProductUpgradesStatus {
-    /// The only status value the documents name for a finished upgrade.
-    pub const COMPLETED: &'static str = "Completed";
-
     /// True when the upgrade's [`state`](Self::state) is [`UpgradeState::Completed`].
     pub fn is_completed(&self) -> bool {
         self.state() == UpgradeState::Completed

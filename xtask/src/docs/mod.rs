@@ -355,271 +355,330 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
     let mut reports = Vec::new();
     // For the casing of values across pages: pointer → (value, page index).
     let mut values: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
-
     for (index, page) in pages.iter().enumerate() {
-        let mut findings = Vec::new();
-        let mut add = |kind: &'static str, subject: String, detail: String| {
-            let finding = Finding {
-                kind,
-                subject,
-                detail,
-                explained_by: None,
-            };
-            // A page may say the same thing twice (its introduction and its section).
-            if !findings.contains(&finding) {
-                findings.push(finding);
-            }
-        };
+        let mut findings = Findings::default();
         let known = recorded
             .iter()
             .find(|r| r.title.eq_ignore_ascii_case(page.title.trim()));
-        match known {
-            None => add(
-                "unknown-page",
-                page.title.clone(),
-                "the spec records no page of this title (info.x-documentation-pages)".into(),
-            ),
-            Some(known) => {
-                if let (Some(date), Some(checked)) = (page.ms_date, known.ms_date)
-                    && date > checked
-                {
-                    add(
-                        "revision",
-                        "ms.date".into(),
-                        format!(
-                            "ms.date {} is newer than {}: changed since the spec was last \
-                             checked against it",
-                            page.ms_date_text.as_deref().unwrap_or_default(),
-                            known.ms_date_text
-                        ),
-                    );
-                }
-            }
-        }
-
-        // Operations, and what the page says they take and return.
-        let mut documented = Vec::new();
-        for (method, path) in &page.syntax {
-            let found = operations(spec)
-                .into_iter()
-                .find(|(m, p, _)| m == method && p.eq_ignore_ascii_case(path));
-            match found {
-                Some((_, _, operation)) => documented.push(operation),
-                None => add(
-                    "operation",
-                    format!("{method} {path}"),
-                    "the spec has no such operation".into(),
-                ),
-            }
-        }
-        for operation in &documented {
-            let id = operation["operationId"].as_str().unwrap_or_default();
-            let body =
-                reference(&operation["requestBody"]["content"]["application/json"]["schema"]);
-            for named in &page.request_body {
-                if body.as_deref() != Some(named.as_str()) {
-                    add(
-                        "request-resource",
-                        id.to_owned(),
-                        format!("the page says the body is {named}, the spec {body:?}"),
-                    );
-                }
-            }
-            let success = operation["responses"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(status, _)| status.starts_with('2'))
-                .find_map(|(_, r)| reference(&r["content"]["application/json"]["schema"]));
-            for named in &page.returns {
-                if success.as_deref() != Some(named.as_str()) {
-                    add(
-                        "response-resource",
-                        id.to_owned(),
-                        format!(
-                            "the page says it returns {named}, the spec {}",
-                            success.as_deref().unwrap_or("no body")
-                        ),
-                    );
-                }
-            }
-        }
-
-        // Examples.
+        check_revision(page, known, &mut findings);
+        let documented = check_operations(spec, page, &mut findings);
         let url = known.map(|k| k.url.as_str());
         let revision = page.ms_date_text.clone().unwrap_or_else(|| "none".into());
+        let source = Source {
+            url,
+            revision: &revision,
+            fixtures,
+            documented: &documented,
+        };
         for example in &page.examples {
-            let Some(body) = &example.body else {
-                continue;
-            };
-            let block = example.direction.block();
-            let fixture = fixtures.iter().find(|f| {
-                f.page.as_deref() == url
-                    && url.is_some()
-                    && f.ms_date.as_deref() == Some(revision.as_str())
-                    && f.block.as_deref() == Some(block)
-            });
-            let parsed: Result<Value, _> = serde_json::from_str(body);
-            match (&parsed, fixture) {
-                (Err(error), fixture) => {
-                    add(
-                        "invalid-json",
-                        block.into(),
-                        format!("the body is not JSON: {error}"),
-                    );
-                    let squeeze = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
-                    if let Some(fixture) = fixture
-                        && fixture.body.as_deref().map(squeeze) != Some(squeeze(body))
-                    {
-                        add(
-                            "example-differs",
-                            block.into(),
-                            format!("the body is not what fixture {} keeps", fixture.name),
-                        );
-                    }
-                }
-                (Ok(json), Some(fixture)) => {
-                    let kept = fixture
-                        .body
-                        .as_deref()
-                        .and_then(|b| serde_json::from_str::<Value>(b).ok());
-                    let difference = match &kept {
-                        Some(kept) => compare_json(json, kept, ""),
-                        None => Some("the fixture has no JSON body".into()),
-                    };
-                    if let Some(difference) = difference {
-                        add(
-                            "example-differs",
-                            block.into(),
-                            format!("{difference} (fixture {})", fixture.name),
-                        );
-                    }
-                }
-                (Ok(json), None) => {
-                    let in_spec = documented.iter().any(|operation| {
-                        let mut examples = Vec::new();
-                        collect_examples(operation, example.direction, &mut examples);
-                        examples.contains(&json)
-                    });
-                    if !in_spec {
-                        add(
-                            "example-not-in-spec",
-                            block.into(),
-                            "no fixture keeps this block, and the spec has no equal example".into(),
-                        );
-                    }
-                }
-            }
-            if let Ok(json) = parsed {
-                let mut found = Vec::new();
-                strings(&json, String::new(), &mut found);
-                for (pointer, value) in found {
-                    values.entry(pointer).or_default().push((value, index));
-                }
+            let strings = check_example(example, &source, &mut findings);
+            for (pointer, value) in strings {
+                values.entry(pointer).or_default().push((value, index));
             }
         }
-
-        // Every verbatim fixture of this page and revision is tied to a block of the page.
-        for fixture in fixtures.iter().filter(|f| {
-            url.is_some()
-                && f.page.as_deref() == url
-                && f.ms_date.as_deref() == Some(revision.as_str())
-        }) {
-            let Some(block) = fixture.block.as_deref() else {
-                continue;
-            };
-            if !page.examples.iter().any(|e| e.direction.block() == block) {
-                add(
-                    "fixture-unmatched",
-                    fixture.name.clone(),
-                    format!("the fixture keeps a {block} this revision of the page does not have"),
-                );
-            }
-        }
-
-        // Resource tables.
+        check_fixtures_matched(page, &source, &mut findings);
         for resource in &page.resources {
-            let Some((name, schema)) = schemas
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(&resource.name))
-            else {
-                add(
-                    "unknown-resource",
-                    resource.name.clone(),
-                    "a table of properties for a resource the spec does not have".into(),
-                );
-                continue;
-            };
-            let properties = schema["properties"]
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
-            let mut seen = BTreeSet::new();
-            for row in &resource.rows {
-                let subject = format!("{name}.{}", row.property);
-                if row.run_together {
-                    add(
-                        "broken-row",
-                        subject.clone(),
-                        "this row runs on from the one before, on the same table line".into(),
-                    );
-                }
-                if !seen.insert(row.property.to_ascii_lowercase()) {
-                    add(
-                        "duplicate-row",
-                        subject.clone(),
-                        "the property is listed twice".into(),
-                    );
-                    continue;
-                }
-                let Some((spec_name, property)) = properties
-                    .iter()
-                    .find(|(p, _)| p.eq_ignore_ascii_case(&row.property))
-                else {
-                    add(
-                        "missing-in-spec",
-                        subject,
-                        "the page lists it, the spec does not".into(),
-                    );
-                    continue;
-                };
-                if *spec_name != row.property {
-                    add(
-                        "casing",
-                        subject.clone(),
-                        format!("the page writes {}, the spec {spec_name}", row.property),
-                    );
-                }
-                let (documented, specified) = (page_type(row), spec_type(property));
-                if documented != specified {
-                    add(
-                        "type",
-                        subject,
-                        format!("the page says {documented}, the spec {specified}"),
-                    );
-                }
-            }
-            for property in properties.keys() {
-                if !seen.contains(&property.to_ascii_lowercase()) {
-                    add(
-                        "missing-in-docs",
-                        format!("{name}.{property}"),
-                        "the spec has it, the page does not list it".into(),
-                    );
-                }
-            }
+            check_resource(resource, &schemas, &mut findings);
         }
         reports.push(PageReport {
             title: page.title.clone(),
             url: url.map(str::to_owned),
             ms_date: page.ms_date_text.clone(),
             source: page.source.clone(),
-            findings,
+            findings: findings.0,
         });
     }
+    value_casing(&values, &mut reports);
+    let expired = apply_errata(pages, errata, &mut reports);
+    Report {
+        pages: reports,
+        expired,
+    }
+}
 
-    // The same value written in different cases on the pages.
-    for (pointer, seen) in &values {
+/// A page's findings, each once (a page may say the same thing twice: its introduction and
+/// its section).
+#[derive(Default)]
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn add(&mut self, kind: &'static str, subject: String, detail: String) {
+        let finding = Finding {
+            kind,
+            subject,
+            detail,
+            explained_by: None,
+        };
+        if !self.0.contains(&finding) {
+            self.0.push(finding);
+        }
+    }
+}
+
+/// `unknown-page`, `revision`: whether the spec records the page, and at which revision.
+fn check_revision(page: &Page, known: Option<&Recorded>, findings: &mut Findings) {
+    let Some(known) = known else {
+        findings.add(
+            "unknown-page",
+            page.title.clone(),
+            "the spec records no page of this title (info.x-documentation-pages)".into(),
+        );
+        return;
+    };
+    if let (Some(date), Some(checked)) = (page.ms_date, known.ms_date)
+        && date > checked
+    {
+        findings.add(
+            "revision",
+            "ms.date".into(),
+            format!(
+                "ms.date {} is newer than {}: changed since the spec was last checked against it",
+                page.ms_date_text.as_deref().unwrap_or_default(),
+                known.ms_date_text
+            ),
+        );
+    }
+}
+
+/// `operation`, `request-resource`, `response-resource`: the page's request syntax against
+/// the spec's operations, and what it says they take and return. The operations found.
+fn check_operations<'s>(spec: &'s Value, page: &Page, findings: &mut Findings) -> Vec<&'s Value> {
+    let mut documented = Vec::new();
+    for (method, path) in &page.syntax {
+        let found = operations(spec)
+            .into_iter()
+            .find(|(m, p, _)| m == method && p.eq_ignore_ascii_case(path));
+        match found {
+            Some((_, _, operation)) => documented.push(operation),
+            None => findings.add(
+                "operation",
+                format!("{method} {path}"),
+                "the spec has no such operation".into(),
+            ),
+        }
+    }
+    for operation in &documented {
+        let id = operation["operationId"].as_str().unwrap_or_default();
+        let body = reference(&operation["requestBody"]["content"]["application/json"]["schema"]);
+        for named in &page.request_body {
+            if body.as_deref() != Some(named.as_str()) {
+                findings.add(
+                    "request-resource",
+                    id.to_owned(),
+                    format!("the page says the body is {named}, the spec {body:?}"),
+                );
+            }
+        }
+        let success = operation["responses"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(status, _)| status.starts_with('2'))
+            .find_map(|(_, r)| reference(&r["content"]["application/json"]["schema"]));
+        for named in &page.returns {
+            if success.as_deref() != Some(named.as_str()) {
+                findings.add(
+                    "response-resource",
+                    id.to_owned(),
+                    format!(
+                        "the page says it returns {named}, the spec {}",
+                        success.as_deref().unwrap_or("no body")
+                    ),
+                );
+            }
+        }
+    }
+    documented
+}
+
+/// Where a page's examples are held to: its fixtures and the spec's operations.
+struct Source<'a> {
+    url: Option<&'a str>,
+    revision: &'a str,
+    fixtures: &'a [Fixture],
+    documented: &'a [&'a Value],
+}
+
+impl Source<'_> {
+    /// Whether the fixture was taken from this revision of this page.
+    fn keeps(&self, fixture: &Fixture) -> bool {
+        self.url.is_some()
+            && fixture.page.as_deref() == self.url
+            && fixture.ms_date.as_deref() == Some(self.revision)
+    }
+}
+
+/// `invalid-json`, `example-differs`, `example-not-in-spec`: an example block against its
+/// fixture, or else the spec's examples. The example's string values, for `value-casing`.
+fn check_example(
+    example: &page::Example,
+    source: &Source<'_>,
+    findings: &mut Findings,
+) -> Vec<(String, String)> {
+    let Some(body) = &example.body else {
+        return Vec::new();
+    };
+    let block = example.direction.block();
+    let fixture = source
+        .fixtures
+        .iter()
+        .find(|f| source.keeps(f) && f.block.as_deref() == Some(block));
+    let parsed: Result<Value, _> = serde_json::from_str(body);
+    match (&parsed, fixture) {
+        (Err(error), fixture) => {
+            findings.add(
+                "invalid-json",
+                block.into(),
+                format!("the body is not JSON: {error}"),
+            );
+            let squeeze = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+            if let Some(fixture) = fixture
+                && fixture.body.as_deref().map(squeeze) != Some(squeeze(body))
+            {
+                findings.add(
+                    "example-differs",
+                    block.into(),
+                    format!("the body is not what fixture {} keeps", fixture.name),
+                );
+            }
+        }
+        (Ok(json), Some(fixture)) => {
+            let kept = fixture
+                .body
+                .as_deref()
+                .and_then(|b| serde_json::from_str::<Value>(b).ok());
+            let difference = match &kept {
+                Some(kept) => compare_json(json, kept, ""),
+                None => Some("the fixture has no JSON body".into()),
+            };
+            if let Some(difference) = difference {
+                findings.add(
+                    "example-differs",
+                    block.into(),
+                    format!("{difference} (fixture {})", fixture.name),
+                );
+            }
+        }
+        (Ok(json), None) => {
+            let in_spec = source.documented.iter().any(|operation| {
+                let mut examples = Vec::new();
+                collect_examples(operation, example.direction, &mut examples);
+                examples.contains(&json)
+            });
+            if !in_spec {
+                findings.add(
+                    "example-not-in-spec",
+                    block.into(),
+                    "no fixture keeps this block, and the spec has no equal example".into(),
+                );
+            }
+        }
+    }
+    let mut found = Vec::new();
+    if let Ok(json) = parsed {
+        strings(&json, String::new(), &mut found);
+    }
+    found
+}
+
+/// `fixture-unmatched`: every verbatim fixture of this page and revision is tied to a block
+/// of the page.
+fn check_fixtures_matched(page: &Page, source: &Source<'_>, findings: &mut Findings) {
+    for fixture in source.fixtures.iter().filter(|f| source.keeps(f)) {
+        let Some(block) = fixture.block.as_deref() else {
+            continue;
+        };
+        if !page.examples.iter().any(|e| e.direction.block() == block) {
+            findings.add(
+                "fixture-unmatched",
+                fixture.name.clone(),
+                format!("the fixture keeps a {block} this revision of the page does not have"),
+            );
+        }
+    }
+}
+
+/// `unknown-resource`, `broken-row`, `duplicate-row`, `missing-in-spec`, `casing`, `type`,
+/// `missing-in-docs`: a resource table against the spec's schema of that name.
+fn check_resource(
+    resource: &page::Resource,
+    schemas: &serde_json::Map<String, Value>,
+    findings: &mut Findings,
+) {
+    let Some((name, schema)) = schemas
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(&resource.name))
+    else {
+        findings.add(
+            "unknown-resource",
+            resource.name.clone(),
+            "a table of properties for a resource the spec does not have".into(),
+        );
+        return;
+    };
+    let properties = schema["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let mut seen = BTreeSet::new();
+    for row in &resource.rows {
+        let subject = format!("{name}.{}", row.property);
+        if row.run_together {
+            findings.add(
+                "broken-row",
+                subject.clone(),
+                "this row runs on from the one before, on the same table line".into(),
+            );
+        }
+        if !seen.insert(row.property.to_ascii_lowercase()) {
+            findings.add(
+                "duplicate-row",
+                subject,
+                "the property is listed twice".into(),
+            );
+            continue;
+        }
+        let Some((spec_name, property)) = properties
+            .iter()
+            .find(|(p, _)| p.eq_ignore_ascii_case(&row.property))
+        else {
+            findings.add(
+                "missing-in-spec",
+                subject,
+                "the page lists it, the spec does not".into(),
+            );
+            continue;
+        };
+        if *spec_name != row.property {
+            findings.add(
+                "casing",
+                subject.clone(),
+                format!("the page writes {}, the spec {spec_name}", row.property),
+            );
+        }
+        let (documented, specified) = (page_type(row), spec_type(property));
+        if documented != specified {
+            findings.add(
+                "type",
+                subject,
+                format!("the page says {documented}, the spec {specified}"),
+            );
+        }
+    }
+    for property in properties.keys() {
+        if !seen.contains(&property.to_ascii_lowercase()) {
+            findings.add(
+                "missing-in-docs",
+                format!("{name}.{property}"),
+                "the spec has it, the page does not list it".into(),
+            );
+        }
+    }
+}
+
+/// `value-casing`: the same value written in different cases on the pages.
+fn value_casing(values: &BTreeMap<String, Vec<(String, usize)>>, reports: &mut [PageReport]) {
+    for (pointer, seen) in values {
         let variants: BTreeSet<&String> = seen.iter().map(|(v, _)| v).collect();
         let folded: BTreeSet<String> = variants.iter().map(|v| v.to_ascii_lowercase()).collect();
         if variants.len() > 1 && folded.len() == 1 {
@@ -638,8 +697,10 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
             }
         }
     }
+}
 
-    // Errata: which findings they explain, and which explain nothing.
+/// Errata: which findings they explain; those of a checked page that explain nothing.
+fn apply_errata(pages: &[Page], errata: &[Erratum], reports: &mut [PageReport]) -> Vec<Erratum> {
     let checked: BTreeSet<String> = pages.iter().map(|p| p.title.to_ascii_lowercase()).collect();
     let mut expired = Vec::new();
     for erratum in errata {
@@ -647,7 +708,7 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
             continue;
         }
         let mut used = false;
-        for report in &mut reports {
+        for report in reports.iter_mut() {
             if !report.title.eq_ignore_ascii_case(&erratum.page) {
                 continue;
             }
@@ -662,10 +723,7 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
             expired.push(erratum.clone());
         }
     }
-    Report {
-        pages: reports,
-        expired,
-    }
+    expired
 }
 
 /// The example values an operation embeds for requests or for its 2xx responses.
