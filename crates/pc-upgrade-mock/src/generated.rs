@@ -239,8 +239,12 @@ pub(crate) const SPEC_JSON: &str = r##"{
             ],
             "description": "The error code."
           },
+          "description": {
+            "description": "A human-readable explanation of the failure, as Microsoft's clients name it.\n\nDecision: both names are declared. The resources page documents `{code,\nmessage}`; the archived .NET SDK, the PowerShell module (through its .NET\nlibrary) and the Java SDK all model these details as `{code, description}`, and\nthey were written against the live service, so the service most likely sends\n`description`. Readers take `description` when both are present (the clients'\nevidence outweighs one table), else `message`; the fake's failed upgrades send\n`description`.\n",
+            "type": "string"
+          },
           "message": {
-            "description": "A human-readable explanation of the failure.",
+            "description": "A human-readable explanation of the failure, as the resources page names it.\n",
             "type": "string"
           }
         },
@@ -278,7 +282,7 @@ pub(crate) const SPEC_JSON: &str = r##"{
         "type": "object"
       },
       "ProductUpgradeRequest": {
-        "description": "The body of all three product upgrade operations: which customer, and which product\nfamily to upgrade to.\n",
+        "description": "The body of all three product upgrade operations: which customer, and which product\nfamily to upgrade to.\n\nDecision: the service binds request bodies as ASP.NET does, matching property names\nignoring case. Microsoft's archived .NET SDK and the Partner Center PowerShell module\nserialise this body with Newtonsoft's default contract resolver, as PascalCase\n(`{\"CustomerId\": …, \"ProductFamily\": …}`), and the documentation's own C# samples\nuse that SDK, so the service accepts that casing; the Java SDK sends camelCase. The\nschema writes the names in camelCase, as every documented example does; the fake\nservice accepts any casing of them and checks the values as it would these. The\nservice also takes ASP.NET's JSON media types (`application/json`, `text/json`,\n`application/*+json`), which the fake accepts too.\n",
         "properties": {
           "attributes": {
             "allOf": [
@@ -289,7 +293,7 @@ pub(crate) const SPEC_JSON: &str = r##"{
             "description": "Metadata attached by Partner Center."
           },
           "customerId": {
-            "description": "The customer's tenant identifier (the Microsoft ID in Partner Center).",
+            "description": "The customer's tenant identifier (the Microsoft ID in Partner Center).\n\nDecision: the hyphenated GUID form only. The PowerShell module's input check also\nlets `{…}` braces through, but no document shows a braced id and whether the\nservice parses one is not known; the fake refuses it (`400`), so that a client\nwhich sends braces finds out before the service does.\n",
             "format": "uuid",
             "type": "string"
           },

@@ -37,7 +37,20 @@ pub struct ErrorDetails {
     ///The error code.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub code: ::std::option::Option<ErrorCode>,
-    ///A human-readable explanation of the failure.
+    /**A human-readable explanation of the failure, as Microsoft's clients name it.
+
+Decision: both names are declared. The resources page documents `{code,
+message}`; the archived .NET SDK, the PowerShell module (through its .NET
+library) and the Java SDK all model these details as `{code, description}`, and
+they were written against the live service, so the service most likely sends
+`description`. Readers take `description` when both are present (the clients'
+evidence outweighs one table), else `message`; the fake's failed upgrades send
+`description`.
+*/
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub description: ::std::option::Option<::std::string::String>,
+    /**A human-readable explanation of the failure, as the resources page names it.
+*/
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub message: ::std::option::Option<::std::string::String>,
 }
@@ -73,9 +86,7 @@ impl PartnerCenterError {
         Default::default()
     }
 }
-/**The body of all three product upgrade operations: which customer, and which product
-family to upgrade to.
-*/
+#[doc = "The body of all three product upgrade operations: which customer, and which product\nfamily to upgrade to.\n\nDecision: the service binds request bodies as ASP.NET does, matching property names\nignoring case. Microsoft's archived .NET SDK and the Partner Center PowerShell module\nserialise this body with Newtonsoft's default contract resolver, as PascalCase\n(`{\"CustomerId\": …, \"ProductFamily\": …}`), and the documentation's own C# samples\nuse that SDK, so the service accepts that casing; the Java SDK sends camelCase. The\nschema writes the names in camelCase, as every documented example does; the fake\nservice accepts any casing of them and checks the values as it would these. The\nservice also takes ASP.NET's JSON media types (`application/json`, `text/json`,\n`application/*+json`), which the fake accepts too.\n"]
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[non_exhaustive]
@@ -83,7 +94,13 @@ pub struct ProductUpgradeRequest {
     ///Metadata attached by Partner Center.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub attributes: ::std::option::Option<ResourceAttributes>,
-    ///The customer's tenant identifier (the Microsoft ID in Partner Center).
+    /**The customer's tenant identifier (the Microsoft ID in Partner Center).
+
+Decision: the hyphenated GUID form only. The PowerShell module's input check also
+lets `{…}` braces through, but no document shows a braced id and whether the
+service parses one is not known; the fake refuses it (`400`), so that a client
+which sends braces finds out before the service does.
+*/
     #[serde(rename = "customerId")]
     pub customer_id: ::uuid::Uuid,
     /**The product family to upgrade to, such as `Azure` for the Azure plan.
@@ -299,6 +316,10 @@ pub mod builder {
             ::std::option::Option<super::ErrorCode>,
             ::std::string::String,
         >,
+        description: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         message: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -309,6 +330,7 @@ pub mod builder {
             Self {
                 attributes: Ok(Default::default()),
                 code: Ok(Default::default()),
+                description: Ok(Default::default()),
                 message: Ok(Default::default()),
             }
         }
@@ -338,6 +360,19 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
             self
         }
+        /// Sets `description`.
+        pub fn description<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.description = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for description: {e}")
+                });
+            self
+        }
         /// Sets `message`.
         pub fn message<T>(mut self, value: T) -> Self
         where
@@ -360,6 +395,7 @@ pub mod builder {
             Ok(Self {
                 attributes: value.attributes?,
                 code: value.code?,
+                description: value.description?,
                 message: value.message?,
             })
         }
@@ -369,6 +405,7 @@ pub mod builder {
             Self {
                 attributes: Ok(value.attributes),
                 code: Ok(value.code),
+                description: Ok(value.description),
                 message: Ok(value.message),
             }
         }

@@ -3,9 +3,18 @@
 use uuid::Uuid;
 
 use crate::{
-    ErrorCode, PartnerCenterError, ProductUpgradeRequest, ProductUpgradesStatus, ThrottlingError,
-    UpgradeState,
+    ErrorCode, ErrorDetails, PartnerCenterError, ProductUpgradeRequest, ProductUpgradesStatus,
+    ThrottlingError, UpgradeState,
 };
+
+impl ErrorDetails {
+    /// The explanation, whichever name it came under: `description` (as Microsoft's clients
+    /// read it, and so most likely what the service sends) before `message` (as the resources
+    /// page documents it).
+    pub fn text(&self) -> Option<&str> {
+        self.description.as_deref().or(self.message.as_deref())
+    }
+}
 
 impl ProductUpgradeRequest {
     /// A request for `customer_id` to be upgraded to `product_family` (for example `"Azure"`),
@@ -23,6 +32,15 @@ impl ProductUpgradesStatus {
     /// True when the upgrade's [`state`](Self::state) is [`UpgradeState::Completed`].
     pub fn is_completed(&self) -> bool {
         self.state() == UpgradeState::Completed
+    }
+
+    /// The error details of the upgrade, or else of its first line item that has some.
+    pub fn failure_details(&self) -> Option<&ErrorDetails> {
+        self.error_details.as_ref().or_else(|| {
+            self.line_items
+                .iter()
+                .find_map(|i| i.error_details.as_ref())
+        })
     }
 
     /// True when the upgrade, or any of its line items, carries error details.
@@ -73,6 +91,27 @@ impl std::fmt::Display for ThrottlingError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_text_of_error_details_is_the_description_or_else_the_message() {
+        let status: ProductUpgradesStatus = serde_json::from_str(
+            r#"{"id": "42d075a4-bfe7-43e7-af6d-7c68a57edcb4", "status": "Failed",
+                "lineItems": [{"errorDetails": {"code": 900120, "description": "Cannot process."}}]}"#,
+        )
+        .unwrap();
+        let details = status.failure_details().unwrap();
+        assert_eq!(details.text(), Some("Cannot process."));
+        let written = serde_json::to_value(&status).unwrap();
+        assert_eq!(
+            written["lineItems"][0]["errorDetails"]["description"], "Cannot process.",
+            "the description is kept when written back"
+        );
+        let both: ErrorDetails =
+            serde_json::from_str(r#"{"message": "page", "description": "clients"}"#).unwrap();
+        assert_eq!(both.text(), Some("clients"));
+        let page: ErrorDetails = serde_json::from_str(r#"{"message": "page"}"#).unwrap();
+        assert_eq!(page.text(), Some("page"));
+    }
 
     #[test]
     fn error_code_reads_numbers_and_numeric_strings() {

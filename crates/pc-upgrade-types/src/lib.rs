@@ -30,6 +30,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Names are read as the spec writes them, in camelCase, exactly: serde matches field names
+//! case-sensitively. The service binds request bodies ignoring case (Microsoft's .NET SDK and
+//! the PowerShell module send `{"CustomerId": …}`), but these types model what the service
+//! answers and what this crate's client sends, both camelCase; so
+//! [`ProductUpgradeRequest`] does not read a PascalCase body. (A server written on these
+//! types that must take such bodies folds the names first, as the fake service does.) A
+//! failed upgrade's explanation may come as `description` or `message`:
+//! [`ErrorDetails::text`] reads either.
+//!
 //! Feature `schemars` derives [`schemars::JsonSchema`](https://docs.rs/schemars/0.8) for every
 //! type.
 
