@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::contract::Refusal;
 use crate::documented;
 use crate::operation::Operation;
+use crate::record::Refusal;
 use crate::response::MockResponse;
 
 /// The documented example answer of `operation`, given when there is no fleet.
@@ -74,8 +74,10 @@ pub(crate) fn status(
     if state.eq_ignore_ascii_case("Completed") {
         line_item["upgradedDate"] = json!("2019-08-29T23:47:28.8524555Z");
     }
-    if let Some((code, message)) = failure {
-        let details = json!({"code": code, "message": message});
+    if let Some((code, text)) = failure {
+        // `description`, as Microsoft's clients read it: what the service most likely sends
+        // (see the spec's ErrorDetails).
+        let details = json!({"code": code, "description": text});
         line_item["errorDetails"] = details.clone();
         answer["errorDetails"] = details;
     }

@@ -5,33 +5,19 @@
 //! `cargo xtask generate`), so the fake cannot accept what the spec forbids or refuse what it
 //! allows without a test noticing.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use http::{HeaderMap, Method, StatusCode, header};
 use jsonschema::{Draft, Validator};
 use serde_json::Value;
 
+use crate::binding::{fold_names, is_json_media_type, property_names};
 use crate::generated::SPEC_JSON;
 use crate::operation::Operation;
+use crate::record::Refusal;
 use crate::response::{MockBody, MockResponse};
 use crate::schema::json_schema_document;
-
-/// Why a request was refused: the status the fake answers with, and a reason that names the
-/// rule broken (and where).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Refusal {
-    pub(crate) status: StatusCode,
-    pub(crate) reason: String,
-}
-
-impl Refusal {
-    pub(crate) fn new(status: StatusCode, reason: impl Into<String>) -> Self {
-        Self {
-            status,
-            reason: reason.into(),
-        }
-    }
-}
 
 /// The path parameters of a request, by name.
 pub(crate) type Parameters = Vec<(String, String)>;
@@ -71,6 +57,8 @@ pub(crate) struct OperationContract {
     body: Option<(bool, Validator)>,
     /// Per documented status: the headers an answer must carry, and its body's schema.
     responses: Vec<Answer>,
+    /// The spec's property names, by their lowercase form, for folding a body's names.
+    names: HashMap<String, String>,
 }
 
 /// What the spec documents of one answer: its status, its headers, its body's schema.
@@ -149,6 +137,7 @@ impl Contract {
                     .collect();
                 let responses =
                     responses(operation, schemas, &resolve).map_err(|e| format!("{id}: {e}"))?;
+                let names = property_names(schemas);
                 operations.push(OperationContract {
                     operation: known,
                     method,
@@ -157,6 +146,7 @@ impl Contract {
                     path_parameters,
                     body,
                     responses,
+                    names,
                 });
             }
         }
@@ -308,15 +298,19 @@ impl OperationContract {
         let mut types = headers.get_all(header::CONTENT_TYPE).iter();
         let (first, second) = (types.next(), types.next());
         let content_type = first.and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let essence = content_type.split(';').next().unwrap_or_default().trim();
-        if second.is_some() || !essence.eq_ignore_ascii_case("application/json") {
+        if second.is_some() || !is_json_media_type(content_type) {
             return Err(Refusal::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("the body must be application/json, not {content_type:?}"),
+                format!(
+                    "the body must be JSON (application/json, text/json or application/*+json), \
+                     not {content_type:?}"
+                ),
             ));
         }
-        let json: Value = serde_json::from_slice(body)
+        let mut json: Value = serde_json::from_slice(body)
             .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
+        // As the service binds bodies: property names matched ignoring case.
+        fold_names(&mut json, &self.names);
         check_value(validator, &json).map_err(|why| bad_request(format!("the body: {why}")))?;
         Ok(Some(json))
     }

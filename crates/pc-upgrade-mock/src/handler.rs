@@ -18,9 +18,9 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 
 use crate::answers;
-use crate::contract::{self, Parameters, Refusal, Route};
+use crate::contract::{self, Parameters, Route};
 use crate::operation::Operation;
-use crate::record::{RecordedRequest, Verdict};
+use crate::record::{RecordedRequest, Refusal, Verdict};
 use crate::response::{MockBody, MockResponse};
 use crate::state::{Live, ServerState, Shared, lock};
 
@@ -289,9 +289,16 @@ fn render(
     *response.status_mut() = planned.status;
     let headers = response.headers_mut();
     headers.insert("ms-requestid", request_id);
-    if let Some(value) = request_headers.get("ms-correlationid") {
-        headers.insert("ms-correlationid", value.clone());
-    }
+    // Like the service, echo the call's MS-CorrelationId, or make one up.
+    let correlation_id = request_headers
+        .get("ms-correlationid")
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(
+                HeaderValue::from_static("00000000-0000-0000-0000-000000000000"),
+            )
+        });
+    headers.insert("ms-correlationid", correlation_id);
     if let Ok(value) = HeaderValue::from_str(ms_cv) {
         headers.insert("ms-cv", value);
     }

@@ -9,7 +9,8 @@
 //! - `operation`: [`Operation`]; `record`: [`RecordedRequest`], [`Verdict`], the log line;
 //! - `contract`: every request checked against the spec (`generated.rs`, the spec as JSON
 //!   written by `cargo xtask generate`), refused the way the service would, and in debug
-//!   builds every fleet answer too; [`schema`]: the spec's schemas as JSON Schema documents;
+//!   builds every fleet answer too; `binding`: how a body's media type and names bind;
+//!   [`schema`]: the spec's schemas as JSON Schema documents;
 //! - `fleet`: [`Fleet`], customers with scripted answers whose upgrades take time;
 //!   `upgrades`: what the fake keeps of them as it runs, and so what it answers;
 //!   `throttle`: [`Throttle`], per tenant over all operations;
@@ -46,6 +47,7 @@
 #![warn(clippy::missing_errors_doc)]
 
 mod answers;
+mod binding;
 mod contract;
 pub mod documented;
 mod entra;

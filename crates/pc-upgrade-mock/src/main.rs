@@ -1,15 +1,17 @@
 //! `pc-upgrade-mock`: the fake Partner Center as a program, for tests in any language.
 //!
-//! The arguments are parsed by hand: three options do not justify adding an argument parser
-//! to the dependencies of a crate that test code links.
+//! The arguments are parsed by hand: a handful of options do not justify adding an argument
+//! parser to the dependencies of a crate that test code links.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use pc_upgrade_mock::{Fleet, MockServer};
+use pc_upgrade_mock::{FakeEntra, Fleet, MockServer};
 
 const USAGE: &str = "\
 usage: pc-upgrade-mock --addr 127.0.0.1:PORT [--fleet FILE] [--log FILE] [--token TOKEN]...
+                       [--entra [--entra-refresh-token TOKEN]... [--entra-client-secret S]
+                                [--entra-no-rotate] [--entra-expires-in SECONDS]]
 
 A fake Partner Center product upgrades service. It checks every request against the spec
 and answers like the service: the documented examples, or a fleet's scripted customers.
@@ -22,6 +24,18 @@ options:
                  (Authorization redacted), body, verdict, status
   --token TOKEN  accept this bearer token and refuse any other with 401 (repeatable;
                  without it, any non-empty token is accepted)
+  --entra        also serve a fake Entra ID token endpoint at /{tenant}/oauth2/v2.0/token
+                 (give the base URL as the sign-in authority); Partner Center calls then
+                 need an access token it issued that has not expired. Its requests carry
+                 secrets and are never logged.
+  --entra-refresh-token TOKEN
+                 a refresh token it accepts (repeatable); it rotates on each use
+  --entra-client-secret SECRET
+                 the client secret it requires (default: any)
+  --entra-no-rotate
+                 keep refresh tokens as they are, instead of rotating them
+  --entra-expires-in SECONDS
+                 the lifetime of the access tokens it issues (default 3600)
   -h, --help     this text";
 
 struct Options {
@@ -29,6 +43,7 @@ struct Options {
     fleet: Option<String>,
     log: Option<String>,
     tokens: Vec<String>,
+    entra: Option<FakeEntra>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
@@ -37,7 +52,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
         fleet: None,
         log: None,
         tokens: Vec::new(),
+        entra: None,
     };
+    let (mut entra_given, mut entra_options) = (false, false);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -50,9 +67,35 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, Stri
             "--fleet" => options.fleet = Some(value("--fleet")?),
             "--log" => options.log = Some(value("--log")?),
             "--token" => options.tokens.push(value("--token")?),
+            "--entra" => {
+                entra_given = true;
+                options.entra.get_or_insert_with(FakeEntra::new);
+            }
+            "--entra-refresh-token"
+            | "--entra-client-secret"
+            | "--entra-expires-in"
+            | "--entra-no-rotate" => {
+                entra_options = true;
+                let entra = options.entra.take().unwrap_or_default();
+                options.entra = Some(match arg.as_str() {
+                    "--entra-refresh-token" => entra.refresh_token(value(&arg)?),
+                    "--entra-client-secret" => entra.client_secret(value(&arg)?),
+                    "--entra-expires-in" => {
+                        let text = value(&arg)?;
+                        let seconds = text.parse().map_err(|_| {
+                            format!("--entra-expires-in {text:?} is not a number of seconds")
+                        })?;
+                        entra.expires_in(seconds)
+                    }
+                    _ => entra.rotate(false),
+                });
+            }
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if entra_options && !entra_given {
+        return Err("the --entra-… options go with --entra".into());
     }
     Ok(Some(options))
 }
@@ -84,6 +127,9 @@ fn main() -> ExitCode {
     }
     for token in &options.tokens {
         builder = builder.accept_token(token);
+    }
+    if let Some(entra) = options.entra.clone() {
+        builder = builder.entra(entra);
     }
     if let Some(path) = &options.log {
         builder = builder.log(path);
