@@ -112,7 +112,8 @@ fn check(n: u128, outcome: &Result<Ensured, EnsureError>) {
             let details = status.error_details.as_ref().unwrap();
             assert_eq!(details.code.as_ref().and_then(|c| c.as_i64()), Some(900120));
             let message = format!("Customer {n}'s upgrade could not be processed.");
-            assert_eq!(details.message.as_deref(), Some(message.as_str()));
+            // `description` or `message`, whichever the fake sends (see ErrorDetails).
+            assert_eq!(details.text(), Some(message.as_str()));
         }
         (kind, outcome) => panic!("customer {n} ({kind:?}): {outcome:?}"),
     }

@@ -406,17 +406,12 @@ impl<'a> Engine<'a> {
             )?;
             self.finish(index);
         } else if status.is_failed() {
-            let details = status.error_details.clone().or_else(|| {
-                status
-                    .line_items
-                    .iter()
-                    .find_map(|item| item.error_details.clone())
-            });
+            let details = status.failure_details();
             let code = details
-                .as_ref()
                 .and_then(|d| d.code.as_ref())
                 .and_then(|c| c.as_i64());
-            let message = details.and_then(|d| d.message).map(|m| bounded(&m));
+            // `description` or `message`, whichever the service sent.
+            let message = details.and_then(|d| d.text()).map(bounded);
             let failed = Event::Failed {
                 customer,
                 upgrade_id,

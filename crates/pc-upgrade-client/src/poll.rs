@@ -65,7 +65,9 @@ pub enum WaitError {
     Call(#[from] Error),
     /// The upgrade failed: its state (or a line item's) is `Failed`, or it reports error
     /// details.
-    #[error("the upgrade failed (status {})", crate::text::Escaped(&crate::text::bounded(&.0.status, crate::text::MAX_SHORT)))]
+    #[error("the upgrade failed (status {}){}",
+        crate::text::Escaped(&crate::text::bounded(&.0.status, crate::text::MAX_SHORT)),
+        failure_text(.0))]
     Failed(Box<ProductUpgradesStatus>),
     /// The upgrade was not completed within the time allowed.
     #[error("the upgrade was not completed within {after:?} (last status {})",
@@ -76,6 +78,18 @@ pub enum WaitError {
         /// The last status read, if any.
         last: Option<Box<ProductUpgradesStatus>>,
     },
+}
+
+/// `: <the error details' text>`, bounded and escaped, when the status has any.
+fn failure_text(status: &ProductUpgradesStatus) -> String {
+    status
+        .failure_details()
+        .and_then(|details| details.text())
+        .map(|text| {
+            let text = crate::text::bounded(text, crate::text::MAX_DESCRIPTION);
+            format!(": {}", crate::text::Escaped(&text))
+        })
+        .unwrap_or_default()
 }
 
 impl PartnerCenterClient {
