@@ -60,6 +60,20 @@ async fn a_thousand_customers_end_as_scripted_in_the_report() {
         .start()
         .await
         .unwrap();
+    // Whether the run outpaces the tenant's window depends on the machine: a few throttled
+    // answers are scripted too, so that the scenario always has some.
+    for operation in [
+        Operation::CheckEligibility,
+        Operation::GetProductUpgradeStatus,
+    ] {
+        for _ in 0..3 {
+            let body = r#"{"statusCode": 429, "message": "Rate limit is exceeded. Try again in 1 seconds."}"#;
+            server.enqueue(
+                operation,
+                pc_upgrade_mock::MockResponse::json(429, body).header("Retry-After", "1"),
+            );
+        }
+    }
     let dir = scratch("fleet");
     let (customers, journal, report_path) = (
         customers_csv(&dir, 1000),
@@ -461,4 +475,60 @@ fn help_names_the_credentials_and_gives_examples() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stdout).contains("Examples:"));
+}
+
+/// Sign-in end to end: the real binary gets its access token from the fake's Entra ID
+/// endpoint with the App+User refresh token from a file, the endpoint rotates it, and the
+/// rotated token is written back to that file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eligibility_signs_in_with_a_refresh_token_that_rotates() {
+    let server = MockServer::builder()
+        .entra(
+            pc_upgrade_mock::FakeEntra::new()
+                .refresh_token("first-refresh-token")
+                .client_secret("the-app-secret"),
+        )
+        .start()
+        .await
+        .unwrap();
+    let dir = scratch("sign-in");
+    let customers = customers_csv(&dir, 3);
+    let refresh = dir.join("refresh-token.txt");
+    std::fs::write(&refresh, "first-refresh-token\n").unwrap();
+    let secret = dir.join("secret.txt");
+    std::fs::write(&secret, "the-app-secret").unwrap();
+    let mut command = pc_upgrade(
+        &server,
+        &["eligibility", "--customers", customers.to_str().unwrap()],
+    );
+    command
+        .env_remove("PC_UPGRADE_TOKEN")
+        .env("PC_UPGRADE_TENANT_ID", "partner-tenant")
+        .env("PC_UPGRADE_CLIENT_ID", "app-id")
+        .env("PC_UPGRADE_CLIENT_SECRET_FILE", &secret)
+        .env("PC_UPGRADE_REFRESH_TOKEN_FILE", &refresh)
+        .env("PC_UPGRADE_AUTHORITY", server.base_url());
+    let output = run(command).await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(server.token_requests() >= 1);
+    let rotated = std::fs::read_to_string(&refresh).unwrap();
+    assert_ne!(
+        rotated.trim(),
+        "first-refresh-token",
+        "the rotated token was not kept"
+    );
+    assert!(!rotated.trim().is_empty());
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.operation == Some(Operation::CheckEligibility) && r.status == 200),
+        "{:?}",
+        server.requests()
+    );
 }
