@@ -8,7 +8,8 @@
 //! - `classify`: whose failure a failed call is (the customer's, the caller's, or transient);
 //! - `engine`: the run loop that schedules every call within the rate limit;
 //! - `run`: the report's rows, from each customer's stage;
-//! - `report`: the report (CSV or JSON), the summary table, progress.
+//! - `report`: the report (CSV or JSON), progress;
+//! - `summary`: what the end of a run prints, and what to do next.
 
 // A binary: what it offers is documented by --help and the README; the workspace's
 // missing_docs is for the library crates.
@@ -21,6 +22,7 @@ mod journal;
 mod report;
 mod run;
 mod state;
+mod summary;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -77,7 +79,7 @@ arguments. RUST_LOG=info (or debug) logs each call with its MS-RequestId and MS-
 )]
 struct Cli {
     /// The Partner Center API.
-    #[arg(long, global = true, default_value = DEFAULT_BASE_URL)]
+    #[arg(long, global = true, env = "PC_UPGRADE_BASE_URL", default_value = DEFAULT_BASE_URL)]
     base_url: String,
     /// At most this many calls per --per seconds, shared by all calls (default: found as
     /// the run goes; a 429 pauses every call).
@@ -124,6 +126,17 @@ enum Command {
         #[arg(long)]
         other_customers: bool,
     },
+    /// Prints shell completions for pc-upgrade.
+    #[command(
+        after_help = "Example:\n  pc-upgrade completions bash > /etc/bash_completion.d/pc-upgrade"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Prints pc-upgrade's manual page (roff).
+    #[command(after_help = "Example:\n  pc-upgrade man > pc-upgrade.1 && man ./pc-upgrade.1")]
+    Man,
     /// Where every customer of a run stands, from its journal.
     #[command(
         after_help = "Example:\n  pc-upgrade status --journal run.journal --report status.json"
@@ -289,14 +302,23 @@ fn interrupts() -> watch::Receiver<bool> {
     receiver
 }
 
+/// Writes `text` to stdout; a reader that stopped reading early is no error.
+fn print_all(text: &[u8]) -> Result<u8> {
+    use std::io::Write;
+    match std::io::stdout().write_all(text) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(ALL_WELL),
+    }
+}
+
 /// Prints the summary, writes the report, says what to do next; the exit code.
 fn finish(
     rows: &[report::Row],
     path: Option<&PathBuf>,
     stop: Option<&Stop>,
-    resumes: bool,
+    (resumes, dry_run, elapsed): (bool, bool, Duration),
 ) -> Result<u8> {
-    print!("{}", report::summary(rows));
+    print!("{}", summary::summary(rows, elapsed));
     if let Some(path) = path {
         report::write(path, rows)?;
         println!("report: {}", path.display());
@@ -329,6 +351,9 @@ fn finish(
             return Ok(CANNOT_RUN);
         }
     }
+    if let Some(next) = summary::next_step(rows, &command, dry_run) {
+        println!("{next}");
+    }
     let well = rows.iter().all(|r| r.outcome.ended_well());
     Ok(if well { ALL_WELL } else { PARTIAL })
 }
@@ -342,10 +367,17 @@ async fn over_customers(
     wait: (Duration, Duration),
     other_customers: bool,
 ) -> Result<u8> {
+    let started = std::time::Instant::now();
     let bytes = std::fs::read(&fleet.customers)
         .with_context(|| format!("reading {}", fleet.customers.display()))?;
     let identity = CustomersFile::of(&fleet.customers, &bytes);
     let (customers, bad) = customers::read(&fleet.customers)?;
+    if customers.is_empty() && bad.is_empty() {
+        anyhow::bail!("{} names no customer", fleet.customers.display());
+    }
+    if let Some(report) = &fleet.report {
+        report::check_writable(report)?;
+    }
     let (journal, replayed) = match (mode, journal) {
         (Mode::Upgrade, Some(path)) => {
             let (journal, replayed) = Journal::open(path, &identity, other_customers)?;
@@ -391,12 +423,12 @@ async fn over_customers(
     let (mut rows, stop) = engine.run(interrupts()).await?;
     progress.finish();
     rows.extend(run::bad_rows(&bad));
-    finish(
-        &rows,
-        fleet.report.as_ref(),
-        stop.as_ref(),
+    let how = (
         mode == Mode::Upgrade,
-    )
+        mode == Mode::DryRun,
+        started.elapsed(),
+    );
+    finish(&rows, fleet.report.as_ref(), stop.as_ref(), how)
 }
 
 async fn main_result(cli: Cli) -> Result<u8> {
@@ -422,7 +454,21 @@ async fn main_result(cli: Cli) -> Result<u8> {
         }
         Command::Status { journal, report } => {
             let replayed = journal::read(journal)?;
-            finish(&run::status(&replayed), report.as_ref(), None, true)
+            let how = (true, false, Duration::ZERO);
+            finish(&run::status(&replayed), report.as_ref(), None, how)
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            // Into a buffer first: clap_complete panics on a closed stdout (`| head`).
+            let mut text = Vec::new();
+            clap_complete::generate(*shell, &mut command, "pc-upgrade", &mut text);
+            print_all(&text)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut text = Vec::new();
+            clap_mangen::Man::new(command).render(&mut text)?;
+            print_all(&text)
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The report (CSV or JSON, one row per customer and per bad line), the summary table, and
-//! progress: bars on a terminal, plain lines otherwise.
+//! The report (CSV or JSON, one row per customer and per bad line), and progress: bars on a
+//! terminal, plain lines otherwise.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -107,6 +107,15 @@ pub struct Row {
     pub extra: BTreeMap<String, String>,
 }
 
+/// Fails now, before any call, if the report could not be written at the end (a folder that
+/// does not exist, no permission).
+pub fn check_writable(path: &Path) -> Result<()> {
+    let temporary = path.with_extension("partial");
+    std::fs::write(&temporary, b"")
+        .and_then(|()| std::fs::remove_file(&temporary))
+        .with_context(|| format!("the report {} cannot be written", path.display()))
+}
+
 /// Writes the report: JSON when the file name ends in `.json`, CSV otherwise.
 pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
     let json = path
@@ -167,26 +176,6 @@ pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
     let temporary = path.with_extension("partial");
     std::fs::write(&temporary, &out).with_context(|| format!("writing {}", temporary.display()))?;
     std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
-}
-
-/// The summary table: how many customers ended each way.
-pub fn summary(rows: &[Row]) -> String {
-    let mut counts: BTreeMap<Outcome, usize> = BTreeMap::new();
-    for row in rows {
-        *counts.entry(row.outcome).or_default() += 1;
-    }
-    let width = counts
-        .keys()
-        .map(|k| k.as_str().len())
-        .max()
-        .unwrap_or(0)
-        .max(7);
-    let mut out = format!("{:<width$}  customers\n", "outcome");
-    for (outcome, count) in &counts {
-        out.push_str(&format!("{:<width$}  {count:>9}\n", outcome.as_str()));
-    }
-    out.push_str(&format!("{:<width$}  {:>9}\n", "total", rows.len()));
-    out
 }
 
 /// Progress: a bar with the counts on a terminal, a plain line per customer otherwise.

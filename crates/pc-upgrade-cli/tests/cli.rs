@@ -6,7 +6,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{BINARY, customer, customers_csv, pc_upgrade, report, run, scratch};
@@ -531,4 +531,80 @@ async fn eligibility_signs_in_with_a_refresh_token_that_rotates() {
         "{:?}",
         server.requests()
     );
+}
+
+#[test]
+fn completions_and_the_man_page_name_every_subcommand() {
+    for args in [
+        &["completions", "bash"][..],
+        &["completions", "zsh"],
+        &["man"],
+    ] {
+        let output = Command::new(BINARY).args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&output.stdout);
+        for subcommand in ["eligibility", "upgrade", "status", "completions", "man"] {
+            assert!(
+                text.contains(subcommand),
+                "{args:?} does not name {subcommand}"
+            );
+        }
+    }
+}
+
+/// Mistakes that would only show at the end, or silently, are refused before any call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_customers_file_and_an_unwritable_report_stop_before_any_call() {
+    let server = MockServer::start().await.unwrap();
+    let dir = scratch("before-any-call");
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let output = run(pc_upgrade(
+        &server,
+        &["eligibility", "--customers", empty.to_str().unwrap()],
+    ))
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("names no customer"));
+    let customers = customers_csv(&dir, 2);
+    let output = run(pc_upgrade(
+        &server,
+        &[
+            "eligibility",
+            "--customers",
+            customers.to_str().unwrap(),
+            "--report",
+            "/nonexistent/folder/report.csv",
+        ],
+    ))
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("/nonexistent/folder/report.csv"),
+        "{stderr}"
+    );
+    assert!(server.requests().is_empty(), "a call was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_base_url_can_come_from_the_environment() {
+    let server = MockServer::start().await.unwrap();
+    let dir = scratch("base-url-env");
+    let customers = customers_csv(&dir, 1);
+    let mut command = Command::new(BINARY);
+    command
+        .env("PC_UPGRADE_TOKEN", "cli-test-token")
+        .env("PC_UPGRADE_BASE_URL", server.base_url())
+        .args(["eligibility", "--customers", customers.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = run(command).await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(server.requests().len(), 1);
 }
