@@ -28,20 +28,23 @@ pub struct BadLine {
     pub reason: String,
 }
 
-/// The customers of a file, and its bad lines.
-pub fn read(path: &Path) -> Result<(Vec<Customer>, Vec<BadLine>)> {
+/// The customers of a file, and its bad lines. `delimiter` separates a CSV's fields.
+pub fn read(path: &Path, delimiter: u8) -> Result<(Vec<Customer>, Vec<BadLine>)> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    // A byte-order mark (Excel writes one) is not part of the first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let first = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'));
-    let csv =
-        first.is_some_and(|l| l.contains(',') || l.to_ascii_lowercase().contains("customerid"));
+    let csv = first.is_some_and(|l| {
+        l.contains(char::from(delimiter)) || l.to_ascii_lowercase().contains("customerid")
+    });
     let (customers, mut bad) = if csv {
-        read_csv(&text)?
+        read_csv(text, delimiter)?
     } else {
-        read_list(&text)
+        read_list(text)
     };
     // The same customer twice would be upgraded once and reported twice.
     let mut seen: HashMap<Uuid, usize> = HashMap::new();
@@ -97,23 +100,45 @@ fn read_list(text: &str) -> (Vec<Customer>, Vec<BadLine>) {
     (customers, bad)
 }
 
-fn read_csv(text: &str) -> Result<(Vec<Customer>, Vec<BadLine>)> {
+/// The line (1-based) of the record the CSV reader says starts at `byte`, counting every
+/// line ending (LF or CRLF) and every blank line. The reader's own line count does neither,
+/// and its start of a record may be the end of the line before (after a CR, or before blank
+/// lines it skipped): the record starts at the first character after that which is not white
+/// space.
+fn line_at(text: &str, byte: u64) -> usize {
+    let bytes = text.as_bytes();
+    let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+    while bytes.get(start).is_some_and(u8::is_ascii_whitespace) {
+        start += 1;
+    }
+    bytes[..start].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+fn read_csv(text: &str, delimiter: u8) -> Result<(Vec<Customer>, Vec<BadLine>)> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
+        .delimiter(delimiter)
         .comment(Some(b'#'))
         .from_reader(text.as_bytes());
     let headers = reader.headers().context("reading the CSV header")?.clone();
     let column = headers
         .iter()
         .position(|h| h.eq_ignore_ascii_case("customerId"))
-        .context("the CSV has no customerId column")?;
+        .with_context(|| match headers.iter().next() {
+            Some(only) if headers.len() == 1 && delimiter != b';' && only.contains(';') => {
+                "the CSV has no customerId column; its header has one column that contains ';' \
+                 (try --delimiter ';')"
+                    .to_owned()
+            }
+            _ => "the CSV has no customerId column".to_owned(),
+        })?;
     let (mut customers, mut bad) = (Vec::new(), Vec::new());
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                let line = error.position().map_or(0, |p| p.line() as usize);
+                let line = error.position().map_or(0, |p| line_at(text, p.byte()));
                 bad.push(BadLine {
                     line,
                     reason: format!("not a CSV line: {error}"),
@@ -121,7 +146,11 @@ fn read_csv(text: &str) -> Result<(Vec<Customer>, Vec<BadLine>)> {
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let line = record.position().map_or(0, |p| line_at(text, p.byte()));
+        // A line of white space names nobody, and is no mistake either.
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
         if record.len() != headers.len() {
             bad.push(BadLine {
                 line,
@@ -156,13 +185,15 @@ mod tests {
     use super::*;
 
     fn read_text(text: &str) -> (Vec<Customer>, Vec<BadLine>) {
+        // A file of its own per call: tests run at once.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!(
-            "pc-upgrade-customers-{}-{}",
+            "pc-upgrade-customers-{}-{call}",
             std::process::id(),
-            text.len()
         ));
         std::fs::write(&path, text).unwrap();
-        let read = read(&path).unwrap();
+        let read = read(&path, b',').unwrap();
         std::fs::remove_file(&path).unwrap();
         read
     }
@@ -189,6 +220,42 @@ mod tests {
         assert_eq!(lines, [3, 4, 5], "{bad:?}");
         assert!(bad[0].reason.contains("not-a-guid"));
         assert!(bad[2].reason.contains("already on line 2"));
+    }
+
+    #[test]
+    fn crlf_a_bom_and_blank_lines_keep_every_line_number_true() {
+        let text = "\u{feff}customerId,name\r\n\r\n4c721420-72ad-4708-a0a7-371a2f7b0969,A\r\n   \r\n\
+                    not-a-guid,B\r\n\r\nc1958bc7-3284-4952-a257-de594ee64743,C\r\nbad,\r\n";
+        let (customers, bad) = read_text(text);
+        assert_eq!(customers.iter().map(|c| c.line).collect::<Vec<_>>(), [3, 7]);
+        assert_eq!(
+            bad.iter().map(|b| b.line).collect::<Vec<_>>(),
+            [5, 8],
+            "{bad:?}"
+        );
+        let list = "\u{feff}4c721420-72ad-4708-a0a7-371a2f7b0969\r\n\r\n  \r\n42\r\n";
+        let (customers, bad) = read_text(list);
+        assert_eq!(customers.len(), 1);
+        assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), [4]);
+    }
+
+    #[test]
+    fn a_semicolon_separated_file_gets_a_hint() {
+        let path =
+            std::env::temp_dir().join(format!("pc-upgrade-semicolon-{}", std::process::id()));
+        std::fs::write(
+            &path,
+            "name;customerId\nA;4c721420-72ad-4708-a0a7-371a2f7b0969\n",
+        )
+        .unwrap();
+        let error = read(&path, b',').unwrap_err();
+        assert!(
+            format!("{error:#}").contains("--delimiter ';'"),
+            "{error:#}"
+        );
+        let (customers, _) = read(&path, b';').unwrap();
+        assert_eq!(customers.len(), 1);
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

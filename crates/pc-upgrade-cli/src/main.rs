@@ -160,12 +160,23 @@ struct FleetArgs {
     /// The product family to upgrade to.
     #[arg(long, default_value = "Azure")]
     product_family: String,
+    /// The character between a CSV's fields.
+    #[arg(long, default_value = ",", value_parser = one_byte)]
+    delimiter: u8,
     /// HTTP calls in flight at most (the rate limit spaces them).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
     /// Where to write the report (JSON when it ends in .json, else CSV).
     #[arg(long)]
     report: Option<PathBuf>,
+}
+
+/// One ASCII character, as a byte.
+fn one_byte(text: &str) -> Result<u8, String> {
+    match text.as_bytes() {
+        [byte] if byte.is_ascii() => Ok(*byte),
+        _ => Err(format!("{text:?} is not one ASCII character")),
+    }
 }
 
 /// A positive, finite number of seconds, at most a day.
@@ -371,7 +382,7 @@ async fn over_customers(
     let bytes = std::fs::read(&fleet.customers)
         .with_context(|| format!("reading {}", fleet.customers.display()))?;
     let identity = CustomersFile::of(&fleet.customers, &bytes);
-    let (customers, bad) = customers::read(&fleet.customers)?;
+    let (customers, bad) = customers::read(&fleet.customers, fleet.delimiter)?;
     if customers.is_empty() && bad.is_empty() {
         anyhow::bail!("{} names no customer", fleet.customers.display());
     }

@@ -608,3 +608,33 @@ async fn the_base_url_can_come_from_the_environment() {
     );
     assert_eq!(server.requests().len(), 1);
 }
+
+/// Each absurd setting is refused with exit 2, in clap's words, before any call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_values_exit_2_before_any_call() {
+    let server = MockServer::start().await.unwrap();
+    let dir = scratch("bad-values");
+    let customers = customers_csv(&dir, 2);
+    let journal = dir.join("journal");
+    let (customers, journal) = (customers.to_str().unwrap(), journal.to_str().unwrap());
+    let upgrade = ["upgrade", "--customers", customers, "--journal", journal, "--yes"];
+    for bad in [
+        &["--rate", "0"][..],
+        &["--per", "0"],
+        &["--per", "1e9"],
+        &["--per", "nan"],
+        &["--concurrency", "0"],
+        &["--poll-interval", "0"],
+        &["--poll-interval", "nan"],
+        &["--wait=-1"],
+        &["--delimiter", ";;"],
+    ] {
+        let args: Vec<&str> = upgrade.iter().copied().chain(bad.iter().copied()).collect();
+        let output = run(pc_upgrade(&server, &args)).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{bad:?}: {stderr}");
+        assert!(stderr.contains("invalid value"), "{bad:?}: {stderr}");
+    }
+    assert!(server.requests().is_empty(), "a bad value sent a call");
+    assert!(!std::path::Path::new(journal).exists(), "a bad value began a journal");
+}
