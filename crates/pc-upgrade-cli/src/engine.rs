@@ -22,7 +22,8 @@ use uuid::Uuid;
 use crate::classify::{Failure, classify};
 use crate::customers::Customer;
 use crate::journal::Journal;
-use crate::report::{Outcome, Progress, Row};
+use crate::progress::Progress;
+use crate::report::{Outcome, Row};
 use crate::run::row_of;
 use crate::state::{Event, Known, Stage};
 
@@ -208,6 +209,8 @@ impl<'a> Engine<'a> {
             if self.in_flight.is_empty() && (self.stop.is_some() || self.next_due().is_none()) {
                 break;
             }
+            // Upgrades being waited for: due status reads (and those being sent).
+            self.progress.waiting(self.polls.len());
             let room = self.in_flight.len() < self.settings.concurrency.max(1);
             let due = self.next_due().filter(|_| room && self.stop.is_none());
             let far = Instant::now() + Duration::from_secs(3600);
@@ -323,6 +326,7 @@ impl<'a> Engine<'a> {
     }
 
     fn answer(&mut self, index: usize, answer: Answer) -> Result<()> {
+        self.progress.call();
         let customer = self.slots[index].customer.id;
         match answer {
             Answer::Eligibility(Ok(eligibility)) => self.eligibility(index, &eligibility)?,

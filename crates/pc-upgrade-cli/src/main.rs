@@ -8,7 +8,7 @@
 //! - `classify`: whose failure a failed call is (the customer's, the caller's, or transient);
 //! - `engine`: the run loop that schedules every call within the rate limit;
 //! - `run`: the report's rows, from each customer's stage;
-//! - `report`: the report (CSV or JSON), progress;
+//! - `report`: the report (CSV or JSON); `progress`: the bar, or a line per customer;
 //! - `summary`: what the end of a run prints, and what to do next.
 
 // A binary: what it offers is documented by --help and the README; the workspace's
@@ -19,6 +19,7 @@ mod classify;
 mod customers;
 mod engine;
 mod journal;
+mod progress;
 mod report;
 mod run;
 mod state;
@@ -85,6 +86,13 @@ struct Cli {
     /// the run goes; a 429 pauses every call).
     #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(1..))]
     rate: Option<u32>,
+    /// More to the log on stderr: -v each call (operation, status, attempts, latency,
+    /// MS-RequestId, MS-CorrelationId), -vv more.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Less: no progress, only the summary and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     /// The window of --rate, in seconds.
     #[arg(long, global = true, default_value = "60", value_parser = window)]
     per: Duration,
@@ -429,7 +437,7 @@ async fn over_customers(
         wait: wait.0,
         base_url: cli.base_url.clone(),
     };
-    let progress = report::Progress::new(customers.len());
+    let progress = progress::Progress::new(customers.len(), cli.quiet);
     let engine = Engine::new(client, journal.as_ref(), settings, &progress, customers);
     let (mut rows, stop) = engine.run(interrupts()).await?;
     progress.finish();
@@ -484,14 +492,34 @@ async fn main_result(cli: Cli) -> Result<u8> {
     }
 }
 
+/// What the log shows: `RUST_LOG` with targets as given; a bare level (`info`, `debug`) or
+/// `-v` for this tool and its client only (dependencies stay at warn, or they flood); `-q`
+/// errors only. At info each call is one line.
+fn log_filter(cli: &Cli) -> tracing_subscriber::EnvFilter {
+    let ours = |level: &str| {
+        let client = if level == "info" { "debug" } else { level };
+        format!("warn,pc_upgrade={level},pc_upgrade_client={client}")
+    };
+    let given = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let directives = match (cli.quiet, cli.verbose, given) {
+        (true, ..) => "error".to_owned(),
+        (_, 0, Some(given)) if given.contains('=') || given.contains(',') => given,
+        (_, 0, Some(level)) => ours(level.trim()),
+        (_, 0, None) => "warn".to_owned(),
+        (_, 1, _) => ours("info"),
+        (_, _, _) => ours("debug"),
+    };
+    tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
+        .with_env_filter(log_filter(&cli))
+        .with_writer(progress::LogWriter)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,13 +1,9 @@
-//! The report (CSV or JSON, one row per customer and per bad line), and progress: bars on a
-//! terminal, plain lines otherwise.
+//! The report: CSV or JSON, one row per customer and per bad line.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Mutex;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -176,66 +172,4 @@ pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
     let temporary = path.with_extension("partial");
     std::fs::write(&temporary, &out).with_context(|| format!("writing {}", temporary.display()))?;
     std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
-}
-
-/// Progress: a bar with the counts on a terminal, a plain line per customer otherwise.
-pub struct Progress {
-    bar: Option<ProgressBar>,
-    counts: Mutex<BTreeMap<Outcome, usize>>,
-}
-
-impl Progress {
-    /// Progress over `total` customers.
-    pub fn new(total: usize) -> Self {
-        let bar = std::io::stdout().is_terminal().then(|| {
-            let bar = ProgressBar::new(total as u64);
-            let style = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-            bar.set_style(style);
-            bar
-        });
-        Self {
-            bar,
-            counts: Mutex::new(BTreeMap::new()),
-        }
-    }
-
-    /// A customer is done.
-    pub fn done(&self, row: &Row) {
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *counts.entry(row.outcome).or_default() += 1;
-        let message: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        match &self.bar {
-            Some(bar) => {
-                bar.set_message(message.join(", "));
-                bar.inc(1);
-            }
-            None => {
-                let customer = row.customer_id.map(|c| c.to_string()).unwrap_or_default();
-                let detail = row
-                    .detail
-                    .as_deref()
-                    .map(|d| format!(": {d}"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "{customer} {}{detail} [{}]",
-                    row.outcome,
-                    message.join(", ")
-                );
-            }
-        }
-    }
-
-    /// The run is over.
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish();
-        }
-    }
 }

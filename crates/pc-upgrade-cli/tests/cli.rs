@@ -617,7 +617,14 @@ async fn bad_values_exit_2_before_any_call() {
     let customers = customers_csv(&dir, 2);
     let journal = dir.join("journal");
     let (customers, journal) = (customers.to_str().unwrap(), journal.to_str().unwrap());
-    let upgrade = ["upgrade", "--customers", customers, "--journal", journal, "--yes"];
+    let upgrade = [
+        "upgrade",
+        "--customers",
+        customers,
+        "--journal",
+        journal,
+        "--yes",
+    ];
     for bad in [
         &["--rate", "0"][..],
         &["--per", "0"],
@@ -636,5 +643,8 @@ async fn bad_values_exit_2_before_any_call() {
         assert!(stderr.contains("invalid value"), "{bad:?}: {stderr}");
     }
     assert!(server.requests().is_empty(), "a bad value sent a call");
-    assert!(!std::path::Path::new(journal).exists(), "a bad value began a journal");
+    assert!(
+        !std::path::Path::new(journal).exists(),
+        "a bad value began a journal"
+    );
 }

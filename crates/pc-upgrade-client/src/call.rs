@@ -83,6 +83,8 @@ impl<'a> Call<'a> {
             status = tracing::field::Empty,
         );
         let mut record = Record::new(self.operation, self.request_id, self.correlation_id);
+        // Only for the log line, so only when a log listens.
+        let started = (!span.is_disabled()).then(Instant::now);
         let attempts = self.attempts(&mut record, send);
         // With no subscriber interested, the span is disabled and the attempts run bare:
         // entering a disabled span on every poll measurably costs more than skipping it.
@@ -111,9 +113,11 @@ impl<'a> Call<'a> {
             if let Some(status) = record.status {
                 span.record("status", status.as_u16());
             }
+            // The whole call's time: its waits for the rate limit and retries included.
+            let elapsed_ms = started.map_or(0, |s| s.elapsed().as_millis());
             span.in_scope(|| match &result {
-                Ok(_) => tracing::debug!("call succeeded"),
-                Err(error) => tracing::warn!(%error, "call failed"),
+                Ok(_) => tracing::debug!(elapsed_ms, "call succeeded"),
+                Err(error) => tracing::warn!(elapsed_ms, %error, "call failed"),
             });
         }
         result

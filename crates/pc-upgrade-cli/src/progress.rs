@@ -1,0 +1,237 @@
+//! Progress while a run goes. On a terminal (the bar draws on stderr, so stderr is what is
+//! checked): a bar that ticks every second, with the customers done, the upgrades being
+//! waited for, the calls per second and an estimate of the time left, fitted to the
+//! terminal's width, and log lines printed above it, never through it. Elsewhere: one line
+//! per customer as it ends, with a UTC timestamp. Quiet: nothing.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
+
+use crate::report::{Outcome, Row};
+
+/// What the run tells the bar between customers.
+#[derive(Default)]
+struct Live {
+    /// Upgrades being waited for.
+    waiting: AtomicUsize,
+    /// Calls sent.
+    calls: AtomicU64,
+}
+
+/// The bar on screen, if any: log lines go above it.
+static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Progress over a run's customers.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    counts: Mutex<BTreeMap<Outcome, usize>>,
+    live: Arc<Live>,
+    quiet: bool,
+}
+
+impl Progress {
+    /// Progress over `total` customers; `quiet` shows none.
+    pub fn new(total: usize, quiet: bool) -> Self {
+        let live = Arc::new(Live::default());
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| bar(total, &live));
+        if let Some(bar) = &bar {
+            *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
+        }
+        Self {
+            bar,
+            counts: Mutex::new(BTreeMap::new()),
+            live,
+            quiet,
+        }
+    }
+
+    /// `count` upgrades are being waited for.
+    pub fn waiting(&self, count: usize) {
+        self.live.waiting.store(count, Ordering::Relaxed);
+    }
+
+    /// A call is sent.
+    pub fn call(&self) {
+        self.live.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A customer is done.
+    pub fn done(&self, row: &Row) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        *counts.entry(row.outcome).or_default() += 1;
+        match &self.bar {
+            Some(bar) => bar.inc(1),
+            None if self.quiet => {}
+            None => {
+                let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                let customer = row.customer_id.map(|c| c.to_string()).unwrap_or_default();
+                let detail = row
+                    .detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{} {customer} {}{detail} [{}]",
+                    utc_now(),
+                    row.outcome,
+                    counts.join(", ")
+                );
+            }
+        }
+    }
+
+    /// The run is over: the bar is cleared, and log lines go straight to stderr again.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+/// `1h 05m`, `2m 03s`, `9s`: at most 7 characters below 100 hours.
+fn short_duration(seconds: f64) -> String {
+    let seconds = seconds.clamp(0.0, 1e9) as u64;
+    match (seconds / 3600, seconds / 60 % 60, seconds % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m {s:02}s"),
+        (h, m, _) => format!("{h}h {m:02}m"),
+    }
+}
+
+/// The bar, in 80 columns even for 10,000 customers:
+/// `⠋ 00:01:02 [####>-------] 120/400 · 37 waiting · 19.6/s · ETA 2m 03s`.
+fn bar(total: usize, live: &Arc<Live>) -> ProgressBar {
+    let bar = ProgressBar::new(total as u64);
+    let live = Arc::clone(live);
+    let state = move |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+        let calls = live.calls.load(Ordering::Relaxed) as f64;
+        let seconds = state.elapsed().as_secs_f64().max(1.0);
+        let waiting = live.waiting.load(Ordering::Relaxed);
+        let _ = write!(out, "· {waiting} waiting · {:.1}/s · ETA ", calls / seconds);
+        // Customers left at the pace so far; unknown until the first is done.
+        let (done, total) = (state.pos(), state.len().unwrap_or(0));
+        let _ = match done {
+            0 => write!(out, "?"),
+            _ => {
+                let left = seconds * total.saturating_sub(done) as f64 / done as f64;
+                write!(out, "{}", short_duration(left))
+            }
+        };
+    };
+    let style =
+        ProgressStyle::with_template("{spinner} {elapsed_precise} [{bar:12}] {pos}/{len} {state}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key("state", state)
+            .progress_chars("#>-");
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_secs(1));
+    bar
+}
+
+/// The time now in UTC, `2026-12-01T21:07:29Z` (civil date from days since 1970, after
+/// Howard Hinnant's algorithm: a few lines, where a date crate would be a dependency).
+fn utc_now() -> String {
+    let seconds = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, time) = (seconds / 86_400, seconds % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        time / 3600,
+        time / 60 % 60,
+        time % 60
+    );
+    out
+}
+
+/// Where log lines are written: above the bar while one is on screen.
+pub struct LogWriter;
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
+    type Writer = LogLine;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        LogLine(Vec::new())
+    }
+}
+
+/// One log event, written whole when it is dropped.
+pub struct LogLine(Vec<u8>);
+
+impl Write for LogLine {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        let line = std::mem::take(&mut self.0);
+        let write = || {
+            let _ = std::io::stderr().write_all(&line);
+        };
+        let active = ACTIVE
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match active {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_widest_bar_fits_80_columns() {
+        let widest = format!(
+            "⠋ 99:59:59 [{}] 10000/10000 · 10000 waiting · 9999.9/s · ETA {}",
+            "#".repeat(12),
+            short_duration(99.0 * 3600.0 + 59.0 * 60.0)
+        );
+        assert!(
+            widest.chars().count() <= 80,
+            "{} columns: {widest}",
+            widest.chars().count()
+        );
+        assert_eq!(short_duration(123.0), "2m 03s");
+        assert_eq!(short_duration(9.4), "9s");
+    }
+
+    #[test]
+    fn timestamps_are_utc_in_iso_8601() {
+        let now = utc_now();
+        assert_eq!(now.len(), 20, "{now}");
+        assert!(now.starts_with("20") && now.ends_with('Z'), "{now}");
+        assert_eq!(&now[4..5], "-");
+        assert_eq!(&now[10..11], "T");
+    }
+}
