@@ -98,6 +98,10 @@ struct Slot {
     polling_since: Option<Instant>,
     /// Done in this run.
     done: bool,
+    /// The upgrade eligibility named, for the eligibility command's report.
+    upgrade_seen: Option<Uuid>,
+    /// When this run sent its first call for the customer, and when it was done with it.
+    times: (Option<std::time::SystemTime>, Option<std::time::SystemTime>),
 }
 
 /// One call.
@@ -156,6 +160,8 @@ impl<'a> Engine<'a> {
                 interval: settings.poll_interval,
                 polling_since: None,
                 done: false,
+                upgrade_seen: None,
+                times: (None, None),
             })
             .collect();
         Self {
@@ -293,6 +299,10 @@ impl<'a> Engine<'a> {
     }
 
     fn launch(&mut self, index: usize, work: Work) {
+        self.slots[index]
+            .times
+            .0
+            .get_or_insert_with(std::time::SystemTime::now);
         let client = self.client.clone();
         let request = ProductUpgradeRequest::new(
             self.slots[index].customer.id,
@@ -374,6 +384,10 @@ impl<'a> Engine<'a> {
         let mode = self.settings.mode;
         match (answer.upgrade_id, answer.is_eligible, mode) {
             (Some(_), _, Mode::DryRun) => self.finish_as(index, Outcome::WouldResume),
+            (Some(_), _, Mode::Eligibility) => {
+                self.slots[index].upgrade_seen = answer.upgrade_id;
+                self.finish_as(index, Outcome::Upgrading);
+            }
             (Some(upgrade), _, Mode::Upgrade) => {
                 let started = Event::Started {
                     customer,
@@ -535,6 +549,9 @@ impl<'a> Engine<'a> {
     fn finish(&mut self, index: usize) {
         if !self.slots[index].done {
             self.slots[index].done = true;
+            if self.slots[index].times.0.is_some() {
+                self.slots[index].times.1 = Some(std::time::SystemTime::now());
+            }
             self.progress.done(&self.row(&self.slots[index]));
         }
     }
@@ -542,6 +559,9 @@ impl<'a> Engine<'a> {
     fn row(&self, slot: &Slot) -> Row {
         let mut row = row_of(&slot.customer, &slot.known);
         row.eligible = slot.eligible.or(row.eligible);
+        row.started = slot.times.0.map(crate::utc::at);
+        row.upgrade_id = row.upgrade_id.or(slot.upgrade_seen);
+        row.finished = slot.times.1.map(crate::utc::at);
         if let Some(outcome) = slot.outcome {
             row.outcome = outcome;
             match outcome {

@@ -9,7 +9,7 @@
 //! - `engine`: the run loop that schedules every call within the rate limit;
 //! - `run`: the report's rows, from each customer's stage;
 //! - `report`: the report (CSV or JSON); `progress`: the bar, or a line per customer;
-//! - `summary`: what the end of a run prints, and what to do next.
+//! - `summary`: what the end of a run prints, and what to do next; `utc`: timestamps.
 
 // A binary: what it offers is documented by --help and the README; the workspace's
 // missing_docs is for the library crates.
@@ -24,6 +24,7 @@ mod report;
 mod run;
 mod state;
 mod summary;
+mod utc;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -330,16 +331,50 @@ fn print_all(text: &[u8]) -> Result<u8> {
     }
 }
 
+/// How a run ended, for its summary and report.
+struct Ended {
+    /// The same command resumes it (a journal).
+    resumes: bool,
+    dry_run: bool,
+    started: (std::time::Instant, std::time::SystemTime),
+    command: &'static str,
+    base_url: String,
+}
+
+impl Ended {
+    fn new(cli: &Cli, command: &'static str, resumes: bool, dry_run: bool) -> Self {
+        Self {
+            resumes,
+            dry_run,
+            started: (std::time::Instant::now(), std::time::SystemTime::now()),
+            command,
+            base_url: cli.base_url.clone(),
+        }
+    }
+
+    fn info(&self) -> report::RunInfo {
+        report::RunInfo {
+            tool: "pc-upgrade",
+            version: env!("CARGO_PKG_VERSION"),
+            base_url: self.base_url.clone(),
+            command: self.command,
+            started: utc::at(self.started.1),
+            finished: utc::now(),
+        }
+    }
+}
+
 /// Prints the summary, writes the report, says what to do next; the exit code.
 fn finish(
     rows: &[report::Row],
     path: Option<&PathBuf>,
     stop: Option<&Stop>,
-    (resumes, dry_run, elapsed): (bool, bool, Duration),
+    ended: &Ended,
 ) -> Result<u8> {
-    print!("{}", summary::summary(rows, elapsed));
+    let (resumes, dry_run) = (ended.resumes, ended.dry_run);
+    print!("{}", summary::summary(rows, ended.started.0.elapsed()));
     if let Some(path) = path {
-        report::write(path, rows)?;
+        report::write(path, rows, &ended.info())?;
         println!("report: {}", path.display());
     }
     let again = if resumes {
@@ -386,7 +421,12 @@ async fn over_customers(
     wait: (Duration, Duration),
     other_customers: bool,
 ) -> Result<u8> {
-    let started = std::time::Instant::now();
+    let command = if mode == Mode::Eligibility {
+        "eligibility"
+    } else {
+        "upgrade"
+    };
+    let ended = Ended::new(cli, command, mode == Mode::Upgrade, mode == Mode::DryRun);
     let bytes = std::fs::read(&fleet.customers)
         .with_context(|| format!("reading {}", fleet.customers.display()))?;
     let identity = CustomersFile::of(&fleet.customers, &bytes);
@@ -442,12 +482,7 @@ async fn over_customers(
     let (mut rows, stop) = engine.run(interrupts()).await?;
     progress.finish();
     rows.extend(run::bad_rows(&bad));
-    let how = (
-        mode == Mode::Upgrade,
-        mode == Mode::DryRun,
-        started.elapsed(),
-    );
-    finish(&rows, fleet.report.as_ref(), stop.as_ref(), how)
+    finish(&rows, fleet.report.as_ref(), stop.as_ref(), &ended)
 }
 
 async fn main_result(cli: Cli) -> Result<u8> {
@@ -472,9 +507,9 @@ async fn main_result(cli: Cli) -> Result<u8> {
             over_customers(&cli, fleet, mode, Some(journal), wait, *other_customers).await
         }
         Command::Status { journal, report } => {
+            let ended = Ended::new(&cli, "status", true, false);
             let replayed = journal::read(journal)?;
-            let how = (true, false, Duration::ZERO);
-            finish(&run::status(&replayed), report.as_ref(), None, how)
+            finish(&run::status(&replayed), report.as_ref(), None, &ended)
         }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -5,11 +5,10 @@
 //! per customer as it ends, with a UTC timestamp. Quiet: nothing.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
@@ -79,7 +78,7 @@ impl Progress {
                 let _ = writeln!(
                     std::io::stderr(),
                     "{} {customer} {}{detail} [{}]",
-                    utc_now(),
+                    crate::utc::now(),
                     row.outcome,
                     counts.join(", ")
                 );
@@ -134,34 +133,6 @@ fn bar(total: usize, live: &Arc<Live>) -> ProgressBar {
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_secs(1));
     bar
-}
-
-/// The time now in UTC, `2026-12-01T21:07:29Z` (civil date from days since 1970, after
-/// Howard Hinnant's algorithm: a few lines, where a date crate would be a dependency).
-fn utc_now() -> String {
-    let seconds = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, time) = (seconds / 86_400, seconds % 86_400);
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        time / 3600,
-        time / 60 % 60,
-        time % 60
-    );
-    out
 }
 
 /// Where log lines are written: above the bar while one is on screen.
@@ -224,14 +195,5 @@ mod tests {
         );
         assert_eq!(short_duration(123.0), "2m 03s");
         assert_eq!(short_duration(9.4), "9s");
-    }
-
-    #[test]
-    fn timestamps_are_utc_in_iso_8601() {
-        let now = utc_now();
-        assert_eq!(now.len(), 20, "{now}");
-        assert!(now.starts_with("20") && now.ends_with('Z'), "{now}");
-        assert_eq!(&now[4..5], "-");
-        assert_eq!(&now[10..11], "T");
     }
 }

@@ -18,6 +18,9 @@ pub enum Outcome {
     Ineligible,
     /// Eligible (the `eligibility` command).
     Eligible,
+    /// The customer already has the upgrade (the `eligibility` command): an upgrade run
+    /// follows it.
+    Upgrading,
     /// A dry run would create the upgrade.
     WouldCreate,
     /// A dry run would follow the upgrade the customer already has.
@@ -46,6 +49,7 @@ impl Outcome {
             Self::Completed => "completed",
             Self::Ineligible => "ineligible",
             Self::Eligible => "eligible",
+            Self::Upgrading => "upgrading",
             Self::WouldCreate => "would-create",
             Self::WouldResume => "would-resume",
             Self::Failed => "failed",
@@ -64,6 +68,7 @@ impl Outcome {
             Self::Completed
                 | Self::Ineligible
                 | Self::Eligible
+                | Self::Upgrading
                 | Self::WouldCreate
                 | Self::WouldResume
         )
@@ -98,9 +103,74 @@ pub struct Row {
     pub error_code: Option<i64>,
     /// The `MS-RequestId` of the create, or of the call that failed.
     pub request_id: Option<Uuid>,
+    /// When this run began on the customer (UTC).
+    pub started: Option<String>,
+    /// When this run was done with it (UTC).
+    pub finished: Option<String>,
+    /// What to do next for the customer (filled in when the report is written).
+    pub next: Option<String>,
     /// The customers file's other columns.
     #[serde(flatten)]
     pub extra: BTreeMap<String, String>,
+}
+
+impl Row {
+    /// What to do next for the customer, as the report says it.
+    pub fn next_step(&self) -> Option<String> {
+        let support = |id: Option<Uuid>| match id {
+            Some(id) => format!("contact Microsoft support with MS-RequestId {id}"),
+            None => "contact Microsoft support".to_owned(),
+        };
+        let step = match self.outcome {
+            Outcome::Completed | Outcome::Eligible | Outcome::Ineligible => return None,
+            Outcome::Upgrading | Outcome::WouldResume => "an upgrade run follows it".to_owned(),
+            Outcome::WouldCreate => "upgrade it: run with --yes".to_owned(),
+            Outcome::InProgress => "wait: run the same command again later".to_owned(),
+            Outcome::Pending => "run the same command again".to_owned(),
+            Outcome::RetryLater => "retry later: run the same command again".to_owned(),
+            Outcome::Failed => support(self.request_id),
+            Outcome::Refused => match self.error_code {
+                Some(code) => format!(
+                    "see error {code} ({}); if that is fixed, re-run it; else {}",
+                    pc_upgrade_client::PartnerCenterErrorCode::from_number(code)
+                        .meaning()
+                        .unwrap_or("undocumented"),
+                    support(self.request_id)
+                ),
+                None => support(self.request_id),
+            },
+            Outcome::BadLine => "fix the line in the customers file".to_owned(),
+        };
+        Some(step)
+    }
+}
+
+/// What the JSON report says of the run itself.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunInfo {
+    /// `pc-upgrade`.
+    pub tool: &'static str,
+    /// Its version.
+    pub version: &'static str,
+    /// The API it called.
+    pub base_url: String,
+    /// The command (eligibility, upgrade, status).
+    pub command: &'static str,
+    /// When the run began (UTC).
+    pub started: String,
+    /// When it ended (UTC).
+    pub finished: String,
+}
+
+/// The JSON report: the run, the counts by outcome, the rows.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    run: &'a RunInfo,
+    counts: BTreeMap<&'static str, usize>,
+    rows: Vec<Row>,
 }
 
 /// Fails now, before any call, if the report could not be written at the end (a folder that
@@ -113,13 +183,25 @@ pub fn check_writable(path: &Path) -> Result<()> {
 }
 
 /// Writes the report: JSON when the file name ends in `.json`, CSV otherwise.
-pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
+pub fn write(path: &Path, rows: &[Row], run: &RunInfo) -> Result<()> {
     let json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|row| Row {
+            next: row.next_step(),
+            ..row.clone()
+        })
+        .collect();
     let mut out = Vec::new();
     if json {
-        serde_json::to_writer_pretty(&mut out, rows)?;
+        let mut counts = BTreeMap::new();
+        for row in &rows {
+            *counts.entry(row.outcome.as_str()).or_default() += 1;
+        }
+        let report = JsonReport { run, counts, rows };
+        serde_json::to_writer_pretty(&mut out, &report)?;
         out.push(b'\n');
     } else {
         let extra: Vec<String> = rows
@@ -139,13 +221,16 @@ pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
             "detail",
             "errorCode",
             "requestId",
+            "started",
+            "finished",
+            "next",
         ]
         .into_iter()
         .map(str::to_owned)
         .collect::<Vec<_>>();
         header.extend(extra.iter().cloned());
         writer.write_record(&header)?;
-        for row in rows {
+        for row in &rows {
             let text = |v: Option<String>| v.unwrap_or_default();
             let mut record = vec![
                 text(row.customer_id.map(|c| c.to_string())),
@@ -157,6 +242,9 @@ pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
                 text(row.detail.clone()),
                 text(row.error_code.map(|c| c.to_string())),
                 text(row.request_id.map(|r| r.to_string())),
+                text(row.started.clone()),
+                text(row.finished.clone()),
+                text(row.next.clone()),
             ];
             record.extend(
                 extra

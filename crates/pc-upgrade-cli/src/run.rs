@@ -61,6 +61,10 @@ pub fn row_of(customer: &Customer, known: &Known) -> Row {
             Outcome::Refused
         }
     };
+    // A create is only sent after eligibility said yes.
+    if known.origin() == Some("created") {
+        row.eligible = row.eligible.or(Some(true));
+    }
     // A transient failure since the stage last moved: the next run tries again.
     if let (Some(retry), false) = (&known.retry, known.stage.is_final()) {
         row.outcome = Outcome::RetryLater;

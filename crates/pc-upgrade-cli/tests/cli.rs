@@ -142,14 +142,34 @@ async fn a_thousand_customers_end_as_scripted_in_the_report() {
                 };
                 assert_eq!(outcome, expected, "{row}");
                 assert_eq!(row["errorCode"], code);
+                let next = row["next"].as_str().unwrap();
+                let advice = if code == 900130 {
+                    "retry later"
+                } else {
+                    "MS-RequestId"
+                };
+                assert!(next.contains(advice), "{row}");
             }
             Kind::Completes => {
                 assert_eq!(outcome, "completed", "{row}");
                 assert_eq!(row["origin"], "created");
                 assert!(row["requestId"].is_string(), "{row}");
+                assert_eq!(
+                    row["eligible"], true,
+                    "eligibility said yes this run: {row}"
+                );
+                assert!(
+                    row["started"].is_string() && row["finished"].is_string(),
+                    "{row}"
+                );
+                assert!(row["next"].is_null(), "{row}");
             }
             Kind::Fails => {
                 assert_eq!(outcome, "failed", "{row}");
+                assert!(
+                    row["next"].as_str().unwrap().contains("MS-RequestId"),
+                    "{row}"
+                );
                 assert_eq!(row["errorCode"], 900120);
                 assert_eq!(row["detail"], format!("Upgrade {n} failed."));
             }
@@ -443,8 +463,7 @@ async fn bad_lines_are_reported_with_their_number_and_the_exit_code_says_so() {
     ))
     .await;
     assert_eq!(output.status.code(), Some(3));
-    let rows: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    let rows: Vec<Value> = common::report_rows(&report_path);
     let bad: Vec<&Value> = rows.iter().filter(|r| r["outcome"] == "bad-line").collect();
     assert_eq!(bad.len(), 1);
     assert_eq!(bad[0]["line"], 2);
@@ -647,4 +666,48 @@ async fn bad_values_exit_2_before_any_call() {
         !std::path::Path::new(journal).exists(),
         "a bad value began a journal"
     );
+}
+
+/// The eligibility command tells customers already upgrading from those not eligible.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eligibility_names_customers_already_upgrading() {
+    let server = MockServer::builder()
+        .fleet(mixed_fleet(10))
+        .start()
+        .await
+        .unwrap();
+    let dir = scratch("already-upgrading");
+    let (customers, report_path) = (customers_csv(&dir, 10), dir.join("report.json"));
+    let output = run(pc_upgrade(
+        &server,
+        &[
+            "eligibility",
+            "--customers",
+            customers.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows = report(&report_path);
+    for n in 0..10 {
+        let row = &rows[&customer(n).to_string()];
+        match kind(n) {
+            Kind::AlreadyUpgrading => {
+                assert_eq!(row["outcome"], "upgrading", "{row}");
+                assert_eq!(
+                    row["upgradeId"],
+                    Uuid::from_u128(0x9000_0000 | n).to_string()
+                );
+            }
+            Kind::Ineligible => assert_eq!(row["outcome"], "ineligible", "{row}"),
+            _ => assert_eq!(row["outcome"], "eligible", "{row}"),
+        }
+    }
 }

@@ -54,10 +54,18 @@ pub async fn run(mut command: Command) -> Output {
 
 /// The rows of a JSON report, by customer.
 pub fn report(path: &Path) -> HashMap<String, Value> {
-    let rows: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    rows.into_iter()
+    report_rows(path)
+        .into_iter()
         .filter_map(|row| Some((row["customerId"].as_str()?.to_owned(), row)))
         .collect()
+}
+
+/// Every row of a JSON report (an object with the run's metadata and its `rows`).
+pub fn report_rows(path: &Path) -> Vec<Value> {
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(report["tool"], "pc-upgrade", "{report}");
+    assert!(report["started"].is_string() && report["finished"].is_string());
+    serde_json::from_value(report["rows"].clone()).unwrap()
 }
 
 /// Per customer, the statuses its creates were answered with.
