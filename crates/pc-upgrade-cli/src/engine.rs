@@ -47,6 +47,8 @@ pub enum Mode {
     DryRun,
     /// Eligibility, create or resume, wait.
     Upgrade,
+    /// One status read of every upgrade the journal has in progress (`status --refresh`).
+    Refresh,
 }
 
 /// How a run works.
@@ -194,9 +196,13 @@ impl<'a> Engine<'a> {
             let stage = &self.slots[index].known.stage;
             match stage {
                 _ if stage.is_final() => self.finish(index),
-                Stage::Started { .. } if self.settings.mode == Mode::Upgrade => {
+                Stage::Started { .. }
+                    if matches!(self.settings.mode, Mode::Upgrade | Mode::Refresh) =>
+                {
                     self.poll_at(index, now);
                 }
+                // A refresh reads status only.
+                _ if self.settings.mode == Mode::Refresh => self.finish(index),
                 _ => self.fresh.push_back(index),
             }
         }
@@ -400,6 +406,8 @@ impl<'a> Engine<'a> {
             (_, true, Mode::Eligibility) => self.finish_as(index, Outcome::Eligible),
             (None, true, Mode::DryRun) => self.finish_as(index, Outcome::WouldCreate),
             (None, true, Mode::Upgrade) => self.creates.push_back(index),
+            // A refresh sends no eligibility call.
+            (_, _, Mode::Refresh) => self.finish(index),
             (_, false, _) => {
                 let reason = answer.reason.clone();
                 self.record(index, Event::Ineligible { customer, reason }, false)?;

@@ -7,7 +7,7 @@
 //! - `journal`: the locked, append-only journal a killed run resumes from;
 //! - `classify`: whose failure a failed call is (the customer's, the caller's, or transient);
 //! - `engine`: the run loop that schedules every call within the rate limit;
-//! - `run`: the report's rows, from each customer's stage;
+//! - `run`: the report's rows, from each customer's stage; `select`: `--only`;
 //! - `report`: the report (CSV or JSON); `progress`: the bar, or a line per customer;
 //! - `summary`: what the end of a run prints, and what to do next; `utc`: timestamps.
 
@@ -22,6 +22,7 @@ mod journal;
 mod progress;
 mod report;
 mod run;
+mod select;
 mod state;
 mod summary;
 mod utc;
@@ -134,6 +135,12 @@ enum Command {
         /// Use the journal with another customers file than the one it began with.
         #[arg(long)]
         other_customers: bool,
+        /// Run only these customers again: those the journal has as failed, refused,
+        /// ineligible, retry-later, in-progress or pending, or those of a file of ids.
+        /// Each chosen one starts over (a new create if it needs one); the journal keeps
+        /// its history; the others are left as they are.
+        #[arg(long, value_name = "OUTCOME|FILE")]
+        only: Option<String>,
     },
     /// Prints shell completions for pc-upgrade.
     #[command(
@@ -146,9 +153,10 @@ enum Command {
     /// Prints pc-upgrade's manual page (roff).
     #[command(after_help = "Example:\n  pc-upgrade man > pc-upgrade.1 && man ./pc-upgrade.1")]
     Man,
-    /// Where every customer of a run stands, from its journal.
+    /// Where every customer of a run stands, from its journal; with --refresh, the live
+    /// status of every upgrade still in progress too.
     #[command(
-        after_help = "Example:\n  pc-upgrade status --journal run.journal --report status.json"
+        after_help = "Examples:\n  pc-upgrade status --journal run.journal --report status.json\n  pc-upgrade status --journal run.journal --refresh      # asks Partner Center"
     )]
     Status {
         /// The run's journal.
@@ -157,6 +165,13 @@ enum Command {
         /// Where to write the report (JSON when it ends in .json, else CSV).
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Read the status of every upgrade still in progress (within the rate limit), and
+        /// write down those that ended.
+        #[arg(long)]
+        refresh: bool,
+        /// The product family of the run's upgrades (the status call names it).
+        #[arg(long, default_value = "Azure")]
+        product_family: String,
     },
 }
 
@@ -412,15 +427,25 @@ fn finish(
     Ok(if well { ALL_WELL } else { PARTIAL })
 }
 
-/// Reads the customers, runs them, reports (bad lines included).
-async fn over_customers(
-    cli: &Cli,
-    fleet: &FleetArgs,
+/// What an eligibility or upgrade run is asked to do.
+struct Job<'a> {
     mode: Mode,
-    journal: Option<&std::path::Path>,
+    journal: Option<&'a std::path::Path>,
+    /// How long to follow each upgrade, and the first wait between status reads.
     wait: (Duration, Duration),
     other_customers: bool,
-) -> Result<u8> {
+    only: Option<&'a str>,
+}
+
+/// Reads the customers, runs them, reports (bad lines included).
+async fn over_customers(cli: &Cli, fleet: &FleetArgs, job: Job<'_>) -> Result<u8> {
+    let Job {
+        mode,
+        journal,
+        wait,
+        other_customers,
+        only,
+    } = job;
     let command = if mode == Mode::Eligibility {
         "eligibility"
     } else {
@@ -460,14 +485,39 @@ async fn over_customers(
             .collect();
         journal.write(&queued, true)?;
     }
-    let customers: Vec<_> = customers
-        .into_iter()
-        .map(|customer| {
-            let mut known = known.remove(&customer.id).unwrap_or_default();
-            known.line = customer.line;
-            (customer, known)
-        })
-        .collect();
+    // --only: the chosen customers start over; the others are reported as they stand.
+    let chosen = match only {
+        Some(selection) => Some(select::chosen(
+            selection,
+            &customers,
+            &known,
+            fleet.delimiter,
+        )?),
+        None => None,
+    };
+    let mut left_alone = Vec::new();
+    let mut taken = Vec::new();
+    for customer in customers {
+        let mut known = known.remove(&customer.id).unwrap_or_default();
+        known.line = customer.line;
+        match &chosen {
+            Some(chosen) if !chosen.contains(&customer.id) => {
+                left_alone.push(run::row_of(&customer, &known));
+            }
+            Some(_) if known.stage.is_final() => {
+                let rerun = state::Event::Rerun {
+                    customer: customer.id,
+                };
+                if let Some(journal) = &journal {
+                    journal.write(std::slice::from_ref(&rerun), true)?;
+                }
+                known.apply(&rerun);
+                taken.push((customer, known));
+            }
+            _ => taken.push((customer, known)),
+        }
+    }
+    let customers = taken;
     let settings = Settings {
         mode,
         product_family: fleet.product_family.clone(),
@@ -481,15 +531,68 @@ async fn over_customers(
     let engine = Engine::new(client, journal.as_ref(), settings, &progress, customers);
     let (mut rows, stop) = engine.run(interrupts()).await?;
     progress.finish();
+    rows.extend(left_alone);
+    rows.sort_by_key(|r| r.line);
     rows.extend(run::bad_rows(&bad));
     finish(&rows, fleet.report.as_ref(), stop.as_ref(), &ended)
+}
+
+/// `status --refresh`: one status read of every upgrade the journal has in progress, the
+/// ends written down, then the report of the whole journal.
+async fn refresh(
+    cli: &Cli,
+    path: &std::path::Path,
+    report: Option<&PathBuf>,
+    family: &str,
+) -> Result<u8> {
+    let ended = Ended::new(cli, "status", true, false);
+    if let Some(report) = report {
+        report::check_writable(report)?;
+    }
+    let identity = journal::read(path)?
+        .customers
+        .with_context(|| format!("the journal {} has not begun", path.display()))?;
+    let (journal, replayed) = Journal::open(path, &identity, false)?;
+    let mut customers: Vec<(customers::Customer, state::Known)> = replayed
+        .known
+        .into_iter()
+        .map(|(id, known)| {
+            let customer = customers::Customer {
+                line: known.line,
+                id,
+                extra: known.extra.clone(),
+            };
+            (customer, known)
+        })
+        .collect();
+    customers.sort_by_key(|(c, _)| (c.line, c.id));
+    let settings = Settings {
+        mode: Mode::Refresh,
+        product_family: family.to_owned(),
+        concurrency: 16,
+        poll_interval: Duration::from_secs(1),
+        max_poll_interval: Duration::from_secs(1),
+        wait: Duration::ZERO,
+        base_url: cli.base_url.clone(),
+    };
+    let progress = progress::Progress::new(customers.len(), cli.quiet);
+    let engine = Engine::new(client(cli)?, Some(&journal), settings, &progress, customers);
+    let (rows, stop) = engine.run(interrupts()).await?;
+    progress.finish();
+    finish(&rows, report, stop.as_ref(), &ended)
 }
 
 async fn main_result(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Eligibility { fleet } => {
-            let wait = (Duration::from_secs(1), Duration::from_secs(1));
-            over_customers(&cli, fleet, Mode::Eligibility, None, wait, false).await
+            let job = Job {
+                mode: Mode::Eligibility,
+                journal: None,
+                wait: (Duration::from_secs(1), Duration::from_secs(1)),
+                other_customers: false,
+                only: None,
+            };
+            over_customers(&cli, fleet, job).await
         }
         Command::Upgrade {
             fleet,
@@ -498,15 +601,30 @@ async fn main_result(cli: Cli) -> Result<u8> {
             wait,
             poll_interval,
             other_customers,
+            only,
         } => {
             let mode = if *yes { Mode::Upgrade } else { Mode::DryRun };
             if !yes {
                 eprintln!("dry run: nothing is created (add --yes to upgrade)");
             }
-            let wait = (*wait, *poll_interval);
-            over_customers(&cli, fleet, mode, Some(journal), wait, *other_customers).await
+            let job = Job {
+                mode,
+                journal: Some(journal),
+                wait: (*wait, *poll_interval),
+                other_customers: *other_customers,
+                only: only.as_deref(),
+            };
+            over_customers(&cli, fleet, job).await
         }
-        Command::Status { journal, report } => {
+        Command::Status {
+            journal,
+            report,
+            refresh: true,
+            product_family,
+        } => refresh(&cli, journal, report.as_ref(), product_family).await,
+        Command::Status {
+            journal, report, ..
+        } => {
             let ended = Ended::new(&cli, "status", true, false);
             let replayed = journal::read(journal)?;
             finish(&run::status(&replayed), report.as_ref(), None, &ended)

@@ -91,6 +91,12 @@ pub enum Event {
         /// The `MS-RequestId` of the refused call.
         request_id: Uuid,
     },
+    /// The operator chose the customer to be run again (`--only`): its stage starts over,
+    /// and the events before stay as its history.
+    Rerun {
+        /// The customer.
+        customer: Uuid,
+    },
     /// A transient failure left the customer for a later try (in this run or the next).
     Retry {
         /// The customer.
@@ -120,6 +126,7 @@ impl Event {
             | Self::Completed { customer, .. }
             | Self::Failed { customer, .. }
             | Self::Refused { customer, .. }
+            | Self::Rerun { customer }
             | Self::Retry { customer, .. } => Some(*customer),
         }
     }
@@ -248,6 +255,7 @@ impl Known {
                 });
                 return;
             }
+            Event::Rerun { .. } => Stage::New,
             Event::Ineligible { reason, .. } => Stage::Ineligible {
                 reason: reason.clone(),
             },

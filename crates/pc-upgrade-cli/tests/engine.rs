@@ -387,3 +387,131 @@ async fn status_of_a_journal_that_does_not_exist_is_an_error() {
         text(&output.stderr)
     );
 }
+
+/// An upgrade that completes after the run ended is in progress in the journal; `status
+/// --refresh` asks Partner Center, writes the end down, and reports it completed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_refresh_turns_an_upgrade_completed_since_into_completed() {
+    const COUNT: u128 = 10;
+    let server = MockServer::builder()
+        .fleet(fleet(COUNT, Duration::from_secs(3)))
+        .start()
+        .await
+        .unwrap();
+    let dir = scratch("refresh");
+    let customers = customers_csv(&dir, COUNT);
+    let (journal, report_path) = (dir.join("journal"), dir.join("report.json"));
+    let args = upgrade_args(
+        customers.to_str().unwrap(),
+        journal.to_str().unwrap(),
+        report_path.to_str().unwrap(),
+        &["--wait", "0.5"],
+    );
+    let output = run(pc_upgrade(&server, &args)).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(
+        report(&report_path)
+            .values()
+            .all(|r| r["outcome"] == "in-progress")
+    );
+    let status = |refresh: bool| {
+        let mut args = vec!["status", "--journal", journal.to_str().unwrap()];
+        args.extend(["--report", report_path.to_str().unwrap()]);
+        if refresh {
+            args.push("--refresh");
+        }
+        pc_upgrade(&server, &args)
+    };
+    let output = run(status(false)).await;
+    assert_eq!(output.status.code(), Some(3));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = server.requests().len();
+    let output = run(status(true)).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let rows = report(&report_path);
+    assert!(
+        rows.values().all(|r| r["outcome"] == "completed"),
+        "{rows:?}"
+    );
+    let calls = &server.requests()[before..];
+    assert_eq!(calls.len(), COUNT as usize, "one status read each");
+    assert!(
+        calls
+            .iter()
+            .all(|r| r.operation == Some(Operation::GetProductUpgradeStatus))
+    );
+    // Written down: a plain status now says so too, with no call.
+    let output = run(status(false)).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(server.requests().len(), before + COUNT as usize);
+}
+
+/// `--only failed` runs the failed customers again, and no one else; what the service
+/// answered them is in the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_failed_sends_calls_for_the_failed_customers_alone() {
+    const COUNT: u128 = 12;
+    let fleet = (0..COUNT).fold(Fleet::new(), |fleet, n| {
+        let script = Customer::new(customer(n));
+        fleet.customer(match n % 3 {
+            0 => script.fails_with(900120, "The Azure upgrade cannot be processed."),
+            _ => script,
+        })
+    });
+    let server = MockServer::builder().fleet(fleet).start().await.unwrap();
+    let dir = scratch("only-failed");
+    let customers = customers_csv(&dir, COUNT);
+    let (journal, report_path) = (dir.join("journal"), dir.join("report.json"));
+    let args = upgrade_args(
+        customers.to_str().unwrap(),
+        journal.to_str().unwrap(),
+        report_path.to_str().unwrap(),
+        &[],
+    );
+    let output = run(pc_upgrade(&server, &args)).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    let failed: Vec<String> = (0..COUNT)
+        .filter(|n| n % 3 == 0)
+        .map(|n| customer(n).to_string())
+        .collect();
+    let first = report(&report_path);
+    for id in &failed {
+        assert_eq!(first[id]["outcome"], "failed");
+    }
+    let before = server.requests().len();
+    let mut again = args.clone();
+    again.extend(["--only", "failed"]);
+    let output = run(pc_upgrade(&server, &again)).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    let calls = &server.requests()[before..];
+    assert!(!calls.is_empty(), "no call for the failed customers");
+    for call in calls {
+        let customer = call.json().unwrap()["customerId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            failed.contains(&customer),
+            "a call for {customer}, who did not fail"
+        );
+    }
+    let rows = report(&report_path);
+    assert_eq!(
+        rows.len(),
+        COUNT as usize,
+        "every customer is in the report"
+    );
+    for (id, row) in &rows {
+        let expected = if failed.contains(id) {
+            "failed"
+        } else {
+            "completed"
+        };
+        assert_eq!(row["outcome"], expected, "{row}");
+    }
+    let journal_text = std::fs::read_to_string(&journal).unwrap();
+    assert_eq!(
+        journal_text.matches(r#""event":"rerun""#).count(),
+        failed.len()
+    );
+}
