@@ -3,6 +3,7 @@
 //!
 //! Module map:
 //! - `customers`: the customers file (CSV or a GUID per line), bad lines kept;
+//! - `demo`: `pc-upgrade demo`, against the fake service in this process;
 //! - `state`: each customer's typed stage, and the journal events that move it on;
 //! - `journal`: the locked, append-only journal a killed run resumes from;
 //! - `classify`: whose failure a failed call is (the customer's, the caller's, or transient);
@@ -17,6 +18,8 @@
 
 mod classify;
 mod customers;
+#[cfg(feature = "demo")]
+mod demo;
 mod engine;
 mod journal;
 mod progress;
@@ -100,10 +103,23 @@ struct Cli {
     per: Duration,
     #[command(subcommand)]
     command: Command,
+    /// Set by `demo` alone: sign in to its fake Partner Center with a token of its own.
+    #[arg(skip)]
+    demo: bool,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Tries the tool with no Partner Center account: a fake Partner Center on 127.0.0.1
+    /// with 200 customers of every kind, and a real upgrade run against it.
+    #[cfg(feature = "demo")]
+    #[command(after_help = "Example:\n  pc-upgrade demo")]
+    Demo {
+        /// Where to keep the customers file, the journal and the report (default: a new
+        /// folder under the system's temporary one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Checks whether each customer can be upgraded.
     #[command(
         after_help = "Example:\n  pc-upgrade eligibility --customers customers.csv --report eligibility.csv"
@@ -252,7 +268,9 @@ fn client(cli: &Cli) -> Result<PartnerCenterClient> {
             None => RateLimit::adaptive(),
         })
         .retry(RetryPolicy::default().with_max_attempts(6));
-    let builder = if let Some(token) = env("PC_UPGRADE_TOKEN") {
+    let builder = if cli.demo {
+        builder.token("pc-upgrade-demo")
+    } else if let Some(token) = env("PC_UPGRADE_TOKEN") {
         builder.token(token)
     } else {
         let missing = |name: &str| format!("{name} is not set (see pc-upgrade --help)");
@@ -582,6 +600,50 @@ async fn refresh(
     finish(&rows, report, stop.as_ref(), &ended)
 }
 
+/// `pc-upgrade demo`: the fake, the fleet, and a real upgrade run against them.
+#[cfg(feature = "demo")]
+async fn run_demo(cli: &Cli, dir: Option<&std::path::Path>) -> Result<u8> {
+    let dir = demo::folder(dir)?;
+    let (server, customers) = demo::start(&dir).await?;
+    println!(
+        "pc-upgrade demo: a fake Partner Center on {} with 200 customers of every kind; no \
+         account is needed and nothing leaves this machine.\n",
+        server.base_url()
+    );
+    let demo_cli = Cli {
+        base_url: server.base_url(),
+        rate: None,
+        verbose: cli.verbose,
+        quiet: cli.quiet,
+        per: Duration::from_secs(1),
+        command: Command::Man,
+        demo: true,
+    };
+    let fleet = FleetArgs {
+        customers,
+        product_family: "Azure".to_owned(),
+        delimiter: b',',
+        concurrency: 16,
+        report: Some(dir.join("report.csv")),
+    };
+    let journal = dir.join("run.journal");
+    let job = Job {
+        mode: Mode::Upgrade,
+        journal: Some(&journal),
+        wait: (Duration::from_secs(60), Duration::from_secs(1)),
+        other_customers: false,
+        only: None,
+    };
+    let code = over_customers(&demo_cli, &fleet, job).await?;
+    println!(
+        "journal: {}\n\nFor real: pc-upgrade upgrade --customers FILE --journal FILE (a dry run), \
+         then the same with --yes; pc-upgrade --help names the credentials.",
+        journal.display()
+    );
+    drop(server);
+    Ok(code)
+}
+
 async fn main_result(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Eligibility { fleet } => {
@@ -629,6 +691,8 @@ async fn main_result(cli: Cli) -> Result<u8> {
             let replayed = journal::read(journal)?;
             finish(&run::status(&replayed), report.as_ref(), None, &ended)
         }
+        #[cfg(feature = "demo")]
+        Command::Demo { dir } => run_demo(&cli, dir.as_deref()).await,
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             // Into a buffer first: clap_complete panics on a closed stdout (`| head`).

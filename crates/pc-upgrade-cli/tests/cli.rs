@@ -711,3 +711,42 @@ async fn eligibility_names_customers_already_upgrading() {
         }
     }
 }
+
+/// `pc-upgrade demo` needs no credentials, stays on 127.0.0.1, ends within a minute, and
+/// shows every kind of outcome.
+#[cfg(feature = "demo")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_without_an_account_and_shows_every_outcome() {
+    let dir = scratch("demo");
+    let mut command = Command::new(BINARY);
+    command
+        .args(["demo", "--dir", dir.to_str().unwrap()])
+        .env_remove("PC_UPGRADE_TOKEN")
+        .env_remove("PC_UPGRADE_TENANT_ID")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let output = run(command).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{stdout}");
+    for outcome in [
+        "completed",
+        "ineligible",
+        "failed",
+        "refused",
+        "retry-later",
+    ] {
+        assert!(
+            stdout.contains(outcome),
+            "no {outcome} in the summary:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("127.0.0.1"), "{stdout}");
+    assert!(dir.join("run.journal").exists() && dir.join("report.csv").exists());
+}

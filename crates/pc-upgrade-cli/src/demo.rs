@@ -1,0 +1,74 @@
+//! `pc-upgrade demo`: the tool tried with no Partner Center account. A fake Partner Center
+//! starts in this process on 127.0.0.1 with a mixed fleet (eligible customers whose
+//! upgrades take a few seconds, customers not eligible, already upgrading, refused with a
+//! documented code, told to try again later, and upgrades that fail), and a real
+//! `upgrade --yes` runs against it, with the progress and the summary an operator sees.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use pc_upgrade_mock::{Customer, Fleet, MockServer, Throttle};
+use uuid::Uuid;
+
+/// Customers in the demo fleet.
+const CUSTOMERS: u128 = 200;
+
+/// The demo's customer number `n`.
+fn customer(n: u128) -> Uuid {
+    Uuid::from_u128(0xdec0_0000_0000_4000_8000_0000_0000_0000 | n)
+}
+
+/// The fleet: every kind of customer, in a fixed pattern.
+fn fleet() -> Fleet {
+    (0..CUSTOMERS)
+        .fold(Fleet::new(), |fleet, n| {
+            let script = Customer::new(customer(n));
+            fleet.customer(match n % 10 {
+                0 => script
+                    .ineligible("The customer has no Microsoft Azure (MS-AZR-0145P) subscription."),
+                1 => script
+                    .already_upgrading(Uuid::from_u128(
+                        0xdec0_0000_0000_4000_9000_0000_0000_0000 | n,
+                    ))
+                    .takes(Duration::from_secs(4)),
+                2 if n % 20 == 2 => script.create_fails(403, 900108),
+                2 => script.create_fails(403, 900130),
+                3 => script
+                    .statuses(["InProgress", "Failed"])
+                    .fails_with(900120, "The Azure upgrade cannot be processed.")
+                    .takes(Duration::from_secs(3)),
+                _ => script
+                    .statuses(["Pending", "InProgress", "Completed"])
+                    .takes(Duration::from_millis(2000 + 300 * (n % 7) as u64)),
+            })
+        })
+        .throttle(Throttle::new(60, Duration::from_secs(1)))
+}
+
+/// Where the demo keeps its files: `dir`, or a new folder under the system's temporary one.
+pub fn folder(dir: Option<&Path>) -> Result<PathBuf> {
+    let dir = match dir {
+        Some(dir) => dir.to_owned(),
+        None => std::env::temp_dir().join(format!("pc-upgrade-demo-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Writes the demo's customers file; starts the fake with its fleet.
+pub async fn start(dir: &Path) -> Result<(MockServer, PathBuf)> {
+    let customers = dir.join("customers.csv");
+    let mut text = String::from("customerId,name\n");
+    for n in 0..CUSTOMERS {
+        text.push_str(&format!("{},Demo customer {n}\n", customer(n)));
+    }
+    std::fs::write(&customers, text).with_context(|| format!("writing {}", customers.display()))?;
+    let server = MockServer::builder()
+        .fleet(fleet())
+        .start()
+        .await
+        .context("starting the fake Partner Center on 127.0.0.1")?;
+    server.set_recording(false);
+    Ok((server, customers))
+}
