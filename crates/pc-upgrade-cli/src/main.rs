@@ -555,6 +555,16 @@ async fn over_customers(cli: &Cli, fleet: &FleetArgs, job: Job<'_>) -> Result<u8
     finish(&rows, fleet.report.as_ref(), stop.as_ref(), &ended)
 }
 
+/// The bad lines of the customers file a journal belongs to, if it can still be read (they
+/// are not in the journal: no customer was queued for them).
+fn bad_lines_of(replayed: &Replayed) -> Vec<report::Row> {
+    let path = replayed.customers.as_ref().map(|c| c.path.as_path());
+    match path.map(|path| customers::read(path, b',')) {
+        Some(Ok((_, bad))) => run::bad_rows(&bad),
+        _ => Vec::new(),
+    }
+}
+
 /// `status --refresh`: one status read of every upgrade the journal has in progress, the
 /// ends written down, then the report of the whole journal.
 async fn refresh(
@@ -567,8 +577,10 @@ async fn refresh(
     if let Some(report) = report {
         report::check_writable(report)?;
     }
-    let identity = journal::read(path)?
+    let header = journal::read(path)?;
+    let identity = header
         .customers
+        .clone()
         .with_context(|| format!("the journal {} has not begun", path.display()))?;
     let (journal, replayed) = Journal::open(path, &identity, false)?;
     let mut customers: Vec<(customers::Customer, state::Known)> = replayed
@@ -595,8 +607,9 @@ async fn refresh(
     };
     let progress = progress::Progress::new(customers.len(), cli.quiet);
     let engine = Engine::new(client(cli)?, Some(&journal), settings, &progress, customers);
-    let (rows, stop) = engine.run(interrupts()).await?;
+    let (mut rows, stop) = engine.run(interrupts()).await?;
     progress.finish();
+    rows.extend(bad_lines_of(&header));
     finish(&rows, report, stop.as_ref(), &ended)
 }
 
@@ -689,7 +702,9 @@ async fn main_result(cli: Cli) -> Result<u8> {
         } => {
             let ended = Ended::new(&cli, "status", true, false);
             let replayed = journal::read(journal)?;
-            finish(&run::status(&replayed), report.as_ref(), None, &ended)
+            let mut rows = run::status(&replayed);
+            rows.extend(bad_lines_of(&replayed));
+            finish(&rows, report.as_ref(), None, &ended)
         }
         #[cfg(feature = "demo")]
         Command::Demo { dir } => run_demo(&cli, dir.as_deref()).await,

@@ -750,3 +750,43 @@ async fn the_demo_runs_without_an_account_and_shows_every_outcome() {
     assert!(stdout.contains("127.0.0.1"), "{stdout}");
     assert!(dir.join("run.journal").exists() && dir.join("report.csv").exists());
 }
+
+/// `status` reports the customers file's bad lines too, as the run that wrote the journal did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_keeps_the_bad_lines() {
+    let server = MockServer::start().await.unwrap();
+    let dir = scratch("status-bad-lines");
+    let customers = dir.join("customers.csv");
+    std::fs::write(
+        &customers,
+        format!("customerId\n{}\nnot-a-guid\n", customer(1)),
+    )
+    .unwrap();
+    let (journal, report_path) = (dir.join("journal"), dir.join("status.json"));
+    let upgrade = [
+        "upgrade",
+        "--customers",
+        customers.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--yes",
+    ];
+    assert_eq!(
+        run(pc_upgrade(&server, &upgrade)).await.status.code(),
+        Some(3)
+    );
+    let status = [
+        "status",
+        "--journal",
+        journal.to_str().unwrap(),
+        "--report",
+        report_path.to_str().unwrap(),
+    ];
+    let output = run(pc_upgrade(&server, &status)).await;
+    assert_eq!(output.status.code(), Some(3));
+    let rows = common::report_rows(&report_path);
+    let bad: Vec<&Value> = rows.iter().filter(|r| r["outcome"] == "bad-line").collect();
+    assert_eq!(bad.len(), 1, "{rows:?}");
+    assert_eq!(bad[0]["line"], 3);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("line 3"));
+}
