@@ -2,6 +2,44 @@
 
 use std::process::ExitCode;
 
+/// `cargo xtask docs-check [--json] PAGE...`: exit 0 clean, 1 drift, 2 a usage or I/O error
+/// (an unknown flag, a page that cannot be read).
+fn docs_check(root: &std::path::Path, args: &[&str]) -> ExitCode {
+    let json = args.contains(&"--json");
+    if let Some(flag) = args.iter().find(|a| a.starts_with('-') && **a != "--json") {
+        eprintln!("docs-check: unknown option {flag:?}\n\n{}", xtask::USAGE);
+        return ExitCode::from(2);
+    }
+    let pages: Vec<&str> = args.iter().copied().filter(|a| *a != "--json").collect();
+    if pages.is_empty() {
+        eprintln!("docs-check needs at least one page\n\n{}", xtask::USAGE);
+        return ExitCode::from(2);
+    }
+    let report = match xtask::docs::check_files(root, &pages) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("docs-check: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(error) => {
+                eprintln!("docs-check: {error}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        print!("{}", report.render());
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -29,22 +67,7 @@ fn main() -> ExitCode {
                 false
             }
         }),
-        ["docs-check", rest @ ..] if !rest.is_empty() => {
-            let json = rest.contains(&"--json");
-            let pages: Vec<&str> = rest.iter().copied().filter(|a| *a != "--json").collect();
-            if pages.is_empty() {
-                eprintln!("docs-check needs at least one page\n\n{}", xtask::USAGE);
-                return ExitCode::from(2);
-            }
-            xtask::docs::check_files(&root, &pages).and_then(|report| {
-                if json {
-                    println!("{}", serde_json::to_string_pretty(&report)?);
-                } else {
-                    print!("{}", report.render());
-                }
-                Ok(report.passed())
-            })
-        }
+        ["docs-check", rest @ ..] => return docs_check(&root, rest),
         ["bench"] => xtask::measure::bench(&root, 3).map(|()| true),
         ["bench", "--fleet"] => xtask::fleet_bench::fleet(&root, usize::MAX).map(|()| true),
         ["bench", "--fleet", max] => match max.parse::<usize>() {

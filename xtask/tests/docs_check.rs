@@ -371,3 +371,112 @@ fn a_new_page_template_is_not_drift() {
     assert_eq!(found(&after_report), before, "\n{}", after_report.render());
     assert!(after_report.pages[0].findings.is_empty());
 }
+
+#[test]
+fn a_stray_fence_is_a_finding_and_expires_no_erratum() {
+    let page = format!("{STATUS}\n```\n");
+    let report = run(&[&page], &errata());
+    let kinds: BTreeSet<&str> = report.pages[0].findings.iter().map(|f| f.kind).collect();
+    assert!(kinds.contains("unbalanced-fence"), "\n{}", report.render());
+    assert!(
+        report.expired.is_empty(),
+        "an erratum was taken as fixed:\n{}",
+        report.render()
+    );
+    assert!(!report.passed());
+}
+
+#[test]
+fn method_words_are_read_ignoring_case_and_an_unknown_one_is_a_finding() {
+    let post = edit(CREATE, "| **POST** |", "| **Post** |");
+    let report = run(&[&post], &errata());
+    assert!(
+        report.pages[0]
+            .findings
+            .iter()
+            .all(|f| f.kind != "operation" && f.kind != "unknown-method"),
+        "\n{}",
+        report.render()
+    );
+    let translated = edit(CREATE, "| **POST** |", "| **Příspěvek** |");
+    let report = run(&[&translated], &errata());
+    let unknown: Vec<&str> = report.pages[0]
+        .findings
+        .iter()
+        .filter(|f| f.kind == "unknown-method")
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert_eq!(
+        unknown,
+        ["Příspěvek /v1/productupgrades"],
+        "\n{}",
+        report.render()
+    );
+}
+
+#[test]
+fn an_erratum_about_several_pages_expires_only_when_all_of_them_are_checked() {
+    // The create page alone writes the product family one way: no casing finding, and the
+    // casing erratum, which needs the status page too, is not taken as fixed.
+    let report = run(&[CREATE], &errata());
+    assert!(
+        report.expired.iter().all(|e| e.finding != "value-casing"),
+        "\n{}",
+        report.render()
+    );
+    // Without `with`, the same erratum expires: the rule is what keeps it.
+    let alone: Vec<Erratum> = errata()
+        .into_iter()
+        .map(|e| Erratum {
+            with: Vec::new(),
+            ..e
+        })
+        .collect();
+    let report = run(&[CREATE], &alone);
+    assert!(
+        report.expired.iter().any(|e| e.finding == "value-casing"),
+        "\n{}",
+        report.render()
+    );
+}
+
+#[test]
+fn exit_codes_tell_drift_from_a_usage_or_io_error() {
+    let xtask = env!("CARGO_BIN_EXE_xtask");
+    let code = |args: &[&str]| {
+        std::process::Command::new(xtask)
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    let dir = std::env::temp_dir().join(format!("pc-upgrade-docs-exit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let clean = dir.join("resources.md");
+    std::fs::write(&clean, RESOURCES).unwrap();
+    let drift = dir.join("drift.md");
+    std::fs::write(
+        &drift,
+        edit(
+            RESOURCES,
+            "| id | string | The upgrade",
+            "| Id | string | The upgrade",
+        ),
+    )
+    .unwrap();
+    let (clean, drift) = (clean.to_str().unwrap(), drift.to_str().unwrap());
+    assert_eq!(code(&["docs-check", "--json", drift]), Some(1));
+    assert_eq!(
+        code(&["docs-check", "--JSON", clean]),
+        Some(2),
+        "an unknown flag"
+    );
+    assert_eq!(
+        code(&["docs-check", "/nonexistent/page.md"]),
+        Some(2),
+        "a missing page"
+    );
+    assert_eq!(code(&["docs-check"]), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

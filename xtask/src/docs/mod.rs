@@ -38,6 +38,10 @@ pub struct Erratum {
     pub subject: String,
     /// What the spec decided, and why.
     pub decision: String,
+    /// The other pages the finding needs (a value written in two casings across pages): the
+    /// erratum expires only when all of them were checked too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<String>,
 }
 
 /// One difference between a page and the spec.
@@ -361,6 +365,7 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
             .iter()
             .find(|r| r.title.eq_ignore_ascii_case(page.title.trim()));
         check_revision(page, known, &mut findings);
+        check_readable(page, &mut findings);
         let documented = check_operations(spec, page, &mut findings);
         let url = known.map(|k| k.url.as_str());
         let revision = page.ms_date_text.clone().unwrap_or_else(|| "none".into());
@@ -412,6 +417,27 @@ impl Findings {
         if !self.0.contains(&finding) {
             self.0.push(finding);
         }
+    }
+}
+
+/// `unbalanced-fence`, `unknown-method`: a page that cannot be read whole, and a syntax row
+/// whose method is not HTTP's, are findings, never silence.
+fn check_readable(page: &Page, findings: &mut Findings) {
+    if page.unbalanced_fences {
+        findings.add(
+            "unbalanced-fence",
+            "```".into(),
+            "the page's code fences do not pair up: what follows the stray one reads as code, \
+             so the page is not checked and its errata are not taken as fixed"
+                .into(),
+        );
+    }
+    for (word, path) in &page.unknown_methods {
+        findings.add(
+            "unknown-method",
+            format!("{word} {path}"),
+            format!("{word:?} is not an HTTP method, so no operation is bound to {path}"),
+        );
     }
 }
 
@@ -699,27 +725,43 @@ fn value_casing(values: &BTreeMap<String, Vec<(String, usize)>>, reports: &mut [
     }
 }
 
-/// Errata: which findings they explain; those of a checked page that explain nothing.
-fn apply_errata(pages: &[Page], errata: &[Erratum], reports: &mut [PageReport]) -> Vec<Erratum> {
-    let checked: BTreeSet<String> = pages.iter().map(|p| p.title.to_ascii_lowercase()).collect();
-    let mut expired = Vec::new();
-    for erratum in errata {
-        if !checked.contains(&erratum.page.to_ascii_lowercase()) {
+/// Marks the findings `erratum` explains; whether it explained any.
+fn explain(erratum: &Erratum, reports: &mut [PageReport]) -> bool {
+    let mut used = false;
+    for report in reports.iter_mut() {
+        if !report.title.eq_ignore_ascii_case(&erratum.page) {
             continue;
         }
-        let mut used = false;
-        for report in reports.iter_mut() {
-            if !report.title.eq_ignore_ascii_case(&erratum.page) {
-                continue;
-            }
-            for finding in &mut report.findings {
-                if finding.kind == erratum.finding && finding.subject == erratum.subject {
-                    finding.explained_by = Some(erratum.decision.clone());
-                    used = true;
-                }
+        for finding in &mut report.findings {
+            if finding.kind == erratum.finding && finding.subject == erratum.subject {
+                finding.explained_by = Some(erratum.decision.clone());
+                used = true;
             }
         }
-        if !used {
+    }
+    used
+}
+
+/// Errata: which findings they explain; those of checked pages that explain nothing.
+fn apply_errata(pages: &[Page], errata: &[Erratum], reports: &mut [PageReport]) -> Vec<Erratum> {
+    // A page that cannot be read whole is not checked: its errata cannot expire.
+    let checked: BTreeSet<String> = pages
+        .iter()
+        .filter(|p| !p.unbalanced_fences)
+        .map(|p| p.title.to_ascii_lowercase())
+        .collect();
+    let mut expired = Vec::new();
+    for erratum in errata {
+        let needs = std::iter::once(&erratum.page).chain(&erratum.with);
+        let all_checked = needs
+            .map(|page| page.to_ascii_lowercase())
+            .all(|page| checked.contains(&page));
+        if !all_checked {
+            // Still explain what it explains, but it cannot be found fixed.
+            explain(erratum, reports);
+            continue;
+        }
+        if !explain(erratum, reports) {
             expired.push(erratum.clone());
         }
     }

@@ -73,6 +73,12 @@ pub struct Page {
     pub ms_date_text: Option<String>,
     /// The request syntax: method and path (without `{baseURL}`).
     pub syntax: Vec<(String, String)>,
+    /// Syntax rows whose method word is none of HTTP's (a translated `Příspěvek`, say):
+    /// the word and the path.
+    pub unknown_methods: Vec<(String, String)>,
+    /// Whether the page's code fences do not pair up: everything after the stray one is
+    /// read as code, so the page cannot be checked.
+    pub unbalanced_fences: bool,
     /// The example blocks.
     pub examples: Vec<Example>,
     /// The resource tables.
@@ -153,6 +159,11 @@ fn first_link(text: &str) -> Option<String> {
     Some(plain(&text[open + 1..close]))
 }
 
+/// Whether the code fences of `body` pair up.
+fn fences_balance(body: &[&str]) -> bool {
+    body.iter().filter(|l| l.trim().starts_with("```")).count() % 2 == 0
+}
+
 /// A page's sections: (slug, lines), in order; lines before the first heading go under `""`.
 fn sections(body: &[&str], plain_form: bool) -> Vec<(String, Vec<String>)> {
     let mut sections = vec![(String::new(), Vec::new())];
@@ -231,9 +242,14 @@ pub fn parse(source: &str, text: &str) -> Page {
             page.returns.extend(first_link(&line[at..]));
         }
     }
+    page.unbalanced_fences = !fences_balance(body);
     for (slug, lines) in sections(body, plain_form) {
         match slug.as_str() {
-            "request-syntax" => page.syntax.extend(syntax(&lines)),
+            "request-syntax" => {
+                let (found, unknown) = syntax(&lines);
+                page.syntax.extend(found);
+                page.unknown_methods.extend(unknown);
+            }
             "request-example" => page.examples.extend(example(Direction::Request, &lines)),
             "response-example" => page.examples.extend(example(Direction::Response, &lines)),
             _ => {
@@ -256,19 +272,31 @@ fn parse_date(text: &str) -> Option<(u32, u32, u32)> {
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
-fn syntax(lines: &[String]) -> Vec<(String, String)> {
-    let mut found = Vec::new();
+/// A method word and a path.
+type Request = (String, String);
+
+/// The syntax rows of a section: (method, path), and the rows whose method word is not
+/// HTTP's. Method words are read ignoring case (`**Post**`).
+fn syntax(lines: &[String]) -> (Vec<Request>, Vec<Request>) {
+    let (mut found, mut unknown) = (Vec::new(), Vec::new());
     for line in lines {
         // `{baseURL}` may be set apart by spaces (`[ *{baseURL}* ](…)/v1/…`).
         let text = plain(line).replace('|', " ").replace("{baseURL}", " ");
         let words: Vec<&str> = text.split_whitespace().collect();
         for pair in words.windows(2) {
-            if METHODS.contains(&pair[0]) && pair[1].starts_with('/') {
-                found.push((pair[0].to_owned(), pair[1].to_owned()));
+            if !pair[1].starts_with("/v1/") && !pair[1].starts_with("/v{") {
+                continue;
+            }
+            match METHODS.iter().find(|m| m.eq_ignore_ascii_case(pair[0])) {
+                Some(method) => found.push(((*method).to_owned(), pair[1].to_owned())),
+                None if pair[0].chars().all(char::is_alphabetic) => {
+                    unknown.push((pair[0].to_owned(), pair[1].to_owned()));
+                }
+                None => {}
             }
         }
     }
-    found
+    (found, unknown)
 }
 
 fn is_start_line(line: &str) -> bool {
