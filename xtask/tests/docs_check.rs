@@ -480,3 +480,70 @@ fn exit_codes_tell_drift_from_a_usage_or_io_error() {
     assert_eq!(code(&["docs-check"]), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_renamed_page_is_known_by_its_slug_or_an_alias_and_keeps_its_title() {
+    let renamed = edit(
+        CREATE,
+        "title: Create a product upgrade entity for a customer",
+        "title: Create a product upgrade entity",
+    );
+    let report = run(&[&renamed], &[]);
+    assert!(
+        report.pages[0]
+            .findings
+            .iter()
+            .all(|f| f.kind != "unknown-page"),
+        "\n{}",
+        report.render()
+    );
+    assert_eq!(
+        report.pages[0].title,
+        "Create a product upgrade entity for a customer"
+    );
+    let mut by_slug = page::parse(
+        "page 0",
+        &edit(
+            CREATE,
+            "title: Create a product upgrade entity for a customer",
+            "title: Creates a product upgrade entity.",
+        ),
+    );
+    by_slug.slug = Some("Initiate-product-upgrade-for-a-customer".into());
+    let fixtures = docs::load_fixtures(&xtask::workspace_root().join(docs::FIXTURES)).unwrap();
+    let report = docs::check(&spec(), &[by_slug], &fixtures, &[]);
+    assert!(report.pages[0].url.is_some(), "\n{}", report.render());
+}
+
+#[test]
+fn a_translated_copy_is_reported_once_as_not_checked_never_as_drift() {
+    let translated = edit(
+        CREATE,
+        "title: Create a product upgrade entity for a customer",
+        "title: Créer une entité de mise à niveau de produit pour un client\nms.contentlocale: fr-FR",
+    )
+    .replace("| **POST** |", "| **PUBLICAR** |");
+    let report = run(&[&translated], &errata());
+    assert!(report.pages[0].findings.is_empty(), "\n{}", report.render());
+    assert!(
+        report.pages[0]
+            .not_checked
+            .as_deref()
+            .unwrap()
+            .contains("fr-FR")
+    );
+    assert!(report.passed(), "\n{}", report.render());
+    assert!(report.render().contains("not checked"));
+    // A copy that kept the English text is checked as the English page.
+    let english = edit(
+        CREATE,
+        "title: Create a product upgrade entity for a customer",
+        "title: Create a product upgrade entity for a customer\nms.contentlocale: zh-TW",
+    );
+    let report = run(&[&english], &[]);
+    assert!(
+        report.pages[0].not_checked.is_none(),
+        "\n{}",
+        report.render()
+    );
+}

@@ -524,7 +524,11 @@ pub(crate) const SPEC_JSON: &str = r##"{
       {
         "ms.date": "11/01/2019",
         "title": "Create a product upgrade entity for a customer",
-        "url": "https://learn.microsoft.com/en-us/partner-center/developer/create-product-upgrade-entity"
+        "url": "https://learn.microsoft.com/en-us/partner-center/developer/create-product-upgrade-entity",
+        "x-aliases": [
+          "Initiate-product-upgrade-for-a-customer",
+          "Create a product upgrade entity"
+        ]
       },
       {
         "ms.date": "09/22/2023",

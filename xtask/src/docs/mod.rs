@@ -73,6 +73,10 @@ pub struct PageReport {
     pub source: String,
     /// The findings.
     pub findings: Vec<Finding>,
+    /// Why the page was not checked, if it was not (a translated copy, fences that do not
+    /// pair up): its errata are not taken as fixed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_checked: Option<String>,
 }
 
 /// The whole check.
@@ -112,7 +116,9 @@ impl Report {
                 page.ms_date.as_deref().unwrap_or("none"),
                 page.source
             ));
-            if page.findings.is_empty() {
+            if let Some(why) = &page.not_checked {
+                out.push_str(&format!("  not checked: {why}\n"));
+            } else if page.findings.is_empty() {
                 out.push_str("  no findings\n");
             }
             for finding in &page.findings {
@@ -232,6 +238,38 @@ struct Recorded {
     url: String,
     ms_date: Option<(u32, u32, u32)>,
     ms_date_text: String,
+    /// Other titles and URL slugs the page was published under.
+    aliases: Vec<String>,
+}
+
+impl Recorded {
+    /// The last segment of its URL.
+    fn slug(&self) -> &str {
+        self.url.rsplit('/').next().unwrap_or_default()
+    }
+
+    /// Whether `page` carries this page's English title (or an alias).
+    fn titled(&self, page: &Page) -> bool {
+        let title = page.title.trim();
+        std::iter::once(&self.title)
+            .chain(&self.aliases)
+            .any(|name| name.eq_ignore_ascii_case(title))
+    }
+
+    /// Whether `page` is this page: by title, by URL slug, or by an alias of either.
+    fn is(&self, page: &Page) -> bool {
+        let title = page.title.trim();
+        let names = std::iter::once(self.title.as_str())
+            .chain(std::iter::once(self.slug()))
+            .chain(self.aliases.iter().map(String::as_str));
+        names.into_iter().any(|name| {
+            name.eq_ignore_ascii_case(title)
+                || page
+                    .slug
+                    .as_deref()
+                    .is_some_and(|slug| name.eq_ignore_ascii_case(slug))
+        })
+    }
 }
 
 fn recorded_pages(spec: &Value) -> Vec<Recorded> {
@@ -244,6 +282,12 @@ fn recorded_pages(spec: &Value) -> Vec<Recorded> {
             Recorded {
                 title: entry["title"].as_str().unwrap_or_default().to_owned(),
                 url: entry["url"].as_str().unwrap_or_default().to_owned(),
+                aliases: entry["x-aliases"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str().map(str::to_owned))
+                    .collect(),
                 ms_date: page::parse("", &format!("---\nms.date: {date}\n---\n")).ms_date,
                 ms_date_text: date.to_owned(),
             }
@@ -361,9 +405,28 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
     let mut values: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
     for (index, page) in pages.iter().enumerate() {
         let mut findings = Findings::default();
-        let known = recorded
-            .iter()
-            .find(|r| r.title.eq_ignore_ascii_case(page.title.trim()));
+        let known = recorded.iter().find(|r| r.is(page));
+        // A translated copy is not held to the spec (its words are not the spec's): it is
+        // reported once, as not checked, and never as drift. A copy that kept the English
+        // text (its title is the English one) is checked as the English page is.
+        let english = known.is_some_and(|k| k.titled(page));
+        if let Some(locale) = page
+            .locale
+            .as_deref()
+            .filter(|l| !l.eq_ignore_ascii_case("en-us") && !english)
+        {
+            reports.push(PageReport {
+                title: known.map_or_else(|| page.title.clone(), |k| k.title.clone()),
+                url: known.map(|k| k.url.clone()),
+                ms_date: page.ms_date_text.clone(),
+                source: page.source.clone(),
+                findings: Vec::new(),
+                not_checked: Some(format!(
+                    "a translated copy ({locale}): not checked; the English page is"
+                )),
+            });
+            continue;
+        }
         check_revision(page, known, &mut findings);
         check_readable(page, &mut findings);
         let documented = check_operations(spec, page, &mut findings);
@@ -386,15 +449,19 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
             check_resource(resource, &schemas, &mut findings);
         }
         reports.push(PageReport {
-            title: page.title.clone(),
+            // The title the spec records it under (a renamed page keeps its errata).
+            title: known.map_or_else(|| page.title.clone(), |k| k.title.clone()),
             url: url.map(str::to_owned),
             ms_date: page.ms_date_text.clone(),
             source: page.source.clone(),
             findings: findings.0,
+            not_checked: page
+                .unbalanced_fences
+                .then(|| "its code fences do not pair up".to_owned()),
         });
     }
     value_casing(&values, &mut reports);
-    let expired = apply_errata(pages, errata, &mut reports);
+    let expired = apply_errata(errata, &mut reports);
     Report {
         pages: reports,
         expired,
@@ -743,12 +810,12 @@ fn explain(erratum: &Erratum, reports: &mut [PageReport]) -> bool {
 }
 
 /// Errata: which findings they explain; those of checked pages that explain nothing.
-fn apply_errata(pages: &[Page], errata: &[Erratum], reports: &mut [PageReport]) -> Vec<Erratum> {
-    // A page that cannot be read whole is not checked: its errata cannot expire.
-    let checked: BTreeSet<String> = pages
+fn apply_errata(errata: &[Erratum], reports: &mut [PageReport]) -> Vec<Erratum> {
+    // A page that was not checked (translated, or not readable whole) expires no erratum.
+    let checked: BTreeSet<String> = reports
         .iter()
-        .filter(|p| !p.unbalanced_fences)
-        .map(|p| p.title.to_ascii_lowercase())
+        .filter(|r| r.not_checked.is_none())
+        .map(|r| r.title.to_ascii_lowercase())
         .collect();
     let mut expired = Vec::new();
     for erratum in errata {
@@ -801,7 +868,13 @@ pub fn check_files(root: &Path, pages: &[impl AsRef<Path>]) -> Result<Report> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        parsed.push(page::parse(&name, &text));
+        let mut page = page::parse(&name, &text);
+        // A published revision sits in a folder named after its URL slug.
+        page.slug = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned());
+        parsed.push(page);
     }
     Ok(check(&spec, &parsed, &fixtures, &errata))
 }

@@ -79,6 +79,11 @@ pub struct Page {
     /// Whether the page's code fences do not pair up: everything after the stray one is
     /// read as code, so the page cannot be checked.
     pub unbalanced_fences: bool,
+    /// `ms.contentlocale` (`fr-FR`), on a translated copy.
+    pub locale: Option<String>,
+    /// The page's URL slug, when where it was read from says it (`check_files` takes the
+    /// folder a published revision sits in).
+    pub slug: Option<String>,
     /// The example blocks.
     pub examples: Vec<Example>,
     /// The resource tables.
@@ -217,6 +222,7 @@ pub fn parse(source: &str, text: &str) -> Page {
                         page.ms_date = parse_date(&value);
                         page.ms_date_text = Some(value);
                     }
+                    "ms.contentlocale" => page.locale = Some(value),
                     _ => {}
                 }
             }
