@@ -241,11 +241,11 @@ fn an_example_of_a_revision_without_fixture_is_held_to_the_spec_examples() {
         "4c721420-72ad-4708-a0a7-371a2f7b0969",
         "00000000-72ad-4708-a0a7-371a2f7b0969",
     );
-    one(
-        &run(&[&changed], &[]),
-        "example-not-in-spec",
-        "request example",
-    );
+    let report = run(&[&changed], &[]);
+    one(&report, "example-not-in-spec", "request example");
+    // The finding names where the block first parts from the spec's example.
+    let detail = &report.pages[0].findings[0].detail;
+    assert!(detail.contains("/customerId is \"00000000-72ad"), "{detail}");
 }
 
 #[test]
@@ -543,6 +543,41 @@ fn a_translated_copy_is_reported_once_as_not_checked_never_as_drift() {
     let report = run(&[&english], &[]);
     assert!(
         report.pages[0].not_checked.is_none(),
+        "\n{}",
+        report.render()
+    );
+}
+
+#[test]
+fn a_request_example_sent_to_another_operations_path_is_a_finding_naming_both() {
+    let page = edit(
+        CREATE,
+        "POST https://api.partnercenter.microsoft.com/v1/productupgrades HTTP/1.1",
+        "POST https://api.partnercenter.microsoft.com/v1/productUpgrades/eligibility HTTP/1.1",
+    );
+    let report = run(&[&page], &errata());
+    let finding = report.pages[0]
+        .findings
+        .iter()
+        .find(|f| f.kind == "request-line")
+        .unwrap_or_else(|| panic!("no request-line finding:\n{}", report.render()));
+    assert!(
+        finding.detail.contains("/v1/productUpgrades/eligibility"),
+        "{}",
+        finding.detail
+    );
+    assert!(
+        finding.detail.contains("POST /v1/productupgrades"),
+        "{}",
+        finding.detail
+    );
+    // The page as written: no such finding.
+    let report = run(&[CREATE], &errata());
+    assert!(
+        report.pages[0]
+            .findings
+            .iter()
+            .all(|f| f.kind != "request-line"),
         "\n{}",
         report.render()
     );

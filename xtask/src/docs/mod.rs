@@ -374,6 +374,14 @@ fn compare_json(left: &Value, right: &Value, at: &str) -> Option<String> {
     }
 }
 
+/// How many top-level members two JSON objects have in common, value for value.
+fn shared_values(left: &Value, right: &Value) -> usize {
+    match (left.as_object(), right.as_object()) {
+        (Some(a), Some(b)) => a.iter().filter(|(k, v)| b.get(*k) == Some(v)).count(),
+        _ => 0,
+    }
+}
+
 /// Every string value of a JSON body, by pointer.
 fn strings(value: &Value, at: String, out: &mut Vec<(String, String)>) {
     match value {
@@ -439,6 +447,7 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
             documented: &documented,
         };
         for example in &page.examples {
+            check_request_line(spec, page, example, &mut findings);
             let strings = check_example(example, &source, &mut findings);
             for (pointer, value) in strings {
                 values.entry(pointer).or_default().push((value, index));
@@ -584,6 +593,68 @@ fn check_operations<'s>(spec: &'s Value, page: &Page, findings: &mut Findings) -
     documented
 }
 
+/// Whether `path` is an instance of `template`: the same segments ignoring case, a
+/// `{parameter}` segment standing for any one.
+fn path_matches(template: &str, path: &str) -> bool {
+    let (template, path): (Vec<&str>, Vec<&str>) = (
+        template.trim_matches('/').split('/').collect(),
+        path.trim_matches('/').split('/').collect(),
+    );
+    template.len() == path.len()
+        && template
+            .iter()
+            .zip(&path)
+            .all(|(t, p)| (t.starts_with('{') && t.ends_with('}')) || t.eq_ignore_ascii_case(p))
+}
+
+/// `request-line`: a request example's method and path, held to the page's syntax and to
+/// the spec's operations (one page's example posted to another operation's path for months).
+fn check_request_line(spec: &Value, page: &Page, example: &page::Example, findings: &mut Findings) {
+    if example.direction != Direction::Request {
+        return;
+    }
+    let mut words = example.start_line.split_whitespace();
+    let (Some(method), Some(target)) = (words.next(), words.next()) else {
+        return;
+    };
+    // `https://host/v1/…?query` → `/v1/…`.
+    let without_scheme = target.split_once("://").map_or(target, |(_, rest)| rest);
+    let path = match without_scheme.find('/') {
+        Some(at) if target.contains("://") => &without_scheme[at..],
+        _ => without_scheme,
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    let fits = |(m, template): (&str, &str)| {
+        m.eq_ignore_ascii_case(method) && path_matches(template, path)
+    };
+    let in_syntax = page.syntax.iter().any(|(m, t)| fits((m, t)));
+    let in_spec = operations(spec).iter().any(|(m, t, _)| fits((m, t)));
+    if (!page.syntax.is_empty() && !in_syntax) || !in_spec {
+        let syntax: Vec<String> = page
+            .syntax
+            .iter()
+            .map(|(m, p)| format!("{m} {p}"))
+            .collect();
+        findings.add(
+            "request-line",
+            "request example".into(),
+            format!(
+                "the example sends {method} {path}; the page's syntax is {}{}",
+                if syntax.is_empty() {
+                    "none".to_owned()
+                } else {
+                    syntax.join(", ")
+                },
+                if in_spec {
+                    ""
+                } else {
+                    ", and the spec has no such operation"
+                }
+            ),
+        );
+    }
+}
+
 /// Where a page's examples are held to: its fixtures and the spec's operations.
 struct Source<'a> {
     url: Option<&'a str>,
@@ -653,16 +724,24 @@ fn check_example(
             }
         }
         (Ok(json), None) => {
-            let in_spec = source.documented.iter().any(|operation| {
-                let mut examples = Vec::new();
+            let mut examples = Vec::new();
+            for operation in source.documented {
                 collect_examples(operation, example.direction, &mut examples);
-                examples.contains(&json)
-            });
-            if !in_spec {
+            }
+            if !examples.contains(&json) {
+                // Where it first parts from the spec's nearest example: the one it shares
+                // the most top-level values with.
+                let nearest = examples.iter().max_by_key(|e| shared_values(json, e));
+                let difference = nearest
+                    .and_then(|e| compare_json(json, e, ""))
+                    .map(|d| format!("; against the spec's nearest example, {d}"))
+                    .unwrap_or_else(|| "; the spec has no example for it".to_owned());
                 findings.add(
                     "example-not-in-spec",
                     block.into(),
-                    "no fixture keeps this block, and the spec has no equal example".into(),
+                    format!(
+                        "no fixture keeps this block, and the spec has no equal example{difference}"
+                    ),
                 );
             }
         }
