@@ -245,7 +245,10 @@ fn an_example_of_a_revision_without_fixture_is_held_to_the_spec_examples() {
     one(&report, "example-not-in-spec", "request example");
     // The finding names where the block first parts from the spec's example.
     let detail = &report.pages[0].findings[0].detail;
-    assert!(detail.contains("/customerId is \"00000000-72ad"), "{detail}");
+    assert!(
+        detail.contains("/customerId is \"00000000-72ad"),
+        "{detail}"
+    );
 }
 
 #[test]
