@@ -100,8 +100,6 @@ struct Slot {
     polling_since: Option<Instant>,
     /// Done in this run.
     done: bool,
-    /// The upgrade eligibility named, for the eligibility command's report.
-    upgrade_seen: Option<Uuid>,
     /// When this run sent its first call for the customer, and when it was done with it.
     times: (Option<std::time::SystemTime>, Option<std::time::SystemTime>),
 }
@@ -162,7 +160,6 @@ impl<'a> Engine<'a> {
                 interval: settings.poll_interval,
                 polling_since: None,
                 done: false,
-                upgrade_seen: None,
                 times: (None, None),
             })
             .collect();
@@ -390,18 +387,19 @@ impl<'a> Engine<'a> {
         let mode = self.settings.mode;
         match (answer.upgrade_id, answer.is_eligible, mode) {
             (Some(_), _, Mode::DryRun) => self.finish_as(index, Outcome::WouldResume),
-            (Some(_), _, Mode::Eligibility) => {
-                self.slots[index].upgrade_seen = answer.upgrade_id;
-                self.finish_as(index, Outcome::Upgrading);
-            }
-            (Some(upgrade), _, Mode::Upgrade) => {
+            // The upgrade exists: the stage says so (journaled in an upgrade run, in memory
+            // for eligibility alone), and an upgrade run follows it.
+            (Some(upgrade), _, Mode::Eligibility | Mode::Upgrade) => {
                 let started = Event::Started {
                     customer,
                     upgrade_id: upgrade,
                     origin: "eligibility".into(),
                 };
                 self.record(index, started, true)?;
-                self.poll_at(index, Instant::now());
+                match mode {
+                    Mode::Upgrade => self.poll_at(index, Instant::now()),
+                    _ => self.finish_as(index, Outcome::Upgrading),
+                }
             }
             (_, true, Mode::Eligibility) => self.finish_as(index, Outcome::Eligible),
             (None, true, Mode::DryRun) => self.finish_as(index, Outcome::WouldCreate),
@@ -568,7 +566,6 @@ impl<'a> Engine<'a> {
         let mut row = row_of(&slot.customer, &slot.known);
         row.eligible = slot.eligible.or(row.eligible);
         row.started = slot.times.0.map(crate::utc::at);
-        row.upgrade_id = row.upgrade_id.or(slot.upgrade_seen);
         row.finished = slot.times.1.map(crate::utc::at);
         if let Some(outcome) = slot.outcome {
             row.outcome = outcome;
@@ -580,7 +577,10 @@ impl<'a> Engine<'a> {
                         self.settings.wait
                     ));
                 }
-                Outcome::Eligible | Outcome::WouldCreate | Outcome::WouldResume => {
+                Outcome::Eligible
+                | Outcome::Upgrading
+                | Outcome::WouldCreate
+                | Outcome::WouldResume => {
                     row.detail = None;
                 }
                 _ => {}
