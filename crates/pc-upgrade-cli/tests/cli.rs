@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -256,22 +256,15 @@ async fn killed_five_times_the_run_never_creates_twice_and_loses_no_customer() {
         String::from_utf8_lossy(&finished.stdout)
     );
 
-    let mut creates: HashMap<String, HashSet<String>> = HashMap::new();
     for request in server.requests() {
-        if request.operation == Some(Operation::CreateProductUpgrade) {
-            let customer = request.json().unwrap()["customerId"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            let id = request.header("ms-requestid").unwrap().to_owned();
-            creates.entry(customer).or_default().insert(id);
-        }
         assert_ne!(
             request.status, 409,
             "a second create for one customer: {request:?}"
         );
     }
-    for (customer, ids) in &creates {
+    let creates = common::creates(&server);
+    for (customer, calls) in &creates {
+        let ids: HashSet<&String> = calls.iter().map(|(_, id)| id).collect();
         assert_eq!(
             ids.len(),
             1,

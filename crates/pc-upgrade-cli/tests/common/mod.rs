@@ -68,16 +68,24 @@ pub fn report_rows(path: &Path) -> Vec<Value> {
     serde_json::from_value(report["rows"].clone()).unwrap()
 }
 
-/// Per customer, the statuses its creates were answered with.
-pub fn creates(server: &MockServer) -> HashMap<String, Vec<u16>> {
-    let mut creates: HashMap<String, Vec<u16>> = HashMap::new();
+/// Per customer, its creates: the status each was answered with and the `MS-RequestId` it
+/// was sent with.
+pub fn creates(server: &MockServer) -> HashMap<String, Vec<(u16, String)>> {
+    let mut creates: HashMap<String, Vec<(u16, String)>> = HashMap::new();
     for request in server.requests() {
         if request.operation == Some(Operation::CreateProductUpgrade) {
             let customer = request.json().unwrap()["customerId"]
                 .as_str()
                 .unwrap()
                 .to_owned();
-            creates.entry(customer).or_default().push(request.status);
+            let id = request
+                .header("ms-requestid")
+                .unwrap_or_default()
+                .to_owned();
+            creates
+                .entry(customer)
+                .or_default()
+                .push((request.status, id));
         }
     }
     creates
@@ -85,7 +93,8 @@ pub fn creates(server: &MockServer) -> HashMap<String, Vec<u16>> {
 
 /// No customer got two upgrades: at most one create accepted, none refused as a second.
 pub fn assert_created_once(server: &MockServer) {
-    for (customer, statuses) in creates(server) {
+    for (customer, calls) in creates(server) {
+        let statuses: Vec<u16> = calls.iter().map(|(status, _)| *status).collect();
         let accepted = statuses.iter().filter(|s| **s == 202).count();
         assert!(accepted <= 1, "{customer}: creates answered {statuses:?}");
         assert!(
