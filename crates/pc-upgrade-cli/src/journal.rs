@@ -100,14 +100,16 @@ impl std::error::Error for OpenError {}
 
 impl Journal {
     /// Opens (or begins) the journal for a run: locks it, checks that it belongs to
-    /// `customers` (unless `other_customers`), records the run, and replays it.
+    /// `customers` (unless `other_customers`), records the run, and replays it. With no
+    /// `customers` (`status --refresh`), the journal must have begun, and its own customers
+    /// file is taken.
     pub fn open(
         path: &Path,
-        customers: &CustomersFile,
+        customers: Option<&CustomersFile>,
         other_customers: bool,
     ) -> Result<(Self, Replayed)> {
         let mut file = OpenOptions::new()
-            .create(true)
+            .create(customers.is_some())
             .read(true)
             .append(true)
             .open(path)
@@ -132,8 +134,9 @@ impl Journal {
         let mut replayed =
             replay(&text).with_context(|| format!("reading the journal {}", path.display()))?;
         let mut lines = String::new();
-        match &replayed.customers {
-            None => {
+        match (&replayed.customers, customers) {
+            (None, None) => bail!("the journal {} has not begun", path.display()),
+            (None, Some(customers)) => {
                 let header = Header {
                     journal: "pc-upgrade".into(),
                     version: VERSION,
@@ -143,8 +146,9 @@ impl Journal {
                 lines.push('\n');
                 replayed.customers = Some(customers.clone());
             }
-            Some(theirs) => {
-                let same = theirs.path == customers.path || theirs.fnv1a == customers.fnv1a;
+            (Some(theirs), customers) => {
+                let same =
+                    customers.is_none_or(|c| theirs.path == c.path || theirs.fnv1a == c.fnv1a);
                 if !same && !other_customers {
                     bail!(
                         "the journal {} belongs to the customers file {}, not {}; give the \
@@ -152,7 +156,7 @@ impl Journal {
                          this file with this journal",
                         path.display(),
                         theirs.path.display(),
-                        customers.path.display()
+                        customers.map_or_else(String::new, |c| c.path.display().to_string())
                     );
                 }
                 // A torn last line gets its end, so the next event starts on a line of
@@ -314,8 +318,8 @@ mod tests {
         let path = dir.join("journal");
         let _ = std::fs::remove_file(&path);
         let customers = CustomersFile::of(&dir, b"customerId\n");
-        let (_first, _) = Journal::open(&path, &customers, false).unwrap();
-        let error = Journal::open(&path, &customers, false).unwrap_err();
+        let (_first, _) = Journal::open(&path, Some(&customers), false).unwrap();
+        let error = Journal::open(&path, Some(&customers), false).unwrap_err();
         let message = format!("{error:#}");
         assert!(
             message.contains(&format!("process {}", std::process::id())),
@@ -326,12 +330,12 @@ mod tests {
             fnv1a: "1".into(),
         };
         drop(_first);
-        let error = Journal::open(&path, &other, false).unwrap_err();
+        let error = Journal::open(&path, Some(&other), false).unwrap_err();
         assert!(
             format!("{error:#}").contains("--other-customers"),
             "{error:#}"
         );
-        assert!(Journal::open(&path, &other, true).is_ok());
+        assert!(Journal::open(&path, Some(&other), true).is_ok());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -482,7 +482,7 @@ async fn over_customers(cli: &Cli, fleet: &FleetArgs, job: Job<'_>) -> Result<u8
     }
     let (journal, replayed) = match (mode, journal) {
         (Mode::Upgrade, Some(path)) => {
-            let (journal, replayed) = Journal::open(path, &identity, other_customers)?;
+            let (journal, replayed) = Journal::open(path, Some(&identity), other_customers)?;
             (Some(journal), replayed)
         }
         // A dry run reads what a journal knows, and writes nothing.
@@ -557,8 +557,8 @@ async fn over_customers(cli: &Cli, fleet: &FleetArgs, job: Job<'_>) -> Result<u8
 
 /// The bad lines of the customers file a journal belongs to, if it can still be read (they
 /// are not in the journal: no customer was queued for them).
-fn bad_lines_of(replayed: &Replayed) -> Vec<report::Row> {
-    let path = replayed.customers.as_ref().map(|c| c.path.as_path());
+fn bad_lines_of(customers: Option<&CustomersFile>) -> Vec<report::Row> {
+    let path = customers.map(|c| c.path.as_path());
     match path.map(|path| customers::read(path, b',')) {
         Some(Ok((_, bad))) => run::bad_rows(&bad),
         _ => Vec::new(),
@@ -577,12 +577,8 @@ async fn refresh(
     if let Some(report) = report {
         report::check_writable(report)?;
     }
-    let header = journal::read(path)?;
-    let identity = header
-        .customers
-        .clone()
-        .with_context(|| format!("the journal {} has not begun", path.display()))?;
-    let (journal, replayed) = Journal::open(path, &identity, false)?;
+    let (journal, replayed) = Journal::open(path, None, false)?;
+    let customers_file = replayed.customers.clone();
     let mut customers: Vec<(customers::Customer, state::Known)> = replayed
         .known
         .into_iter()
@@ -609,7 +605,7 @@ async fn refresh(
     let engine = Engine::new(client(cli)?, Some(&journal), settings, &progress, customers);
     let (mut rows, stop) = engine.run(interrupts()).await?;
     progress.finish();
-    rows.extend(bad_lines_of(&header));
+    rows.extend(bad_lines_of(customers_file.as_ref()));
     finish(&rows, report, stop.as_ref(), &ended)
 }
 
@@ -703,7 +699,7 @@ async fn main_result(cli: Cli) -> Result<u8> {
             let ended = Ended::new(&cli, "status", true, false);
             let replayed = journal::read(journal)?;
             let mut rows = run::status(&replayed);
-            rows.extend(bad_lines_of(&replayed));
+            rows.extend(bad_lines_of(replayed.customers.as_ref()));
             finish(&rows, report.as_ref(), None, &ended)
         }
         #[cfg(feature = "demo")]
