@@ -3,10 +3,12 @@
 //! in place of its own, plus the table of error bodies per status) and `pc-upgrade-mock` (the
 //! spec as JSON, which the fake service validates every request against).
 //!
-//! Two fix-ups adapt the spec to what progenitor can express; each fails generation when it
-//! finds nothing to do, so that it is revisited once it no longer applies:
+//! Three fix-ups adapt the spec to what progenitor can express, or its output to what it
+//! should have written; each fails generation when it finds nothing to do, so that it is
+//! revisited once it no longer applies:
 //! - header parameters are removed from what progenitor sees: the client sets the Partner
 //!   Center headers itself, so they must not become arguments of the generated operations;
+//! - a status range's arm is put after the codes it contains ([`crate::status_ranges`]);
 //! - error bodies are handed over raw: progenitor allows one error type per operation, while
 //!   the spec gives `429` its own (`ThrottlingError`). The client decodes them with
 //!   `decode_error_body`, generated here from the spec's responses.
@@ -217,6 +219,7 @@ fn client_file(spec: &OpenAPI) -> Result<String> {
         .map_err(|e| anyhow::anyhow!("progenitor: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens)?;
     drop_types_module(&mut file)?;
+    crate::status_ranges::order_status_ranges(&mut file)?;
     file.items
         .extend(syn::parse2::<syn::File>(error_table)?.items);
     Ok(header("the operations") + &prettyplease::unparse(&file))

@@ -146,6 +146,7 @@ Sends a `POST` request to `/v1/productUpgrades/eligibility`
             413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -190,6 +191,7 @@ Sends a `POST` request to `/v1/productupgrades`
             413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -257,6 +259,7 @@ Arguments:
             413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -304,6 +307,9 @@ pub(crate) fn decode_error_body(
         ("check_eligibility", 429u16) => {
             Some(serde_json::from_slice(body).map(ErrorBody::ThrottlingError))
         }
+        ("check_eligibility", 400u16..=499u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
         ("check_eligibility", 500u16..=599u16) => {
             Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
         }
@@ -331,6 +337,9 @@ pub(crate) fn decode_error_body(
         ("create_product_upgrade", 429u16) => {
             Some(serde_json::from_slice(body).map(ErrorBody::ThrottlingError))
         }
+        ("create_product_upgrade", 400u16..=499u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
         ("create_product_upgrade", 500u16..=599u16) => {
             Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
         }
@@ -357,6 +366,9 @@ pub(crate) fn decode_error_body(
         }
         ("get_product_upgrade_status", 429u16) => {
             Some(serde_json::from_slice(body).map(ErrorBody::ThrottlingError))
+        }
+        ("get_product_upgrade_status", 400u16..=499u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
         }
         ("get_product_upgrade_status", 500u16..=599u16) => {
             Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
