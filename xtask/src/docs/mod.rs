@@ -10,7 +10,9 @@
 //! unexplained; an erratum that explains nothing any more has expired, which fails the check
 //! like an unexplained finding: fixed upstream, the decision must be revisited.
 
+mod conventions;
 pub mod page;
+mod recorded;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -20,6 +22,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use page::{Direction, Page};
+pub use recorded::digest;
+use recorded::{check_revision, recorded_pages};
 
 /// The errata file, relative to the workspace root.
 pub const ERRATA: &str = "openapi/errata.yaml";
@@ -69,10 +73,16 @@ pub struct PageReport {
     pub url: Option<String>,
     /// Its `ms.date`, if it has one.
     pub ms_date: Option<String>,
+    /// The digest of its bytes (`sha256:…`), as `x-revision` records it.
+    pub revision: String,
     /// Where it was read from.
     pub source: String,
     /// The findings.
     pub findings: Vec<Finding>,
+    /// Tables of resources the spec does not rely on this page for (`x-resources`): read,
+    /// not checked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_relied_on: Vec<String>,
     /// Why the page was not checked, if it was not (a translated copy, fences that do not
     /// pair up): its errata are not taken as fixed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,13 +119,20 @@ impl Report {
         for page in &self.pages {
             out.push_str(&format!("{}\n", page.title));
             out.push_str(&format!(
-                "  {}, ms.date {} ({})\n",
+                "  {}, ms.date {}, {} ({})\n",
                 page.url
                     .as_deref()
                     .unwrap_or("a page the spec does not record"),
                 page.ms_date.as_deref().unwrap_or("none"),
+                page.revision,
                 page.source
             ));
+            if !page.not_relied_on.is_empty() {
+                out.push_str(&format!(
+                    "  not relied on: {}\n",
+                    page.not_relied_on.join(", ")
+                ));
+            }
             if let Some(why) = &page.not_checked {
                 out.push_str(&format!("  not checked: {why}\n"));
             } else if page.findings.is_empty() {
@@ -232,69 +249,6 @@ pub fn load_spec(path: &Path) -> Result<Value> {
     Ok(yaml_serde::from_str(&text)?)
 }
 
-/// A page the spec records it was checked against.
-struct Recorded {
-    title: String,
-    url: String,
-    ms_date: Option<(u32, u32, u32)>,
-    ms_date_text: String,
-    /// Other titles and URL slugs the page was published under.
-    aliases: Vec<String>,
-}
-
-impl Recorded {
-    /// The last segment of its URL.
-    fn slug(&self) -> &str {
-        self.url.rsplit('/').next().unwrap_or_default()
-    }
-
-    /// Whether `page` carries this page's English title (or an alias).
-    fn titled(&self, page: &Page) -> bool {
-        let title = page.title.trim();
-        std::iter::once(&self.title)
-            .chain(&self.aliases)
-            .any(|name| name.eq_ignore_ascii_case(title))
-    }
-
-    /// Whether `page` is this page: by title, by URL slug, or by an alias of either.
-    fn is(&self, page: &Page) -> bool {
-        let title = page.title.trim();
-        let names = std::iter::once(self.title.as_str())
-            .chain(std::iter::once(self.slug()))
-            .chain(self.aliases.iter().map(String::as_str));
-        names.into_iter().any(|name| {
-            name.eq_ignore_ascii_case(title)
-                || page
-                    .slug
-                    .as_deref()
-                    .is_some_and(|slug| name.eq_ignore_ascii_case(slug))
-        })
-    }
-}
-
-fn recorded_pages(spec: &Value) -> Vec<Recorded> {
-    spec["info"]["x-documentation-pages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|entry| {
-            let date = entry["ms.date"].as_str().unwrap_or_default();
-            Recorded {
-                title: entry["title"].as_str().unwrap_or_default().to_owned(),
-                url: entry["url"].as_str().unwrap_or_default().to_owned(),
-                aliases: entry["x-aliases"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|a| a.as_str().map(str::to_owned))
-                    .collect(),
-                ms_date: page::parse("", &format!("---\nms.date: {date}\n---\n")).ms_date,
-                ms_date_text: date.to_owned(),
-            }
-        })
-        .collect()
-}
-
 /// The component schema a schema object names (directly, or as the one `allOf`), if any.
 fn reference(schema: &Value) -> Option<String> {
     let direct = schema.get("$ref").and_then(Value::as_str);
@@ -334,6 +288,8 @@ fn page_type(row: &page::Row) -> String {
         (None, "bool" | "boolean") => "bool".into(),
         (None, "int" | "integer" | "number") => "integer".into(),
         (None, k) if k.contains("date-time") => "date-time".into(),
+        // An array the page does not say the items of.
+        (None, "array") => "array of any".into(),
         (None, "string" | "guid") if described_guid => "GUID".into(),
         (None, k) => k.to_owned(),
     }
@@ -427,8 +383,10 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
                 title: known.map_or_else(|| page.title.clone(), |k| k.title.clone()),
                 url: known.map(|k| k.url.clone()),
                 ms_date: page.ms_date_text.clone(),
+                revision: page.revision.clone(),
                 source: page.source.clone(),
                 findings: Vec::new(),
+                not_relied_on: Vec::new(),
                 not_checked: Some(format!(
                     "a translated copy ({locale}): not checked; the English page is"
                 )),
@@ -437,6 +395,8 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
         }
         check_revision(page, known, &mut findings);
         check_readable(page, &mut findings);
+        conventions::check_headers(spec, page, &mut findings);
+        conventions::check_statuses(spec, page, &mut findings);
         let documented = check_operations(spec, page, &mut findings);
         let url = known.map(|k| k.url.as_str());
         let revision = page.ms_date_text.clone().unwrap_or_else(|| "none".into());
@@ -454,16 +414,27 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
             }
         }
         check_fixtures_matched(page, &source, &mut findings);
+        let mut not_relied_on = Vec::new();
         for resource in &page.resources {
-            check_resource(resource, &schemas, &mut findings);
+            // A page the spec relies on for some tables only (the shared utility resources)
+            // holds those to the schemas named; the others are listed, not checked.
+            match known.and_then(|k| k.resources.as_ref()) {
+                None => check_resource(resource, &resource.name, &schemas, &mut findings),
+                Some(tables) => match tables.get(&resource.name) {
+                    Some(schema) => check_resource(resource, schema, &schemas, &mut findings),
+                    None => not_relied_on.push(resource.name.clone()),
+                },
+            }
         }
         reports.push(PageReport {
             // The title the spec records it under (a renamed page keeps its errata).
             title: known.map_or_else(|| page.title.clone(), |k| k.title.clone()),
             url: url.map(str::to_owned),
             ms_date: page.ms_date_text.clone(),
+            revision: page.revision.clone(),
             source: page.source.clone(),
             findings: findings.0,
+            not_relied_on,
             not_checked: page
                 .unbalanced_fences
                 .then(|| "its code fences do not pair up".to_owned()),
@@ -513,31 +484,6 @@ fn check_readable(page: &Page, findings: &mut Findings) {
             "unknown-method",
             format!("{word} {path}"),
             format!("{word:?} is not an HTTP method, so no operation is bound to {path}"),
-        );
-    }
-}
-
-/// `unknown-page`, `revision`: whether the spec records the page, and at which revision.
-fn check_revision(page: &Page, known: Option<&Recorded>, findings: &mut Findings) {
-    let Some(known) = known else {
-        findings.add(
-            "unknown-page",
-            page.title.clone(),
-            "the spec records no page of this title (info.x-documentation-pages)".into(),
-        );
-        return;
-    };
-    if let (Some(date), Some(checked)) = (page.ms_date, known.ms_date)
-        && date > checked
-    {
-        findings.add(
-            "revision",
-            "ms.date".into(),
-            format!(
-                "ms.date {} is newer than {}: changed since the spec was last checked against it",
-                page.ms_date_text.as_deref().unwrap_or_default(),
-                known.ms_date_text
-            ),
         );
     }
 }
@@ -774,12 +720,13 @@ fn check_fixtures_matched(page: &Page, source: &Source<'_>, findings: &mut Findi
 /// `missing-in-docs`: a resource table against the spec's schema of that name.
 fn check_resource(
     resource: &page::Resource,
+    schema_name: &str,
     schemas: &serde_json::Map<String, Value>,
     findings: &mut Findings,
 ) {
     let Some((name, schema)) = schemas
         .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(&resource.name))
+        .find(|(name, _)| name.eq_ignore_ascii_case(schema_name))
     else {
         findings.add(
             "unknown-resource",
@@ -826,6 +773,16 @@ fn check_resource(
                 "casing",
                 subject.clone(),
                 format!("the page writes {}, the spec {spec_name}", row.property),
+            );
+        }
+        let required = schema["required"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|p| p == spec_name.as_str()));
+        if row.always_returned() && !required {
+            findings.add(
+                "required",
+                subject.clone(),
+                "the page says it is always returned, the spec does not require it".into(),
             );
         }
         let (documented, specified) = (page_type(row), spec_type(property));

@@ -51,10 +51,45 @@ pub struct Row {
     pub run_together: bool,
 }
 
+impl Row {
+    /// Whether the description says the property is always there (`Always returned.`, as
+    /// the error-codes page writes).
+    pub fn always_returned(&self) -> bool {
+        self.description
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("always returned")
+    }
+}
+
+/// One row of a `| Header | Description | Value Type |` table (the headers page).
+#[derive(Clone, Debug)]
+pub struct Header {
+    /// The header's name, without the trailing colon the page writes.
+    pub name: String,
+    /// Whether it is a request header (else a response header).
+    pub request: bool,
+    /// The description cell, markdown removed.
+    pub description: String,
+}
+
+impl Header {
+    /// Whether the page calls it required (`Required.`).
+    pub fn required(&self) -> bool {
+        self.description.trim_start().starts_with("Required")
+    }
+
+    /// Whether the page says its value is reset for every call.
+    pub fn per_call(&self) -> bool {
+        let text = self.description.to_ascii_lowercase();
+        text.contains("reset for every call") || text.contains("reset for the next call")
+    }
+}
+
 /// A table of properties under a resource's heading.
 #[derive(Clone, Debug)]
 pub struct Resource {
-    /// The heading (the resource's name).
+    /// The heading's slug (the resource's name, lower-cased).
     pub name: String,
     /// The rows, in order.
     pub rows: Vec<Row>,
@@ -71,6 +106,8 @@ pub struct Page {
     pub ms_date: Option<(u32, u32, u32)>,
     /// `ms.date` as written.
     pub ms_date_text: Option<String>,
+    /// The digest of its bytes (`sha256:…`), which tells revisions under one `ms.date` apart.
+    pub revision: String,
     /// The request syntax: method and path (without `{baseURL}`).
     pub syntax: Vec<(String, String)>,
     /// Syntax rows whose method word is none of HTTP's (a translated `Příspěvek`, say):
@@ -88,6 +125,10 @@ pub struct Page {
     pub examples: Vec<Example>,
     /// The resource tables.
     pub resources: Vec<Resource>,
+    /// The header tables (the headers page).
+    pub headers: Vec<Header>,
+    /// The HTTP statuses a `- 405: Method not allowed` list names (the error-codes page).
+    pub statuses: Vec<(u16, String)>,
     /// Resources the page says a successful call returns (`returns a [X](…)`).
     pub returns: Vec<String>,
     /// Resources the page says the request body contains.
@@ -207,6 +248,7 @@ pub fn parse(source: &str, text: &str) -> Page {
     let lines: Vec<&str> = text.lines().collect();
     let mut page = Page {
         source: source.to_owned(),
+        revision: super::digest(text),
         ..Page::default()
     };
     let mut body_start = 0;
@@ -258,6 +300,10 @@ pub fn parse(source: &str, text: &str) -> Page {
             }
             "request-example" => page.examples.extend(example(Direction::Request, &lines)),
             "response-example" => page.examples.extend(example(Direction::Response, &lines)),
+            "rest-request-headers" | "rest-response-headers" => page
+                .headers
+                .extend(header_table(&lines, slug.starts_with("rest-request"))),
+            "http-status-codes" => page.statuses.extend(status_list(&lines)),
             _ => {
                 // A property table without rows says nothing about any resource.
                 if let Some(rows) = table(&lines).filter(|rows| !rows.is_empty()) {
@@ -270,7 +316,7 @@ pub fn parse(source: &str, text: &str) -> Page {
 }
 
 /// `10/11/2019` (month/day/year) as (year, month, day).
-fn parse_date(text: &str) -> Option<(u32, u32, u32)> {
+pub(crate) fn parse_date(text: &str) -> Option<(u32, u32, u32)> {
     let mut parts = text.split('/').map(|p| p.trim().parse::<u32>().ok());
     let (month, day, year) = (parts.next()??, parts.next()??, parts.next()??);
     Some((year, month, day))
@@ -379,18 +425,56 @@ fn brace_balance(line: &str) -> i32 {
     depth
 }
 
+fn cells(line: &str) -> Vec<String> {
+    let line = line.trim();
+    let line = line.strip_prefix('|').unwrap_or(line);
+    let line = line.strip_suffix('|').unwrap_or(line);
+    line.split('|').map(|c| c.trim().to_owned()).collect()
+}
+
+/// The rows of a `| Header | Description | Value Type |` table.
+fn header_table(lines: &[String], request: bool) -> Vec<Header> {
+    let Some(start) = lines.iter().position(|l| {
+        cells(l)
+            .first()
+            .is_some_and(|c| c.eq_ignore_ascii_case("header"))
+    }) else {
+        return Vec::new();
+    };
+    lines[start + 1..]
+        .iter()
+        .take_while(|l| l.trim_start().starts_with('|'))
+        .map(|l| cells(l))
+        .filter(|c| c.len() >= 2 && !c[0].starts_with('-'))
+        .map(|c| Header {
+            name: plain(&c[0]).trim_end_matches(':').trim().to_owned(),
+            request,
+            description: plain(&c[1]),
+        })
+        .collect()
+}
+
+/// The `- 405: Method not allowed` items of a list.
+fn status_list(lines: &[String]) -> Vec<(u16, String)> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let item = l
+                .trim()
+                .strip_prefix("- ")
+                .or(l.trim().strip_prefix("* "))?;
+            let (code, name) = item.split_once(':')?;
+            Some((code.trim().parse().ok()?, name.trim().to_owned()))
+        })
+        .collect()
+}
+
 /// The rows of a `| Property | Type | Description |` table in these lines, if there is one.
 fn table(lines: &[String]) -> Option<Vec<Row>> {
-    let cells = |line: &str| -> Vec<String> {
-        let line = line.trim();
-        let line = line.strip_prefix('|').unwrap_or(line);
-        let line = line.strip_suffix('|').unwrap_or(line);
-        line.split('|').map(|c| c.trim().to_owned()).collect()
-    };
     let header = lines.iter().position(|l| {
         let c = cells(l);
         c.len() >= 3
-            && c[0].eq_ignore_ascii_case("property")
+            && (c[0].eq_ignore_ascii_case("property") || c[0].eq_ignore_ascii_case("name"))
             && c[1].eq_ignore_ascii_case("type")
             && c[2].eq_ignore_ascii_case("description")
     })?;
