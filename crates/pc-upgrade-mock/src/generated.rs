@@ -27,11 +27,18 @@ pub(crate) const SPEC_JSON: &str = r##"{
           "type": "string"
         },
         "style": "simple"
+      },
+      "MS-ServerId": {
+        "description": "The service instance that answered (`030020525` in the pages' examples); every\nresponse example carries it. Informational: no client decision depends on it.\n",
+        "schema": {
+          "type": "string"
+        },
+        "style": "simple"
       }
     },
     "parameters": {
       "MS-Contract-Version": {
-        "description": "The API contract version, listed as required by the headers page. Set by the client.",
+        "description": "The API contract version. Set by the client.\n\nDecision: optional, though the headers page lists it as required. Microsoft's own\n.NET SDK never sends it (its message handler sets Authorization, Accept, the ids,\nX-Locale and its client headers only), and it works against the live service; a\nfake that refused such calls would refuse Microsoft's client. This client and the\nJava SDK send `v1` on every call.\n",
         "in": "header",
         "name": "MS-Contract-Version",
         "schema": {
@@ -43,14 +50,15 @@ pub(crate) const SPEC_JSON: &str = r##"{
         "style": "simple"
       },
       "MS-CorrelationId": {
-        "description": "A GUID tying together the calls of one flow. Set by the client.",
+        "description": "A GUID tying together the calls of one flow. Set by the client.\n\nDecision: one value for a flow, not a new one for every call. The headers page says\nthe value \"should be reset for every call\", but it also calls it useful in logs and\ntraces, and a value that changes with every call ties nothing together that\n`MS-RequestId` does not already. The client keeps one correlation id for a client\n(or a per-call context) so that support can find every call of a run from it; a\ncaller who wants the page's advice passes a new one per call.\n",
         "in": "header",
         "name": "MS-CorrelationId",
         "schema": {
           "format": "uuid",
           "type": "string"
         },
-        "style": "simple"
+        "style": "simple",
+        "x-per-call": false
       },
       "MS-PartnerCenter-Application": {
         "description": "Optional name of the calling application. Set by the client when configured.",
@@ -69,7 +77,8 @@ pub(crate) const SPEC_JSON: &str = r##"{
           "format": "uuid",
           "type": "string"
         },
-        "style": "simple"
+        "style": "simple",
+        "x-per-call": true
       },
       "X-Locale": {
         "description": "The locale of the answer's messages. Set by the client; `en-US` unless configured.",
@@ -109,6 +118,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
           },
           "MS-RequestId": {
             "$ref": "#/components/headers/MS-RequestId"
+          },
+          "MS-ServerId": {
+            "$ref": "#/components/headers/MS-ServerId"
           }
         }
       },
@@ -127,6 +139,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
           },
           "MS-RequestId": {
             "$ref": "#/components/headers/MS-RequestId"
+          },
+          "MS-ServerId": {
+            "$ref": "#/components/headers/MS-ServerId"
           }
         }
       },
@@ -145,6 +160,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
           },
           "MS-RequestId": {
             "$ref": "#/components/headers/MS-RequestId"
+          },
+          "MS-ServerId": {
+            "$ref": "#/components/headers/MS-ServerId"
           }
         }
       },
@@ -173,6 +191,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
           "MS-RequestId": {
             "$ref": "#/components/headers/MS-RequestId"
           },
+          "MS-ServerId": {
+            "$ref": "#/components/headers/MS-ServerId"
+          },
           "Retry-After": {
             "description": "Seconds to wait before the next attempt.",
             "required": true,
@@ -199,6 +220,16 @@ pub(crate) const SPEC_JSON: &str = r##"{
           },
           "MS-RequestId": {
             "$ref": "#/components/headers/MS-RequestId"
+          },
+          "MS-ServerId": {
+            "$ref": "#/components/headers/MS-ServerId"
+          },
+          "WWW-Authenticate": {
+            "description": "The authentication challenge, as the error-codes page shows it\n(`OAuth realm=urn:cpsvc:cpid:…`).\n",
+            "schema": {
+              "type": "string"
+            },
+            "style": "simple"
           }
         }
       }
@@ -528,21 +559,50 @@ pub(crate) const SPEC_JSON: &str = r##"{
         "x-aliases": [
           "Initiate-product-upgrade-for-a-customer",
           "Create a product upgrade entity"
-        ]
+        ],
+        "x-revision": "sha256:8d9666a3839ab5a5"
       },
       {
         "ms.date": "09/22/2023",
         "title": "Get the product upgrade status for a customer",
-        "url": "https://learn.microsoft.com/en-us/partner-center/developer/get-product-upgrade-status"
+        "url": "https://learn.microsoft.com/en-us/partner-center/developer/get-product-upgrade-status",
+        "x-revision": "sha256:181d91469c96887c"
       },
       {
-        "ms.date": "10/11/2019",
+        "ms.date": "11/01/2019",
         "title": "Product upgrade resources",
-        "url": "https://learn.microsoft.com/en-us/partner-center/developer/product-upgrade-resources"
+        "url": "https://learn.microsoft.com/en-us/partner-center/developer/product-upgrade-resources",
+        "x-revision": "sha256:6bd0a279e9d71451"
       },
       {
+        "ms.date": "11/01/2019",
         "title": "Check a customer's eligibility for upgrading to an Azure plan",
-        "url": "https://learn.microsoft.com/en-us/partner-center/developer/get-eligibility-for-product-upgrade"
+        "url": "https://learn.microsoft.com/en-us/partner-center/developer/get-eligibility-for-product-upgrade",
+        "x-revision": "sha256:88e096b490945c51"
+      },
+      {
+        "ms.date": "12/15/2017",
+        "title": "Partner Center REST headers",
+        "url": "https://learn.microsoft.com/en-us/partner-center/developer/headers",
+        "x-revision": "sha256:73aa71a1934b203d"
+      },
+      {
+        "ms.date": "10/01/2021",
+        "title": "Partner Center REST error codes",
+        "url": "https://learn.microsoft.com/en-us/partner-center/developer/error-codes",
+        "x-resources": {
+          "error-responses": "PartnerCenterError"
+        },
+        "x-revision": "sha256:bd0d65b9a70a7859"
+      },
+      {
+        "ms.date": "11/13/2020",
+        "title": "Utility resources",
+        "url": "https://learn.microsoft.com/en-us/partner-center/developer/utility-resources",
+        "x-resources": {
+          "resourceattributes": "ResourceAttributes"
+        },
+        "x-revision": "sha256:3888dc1bbe30d131"
       }
     ]
   },
@@ -617,6 +677,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
               },
               "MS-RequestId": {
                 "$ref": "#/components/headers/MS-RequestId"
+              },
+              "MS-ServerId": {
+                "$ref": "#/components/headers/MS-ServerId"
               }
             }
           },
@@ -640,6 +703,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
           },
           "429": {
             "$ref": "#/components/responses/Throttled"
+          },
+          "4XX": {
+            "$ref": "#/components/responses/ClientError"
           },
           "5XX": {
             "$ref": "#/components/responses/ServerError"
@@ -749,6 +815,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
               },
               "MS-RequestId": {
                 "$ref": "#/components/headers/MS-RequestId"
+              },
+              "MS-ServerId": {
+                "$ref": "#/components/headers/MS-ServerId"
               }
             }
           },
@@ -775,6 +844,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
           },
           "429": {
             "$ref": "#/components/responses/Throttled"
+          },
+          "4XX": {
+            "$ref": "#/components/responses/ClientError"
           },
           "5XX": {
             "$ref": "#/components/responses/ServerError"
@@ -857,6 +929,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
               },
               "MS-RequestId": {
                 "$ref": "#/components/headers/MS-RequestId"
+              },
+              "MS-ServerId": {
+                "$ref": "#/components/headers/MS-ServerId"
               }
             }
           },
@@ -883,6 +958,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
           },
           "429": {
             "$ref": "#/components/responses/Throttled"
+          },
+          "4XX": {
+            "$ref": "#/components/responses/ClientError"
           },
           "5XX": {
             "$ref": "#/components/responses/ServerError"

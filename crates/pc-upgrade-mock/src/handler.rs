@@ -276,6 +276,11 @@ fn checked_against_the_spec(operation: Operation, answer: MockResponse) -> MockR
     answer
 }
 
+/// The fake's `MS-ServerId`: one instance, whose name says it is the fake.
+const SERVER_ID: &str = "pc-upgrade-mock";
+/// The `WWW-Authenticate` of a 401, in the form the error-codes page shows.
+const CHALLENGE: &str = "OAuth realm=urn:cpsvc:cpid:pc-upgrade-mock";
+
 /// The answer as sent: the planned status, headers and body, with the call's identifiers
 /// echoed and a correlation vector, as the service adds them.
 fn render(
@@ -301,6 +306,15 @@ fn render(
     headers.insert("ms-correlationid", correlation_id);
     if let Ok(value) = HeaderValue::from_str(ms_cv) {
         headers.insert("ms-cv", value);
+    }
+    // Every answer of the service names the instance that gave it (the pages' examples
+    // carry `MS-ServerId: 030020525`); a 401 carries the service's challenge.
+    headers.insert("ms-serverid", HeaderValue::from_static(SERVER_ID));
+    if planned.status == StatusCode::UNAUTHORIZED {
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(CHALLENGE),
+        );
     }
     for (name, value) in extra_headers {
         if let Ok(value) = HeaderValue::from_str(&value) {

@@ -109,6 +109,13 @@ async fn invalid_requests_are_refused_and_recorded_with_the_reason() {
     for (request, status, reason) in cases {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), status, "{reason}");
+        // Like the service: every answer names the instance, a 401 carries the challenge.
+        assert_eq!(response.headers()["ms-serverid"], "pc-upgrade-mock");
+        assert_eq!(
+            response.headers().get("www-authenticate").is_some(),
+            status == 401,
+            "{reason}"
+        );
         let body: Value = response.json().await.unwrap();
         assert!(body["code"].is_i64(), "{body}");
         let refused = server.refusals().pop().unwrap();
