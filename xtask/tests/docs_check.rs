@@ -702,3 +702,125 @@ fn a_request_example_sent_to_another_operations_path_is_a_finding_naming_both() 
         report.render()
     );
 }
+
+const HEADERS: &str = "---
+title: Partner Center REST headers
+ms.date: 12/15/2017
+---
+
+# Headers
+
+A test page written for pc-upgrade in the form of the Partner Center headers page.
+
+## REST request headers
+
+| Header | Description | Value Type |
+|---|---|---|
+| Authorization: | Required. A bearer token. | string |
+| MS-RequestId: | The call's id; a retry sends the same, the next call a new one: reset for the next call. | GUID |
+| MS-CorrelationId: | Ties the calls of a flow together. | GUID |
+| MS-Contract-Version: | Optional. The API version. | string |
+| MS-Tenant-Hint: | Optional. Not a header of the spec. | string |
+
+## REST response headers
+
+| Header | Description | Value Type |
+|---|---|---|
+| MS-RequestId: | The call's id. | GUID |
+| MS-Unknown: | Not declared by the spec. | string |
+";
+
+#[test]
+fn the_headers_page_is_held_to_the_header_parameters() {
+    let report = run(&[HEADERS], &[]);
+    let expected: BTreeSet<_> = [
+        (
+            0,
+            "missing-in-spec".to_owned(),
+            "request header MS-Tenant-Hint".to_owned(),
+        ),
+        (
+            0,
+            "missing-in-spec".to_owned(),
+            "response header MS-Unknown".to_owned(),
+        ),
+    ]
+    .into();
+    assert_eq!(found(&report), expected, "\n{}", report.render());
+    // Required where the spec has it optional, and a new value per call where it keeps one.
+    let page = edit(
+        &edit(
+            HEADERS,
+            "Optional. The API version.",
+            "Required. The API version.",
+        ),
+        "Ties the calls of a flow together.",
+        "The value should be reset for every call.",
+    );
+    let report = run(&[&page], &[]);
+    let found = found(&report);
+    assert!(
+        found.contains(&(0, "header-required".into(), "MS-Contract-Version".into())),
+        "\n{}",
+        report.render()
+    );
+    assert!(
+        found.contains(&(0, "header-lifetime".into(), "MS-CorrelationId".into())),
+        "\n{}",
+        report.render()
+    );
+    assert_eq!(found.len(), 4, "\n{}", report.render());
+}
+
+const ERROR_CODES: &str = "---
+title: Partner Center REST error codes
+ms.date: 10/01/2021
+---
+
+# Error codes
+
+A test page written for pc-upgrade in the form of the Partner Center error-codes page.
+
+## HTTP status codes
+
+- 200: OK
+- 405: Method not allowed
+- 429: Too many requests
+- 503: Service unavailable
+
+## Error responses
+
+| Name | Type | Description |
+|---|---|---|
+| code | [ErrorCode](#code) | Always returned. The code. |
+| description | string | Always returned. What went wrong. |
+| data | array | Sometimes. More. |
+| source | string | Sometimes. Who. |
+";
+
+#[test]
+fn the_error_codes_page_is_held_to_every_operations_statuses_and_the_error_body() {
+    assert!(
+        run(&[ERROR_CODES], &[]).passed(),
+        "\n{}",
+        run(&[ERROR_CODES], &[]).render()
+    );
+    // An operation that declares no 4XX misses the page's 405.
+    let mut spec = spec();
+    spec["paths"]["/v1/productupgrades"]["post"]["responses"]
+        .as_object_mut()
+        .unwrap()
+        .remove("4XX");
+    let fixtures = docs::load_fixtures(&xtask::workspace_root().join(docs::FIXTURES)).unwrap();
+    let pages = [page::parse("page 0", ERROR_CODES)];
+    let report = docs::check(&spec, &pages, &fixtures, &[]);
+    one(&report, "status", "405");
+    let detail = &report.pages[0].findings[0].detail;
+    assert!(
+        detail.contains("create_product_upgrade declares neither"),
+        "{detail}"
+    );
+    // A property the page says is always returned, which the spec does not require.
+    let page = edit(ERROR_CODES, "Sometimes. Who.", "Always returned. Who.");
+    one(&run(&[&page], &[]), "required", "PartnerCenterError.source");
+}

@@ -1,0 +1,219 @@
+//! `cargo xtask docs-check` on the pages as Microsoft published them: the revisions kept
+//! byte for byte beside the checkout (`../shared/pages`, `../shared/seeds`; another folder
+//! with `PC_UPGRADE_PUBLISHED`). They are not the project's, so they are not copied into it;
+//! without them these tests say so and check nothing, and CI, which has them, sets
+//! `PC_UPGRADE_PUBLISHED_REQUIRED=1` so that their absence fails instead.
+//!
+//! - every English revision, checked alone, against a reviewed snapshot of its findings;
+//! - the newest revision of each page, together and each alone: no unexplained finding, no
+//!   erratum expired;
+//! - the translated copies: never an unknown page, never an example held to the spec;
+//! - a stray fence, and an eligibility example posted to the create path, are findings.
+
+use std::path::{Path, PathBuf};
+
+use xtask::docs::{self, Report};
+
+fn published() -> Option<PathBuf> {
+    let dir = std::env::var_os("PC_UPGRADE_PUBLISHED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| xtask::workspace_root().join("../shared"));
+    if dir.join("pages/en-us").is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("PC_UPGRADE_PUBLISHED_REQUIRED").is_none(),
+        "no published pages at {}",
+        dir.display()
+    );
+    eprintln!(
+        "no published pages at {}: not checked (PC_UPGRADE_PUBLISHED names another folder)",
+        dir.display()
+    );
+    None
+}
+
+/// The newest revisions (`published-newest.txt`).
+fn newest(dir: &Path) -> Vec<PathBuf> {
+    include_str!("published-newest.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| dir.join(l))
+        .collect()
+}
+
+fn check(pages: &[PathBuf]) -> Report {
+    docs::check_files(&xtask::workspace_root(), pages).unwrap()
+}
+
+fn check_text(name: &str, text: &str) -> Report {
+    let path = std::env::temp_dir().join(format!(
+        "pc-upgrade-published-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::write(&path, text).unwrap();
+    let report = check(std::slice::from_ref(&path));
+    std::fs::remove_file(&path).unwrap();
+    report
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md" || e == "txt"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A report in short: a line per finding, and the errata it expired.
+fn summary(name: &str, report: &Report) -> String {
+    let mut out = String::new();
+    for page in &report.pages {
+        out.push_str(&format!(
+            "{name}: ms.date {}, {}: {}\n",
+            page.ms_date.as_deref().unwrap_or("none"),
+            page.revision,
+            if report.passed() { "exit 0" } else { "exit 1" }
+        ));
+        if let Some(why) = &page.not_checked {
+            out.push_str(&format!("  not checked: {why}\n"));
+        }
+        for finding in &page.findings {
+            out.push_str(&format!(
+                "  {} {} {}: {}\n",
+                if finding.explained_by.is_some() {
+                    "explained  "
+                } else {
+                    "UNEXPLAINED"
+                },
+                finding.kind,
+                finding.subject,
+                finding.detail
+            ));
+        }
+    }
+    for erratum in &report.expired {
+        out.push_str(&format!(
+            "  expired erratum: {} {}\n",
+            erratum.finding, erratum.subject
+        ));
+    }
+    out
+}
+
+#[test]
+fn every_english_revision_has_the_findings_reviewed_in_its_snapshot() {
+    let Some(dir) = published() else { return };
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir.join("pages/en-us"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    assert!(!folders.is_empty());
+    for folder in folders {
+        let mut text = String::new();
+        for file in files(&folder) {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            text.push_str(&summary(&name, &check(std::slice::from_ref(&file))));
+        }
+        let slug = folder
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_ascii_lowercase();
+        insta::assert_snapshot!(format!("history-{slug}"), text);
+    }
+}
+
+#[test]
+fn the_newest_revisions_pass_together_and_each_alone() {
+    let Some(dir) = published() else { return };
+    let newest = newest(&dir);
+    let together = check(&newest);
+    assert!(together.passed(), "\n{}", together.render());
+    assert_eq!(together.pages.len(), newest.len());
+    for page in &newest {
+        let alone = check(std::slice::from_ref(page));
+        assert!(alone.passed(), "{}\n{}", page.display(), alone.render());
+    }
+}
+
+#[test]
+fn the_translated_copies_are_reported_once_and_never_as_drift() {
+    let Some(dir) = published() else { return };
+    for locale in ["fr-fr", "ja-jp", "zh-tw"] {
+        let pages: Vec<PathBuf> = std::fs::read_dir(dir.join("pages").join(locale))
+            .unwrap()
+            .flat_map(|e| files(&e.unwrap().path()))
+            .collect();
+        assert!(!pages.is_empty(), "{locale}");
+        let report = check(&pages);
+        for page in &report.pages {
+            assert!(
+                page.url.is_some(),
+                "{locale}: {} is not matched to a recorded page",
+                page.title
+            );
+            assert!(
+                page.not_checked
+                    .as_deref()
+                    .is_some_and(|why| why.contains(locale.split('-').next().unwrap())),
+                "{locale}: {page:?}"
+            );
+            assert!(page.findings.is_empty(), "{locale}: {page:?}");
+        }
+        assert!(report.passed(), "{locale}\n{}", report.render());
+    }
+}
+
+#[test]
+fn a_stray_fence_after_the_status_pages_sample_is_a_finding_and_expires_nothing() {
+    let Some(dir) = published() else { return };
+    let status = dir.join("seeds/003_e1eb9a9d3a9653f8.txt");
+    let text = std::fs::read_to_string(&status).unwrap();
+    let sample = text.find("```csharp").unwrap();
+    let close = sample + text[sample + 3..].find("```").unwrap() + 3;
+    let end = close + text[close..].find('\n').unwrap() + 1;
+    let broken = format!("{}```\n{}", &text[..end], &text[end..]);
+    let report = check_text("status.md", &broken);
+    let page = &report.pages[0];
+    assert!(
+        page.findings.iter().any(|f| f.kind == "unbalanced-fence"),
+        "\n{}",
+        report.render()
+    );
+    assert!(page.not_checked.is_some());
+    assert!(report.expired.is_empty(), "\n{}", report.render());
+    assert!(!report.passed());
+}
+
+#[test]
+fn an_eligibility_example_posted_to_the_create_path_names_both_paths() {
+    let Some(dir) = published() else { return };
+    let page = dir.join("pages/en-us/get-eligibility-for-product-upgrade/2021-06-03_d81e83d.md");
+    let text = std::fs::read_to_string(&page).unwrap();
+    let from =
+        "POST https://api.partnercenter.microsoft.com/v1/productupgrades/eligibility HTTP/1.1";
+    assert!(text.contains(from));
+    let moved = text.replace(
+        from,
+        "POST https://api.partnercenter.microsoft.com/v1/productupgrades HTTP/1.1",
+    );
+    let report = check_text("get-eligibility-for-product-upgrade.md", &moved);
+    let finding = report.pages[0]
+        .findings
+        .iter()
+        .find(|f| f.kind == "request-line")
+        .unwrap_or_else(|| panic!("\n{}", report.render()));
+    assert!(finding.explained_by.is_none());
+    assert!(
+        finding.detail.contains("POST /v1/productupgrades;")
+            && finding.detail.contains("/v1/productUpgrades/eligibility"),
+        "{}",
+        finding.detail
+    );
+}
