@@ -824,3 +824,46 @@ fn the_error_codes_page_is_held_to_every_operations_statuses_and_the_error_body(
     let page = edit(ERROR_CODES, "Sometimes. Who.", "Always returned. Who.");
     one(&run(&[&page], &[]), "required", "PartnerCenterError.source");
 }
+
+#[test]
+fn an_empty_page_is_a_finding_and_expires_no_erratum() {
+    let report = run(&[""], &errata());
+    one(&report, "nothing-read", "page");
+    assert!(report.pages[0].not_checked.is_some());
+    // A recorded page whose body is gone: its errata (the published resources page has
+    // several) are not taken as fixed.
+    let emptied = "---\ntitle: Product upgrade resources\nms.date: 10/11/2019\n---\n";
+    let report = run(&[emptied], &errata());
+    one(&report, "nothing-read", "page");
+    assert!(report.expired.is_empty(), "\n{}", report.render());
+    assert!(!report.passed());
+}
+
+#[test]
+fn a_byte_order_mark_does_not_hide_the_front_matter() {
+    let with_mark = format!("\u{feff}{RESOURCES}");
+    let (plain, marked) = (run(&[RESOURCES], &[]), run(&[&with_mark], &[]));
+    assert_eq!(found(&marked), found(&plain), "\n{}", marked.render());
+    assert_eq!(marked.pages[0].title, "Product upgrade resources");
+    assert_eq!(marked.pages[0].ms_date.as_deref(), Some("10/11/2019"));
+}
+
+#[test]
+fn an_operation_page_without_an_example_is_a_finding() {
+    // Both example headings renamed: the syntax is read, no example is.
+    let renamed = edit(
+        &edit(CREATE, "### Request example", "### Sample request"),
+        "### Response example",
+        "### Sample response",
+    );
+    let report = run(&[&renamed], &[]);
+    assert!(
+        report.pages[0]
+            .findings
+            .iter()
+            .any(|f| f.kind == "no-example"),
+        "\n{}",
+        report.render()
+    );
+    assert!(!report.passed());
+}

@@ -51,10 +51,7 @@ pub struct Erratum {
 /// One difference between a page and the spec.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// The kind: `missing-in-spec`, `missing-in-docs`, `casing`, `type`, `broken-row`,
-    /// `duplicate-row`, `unknown-resource`, `operation`, `request-resource`,
-    /// `response-resource`, `invalid-json`, `example-differs`, `example-not-in-spec`,
-    /// `value-casing`, `revision`, `unknown-page`, `fixture-unmatched`.
+    /// The kind, as the `check_*` function that adds it names it in its first line.
     pub kind: &'static str,
     /// What it is about.
     pub subject: String,
@@ -393,7 +390,10 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
             });
             continue;
         }
-        check_revision(page, known, &mut findings);
+        // An empty file has no title to match: that it was read empty is the one finding.
+        if known.is_some() || !page.read_nothing() {
+            check_revision(page, known, &mut findings);
+        }
         check_readable(page, &mut findings);
         conventions::check_headers(spec, page, &mut findings);
         conventions::check_statuses(spec, page, &mut findings);
@@ -435,9 +435,7 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
             source: page.source.clone(),
             findings: findings.0,
             not_relied_on,
-            not_checked: page
-                .unbalanced_fences
-                .then(|| "its code fences do not pair up".to_owned()),
+            not_checked: unreadable(page),
         });
     }
     value_casing(&values, &mut reports);
@@ -467,8 +465,9 @@ impl Findings {
     }
 }
 
-/// `unbalanced-fence`, `unknown-method`: a page that cannot be read whole, and a syntax row
-/// whose method is not HTTP's, are findings, never silence.
+/// `unbalanced-fence`, `nothing-read`, `no-example`, `unknown-method`: a page that cannot
+/// be read whole, one that yields nothing, an operation page without an example, and a
+/// syntax row whose method is not HTTP's, are findings, never silence.
 fn check_readable(page: &Page, findings: &mut Findings) {
     if page.unbalanced_fences {
         findings.add(
@@ -479,12 +478,41 @@ fn check_readable(page: &Page, findings: &mut Findings) {
                 .into(),
         );
     }
+    if page.read_nothing() {
+        findings.add(
+            "nothing-read",
+            "page".into(),
+            "no syntax, example, table or list the check reads was found (an empty file, or \
+             not a page in the form of the Partner Center pages), so the page is not checked \
+             and its errata are not taken as fixed"
+                .into(),
+        );
+    } else if !page.syntax.is_empty() && page.examples.is_empty() {
+        findings.add(
+            "no-example",
+            "request example".into(),
+            "the page gives a request syntax but no example block could be read (a heading \
+             renamed, or the block not fenced)"
+                .into(),
+        );
+    }
     for (word, path) in &page.unknown_methods {
         findings.add(
             "unknown-method",
             format!("{word} {path}"),
             format!("{word:?} is not an HTTP method, so no operation is bound to {path}"),
         );
+    }
+}
+
+/// Why a page cannot be checked at all, if it cannot: its errata are then not taken as fixed.
+fn unreadable(page: &Page) -> Option<String> {
+    if page.unbalanced_fences {
+        Some("its code fences do not pair up".to_owned())
+    } else if page.read_nothing() {
+        Some("nothing on it could be read".to_owned())
+    } else {
+        None
     }
 }
 
@@ -717,7 +745,8 @@ fn check_fixtures_matched(page: &Page, source: &Source<'_>, findings: &mut Findi
 }
 
 /// `unknown-resource`, `broken-row`, `duplicate-row`, `missing-in-spec`, `casing`, `type`,
-/// `missing-in-docs`: a resource table against the spec's schema of that name.
+/// `missing-in-docs`, `required`: a resource table against the spec's schema of its name (or the one
+/// `x-resources` maps it to).
 fn check_resource(
     resource: &page::Resource,
     schema_name: &str,

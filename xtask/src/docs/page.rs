@@ -135,6 +135,18 @@ pub struct Page {
     pub request_body: Vec<String>,
 }
 
+impl Page {
+    /// Whether nothing the checks read was found on it.
+    pub fn read_nothing(&self) -> bool {
+        self.syntax.is_empty()
+            && self.unknown_methods.is_empty()
+            && self.examples.is_empty()
+            && self.resources.is_empty()
+            && self.headers.is_empty()
+            && self.statuses.is_empty()
+    }
+}
+
 /// Section names recognised as headings in the plain-text form.
 const PLAIN_HEADINGS: &[&str] = &[
     "prerequisites",
@@ -245,12 +257,14 @@ fn sections(body: &[&str], plain_form: bool) -> Vec<(String, Vec<String>)> {
 
 /// Parses a page.
 pub fn parse(source: &str, text: &str) -> Page {
-    let lines: Vec<&str> = text.lines().collect();
     let mut page = Page {
         source: source.to_owned(),
         revision: super::digest(text),
         ..Page::default()
     };
+    // A byte-order mark is not part of the front matter's first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines: Vec<&str> = text.lines().collect();
     let mut body_start = 0;
     if lines.first().map(|l| l.trim()) == Some("---")
         && let Some(end) = lines.iter().skip(1).position(|l| l.trim() == "---")
