@@ -52,16 +52,17 @@ pub(crate) fn pauses_everyone(error: &Error) -> bool {
     matches!(error, Error::Throttled { .. })
 }
 
-/// The retry classifier, applied to an attempt's typed error: throttling, the transient
-/// server errors (`500`, `502`, `503`, `504`), an attempt that timed out and a transport
-/// failure that may not recur are retried; anything that would fail the same way again is
+/// The retry classifier, applied to an attempt's typed error: throttling, `408 Request
+/// Timeout` (the service gave up waiting for the request), the transient server errors
+/// (`500`, `502`, `503`, `504`), an attempt that timed out and a transport failure that may
+/// not recur are retried; anything that would fail the same way again is
 /// not (a refusal, a malformed answer, a body too large, a redirect to another origin).
 pub(crate) fn retryable(error: &Error) -> bool {
     match error {
         Error::Throttled { .. } | Error::Timeout { .. } => true,
         Error::Api { call, .. } | Error::UnexpectedStatus { call, .. } => call
             .status
-            .is_some_and(|status| matches!(status.as_u16(), 500 | 502 | 503 | 504)),
+            .is_some_and(|status| matches!(status.as_u16(), 408 | 500 | 502 | 503 | 504)),
         Error::Transport { source, .. } => transport_retryable(source),
         _ => false,
     }
@@ -86,7 +87,7 @@ fn transport_retryable(error: &reqwest::Error) -> bool {
 /// How a call is retried.
 ///
 /// A call is retried after `429 Too Many Requests` (waiting at least its `Retry-After`),
-/// after `500`, `502`, `503` and `504`, and after a transport failure or an attempt that timed
+/// after `408`, `500`, `502`, `503` and `504`, and after a transport failure or an attempt that timed
 /// out. Other statuses are final. Every attempt of a call carries the same `MS-RequestId`, which
 /// is what makes retrying a create call safe.
 ///

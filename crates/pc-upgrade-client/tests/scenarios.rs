@@ -195,6 +195,50 @@ async fn bad_request_with_a_partner_center_error_is_typed_and_not_retried() {
 }
 
 #[tokio::test]
+async fn the_other_statuses_of_the_error_codes_page_are_typed_and_not_retried() {
+    // 405, 406 and 412 are declared by the spec's 4XX: their body is a Partner Center error.
+    for status in [405, 406, 412] {
+        let server = MockServer::start().await.unwrap();
+        server.enqueue(
+            Operation::CheckEligibility,
+            MockResponse::json(
+                status,
+                r#"{"code": 0, "description": "Refused.", "source": "PartnerFD"}"#,
+            ),
+        );
+        let error = client(&server, quick_retries(4))
+            .check_eligibility(&request())
+            .await
+            .unwrap_err();
+        let Error::Api { call, error: body } = &error else {
+            panic!("{status}: {error:?}");
+        };
+        assert_eq!(call.status.map(|s| s.as_u16()), Some(status));
+        assert_eq!(body.description.as_str(), "Refused.");
+        assert_eq!(server.requests().len(), 1, "{status} was retried");
+    }
+}
+
+#[tokio::test]
+async fn a_request_timeout_is_retried_with_the_same_request_id() {
+    let server = MockServer::start().await.unwrap();
+    server.enqueue(
+        Operation::CreateProductUpgrade,
+        MockResponse::json(
+            408,
+            r#"{"code": 0, "description": "Request timeout.", "source": "PartnerFD"}"#,
+        ),
+    );
+    client(&server, quick_retries(4))
+        .create_product_upgrade(&request())
+        .await
+        .unwrap();
+    let ids = request_ids(&server);
+    assert_eq!(ids.len(), 2, "the 408 was not retried");
+    assert_eq!(ids[0], ids[1], "a retry keeps the call's MS-RequestId");
+}
+
+#[tokio::test]
 async fn a_string_error_code_is_accepted_too() {
     let server = MockServer::start().await.unwrap();
     server.enqueue(

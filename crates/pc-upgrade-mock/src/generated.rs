@@ -50,7 +50,7 @@ pub(crate) const SPEC_JSON: &str = r##"{
         "style": "simple"
       },
       "MS-CorrelationId": {
-        "description": "A GUID tying together the calls of one flow. Set by the client.\n\nDecision: one value for a flow, not a new one for every call. The headers page says\nthe value \"should be reset for every call\", but it also calls it useful in logs and\ntraces, and a value that changes with every call ties nothing together that\n`MS-RequestId` does not already. The client keeps one correlation id for a client\n(or a per-call context) so that support can find every call of a run from it; a\ncaller who wants the page's advice passes a new one per call.\n",
+        "description": "A GUID tying together the calls of one flow. Set by the client.\n\nDecision: one value for a flow, not a new one for every call. The headers page says\nthe value \"should be reset for every call\", but it also calls it useful in logs and\ntraces, and a value that changes with every call ties nothing together that\n`MS-RequestId` does not already. The Rust client sends one correlation id for all\nthe calls of a client, so that support can find every call of a run from it;\n`Client::with_correlation_id` gives a copy with another, for a caller who wants the\npage's advice.\n",
         "in": "header",
         "name": "MS-CorrelationId",
         "schema": {
