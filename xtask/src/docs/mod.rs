@@ -1,182 +1,43 @@
 //! `cargo xtask docs-check`: the spec held to the Partner Center documentation pages it was
 //! written from.
 //!
-//! Each page is read by its structure ([`page`]) and compared with the spec: resource tables
-//! against component schemas (properties, casing, types), the request syntax against the
-//! operations, the resources a page says an operation takes and returns, each example block
-//! against its fixture or the spec's examples, and the page's `ms.date` against the revision
-//! the spec records (`info.x-documentation-pages`). Every finding is either explained by an
-//! erratum (`openapi/errata.yaml`: a documentation defect the spec decided on) or
-//! unexplained; an erratum that explains nothing any more has expired, which fails the check
-//! like an unexplained finding: fixed upstream, the decision must be revisited.
+//! Every finding is either explained by an erratum (`openapi/errata.yaml`: a documentation
+//! defect the spec decided on) or unexplained; an erratum that explains nothing any more has
+//! expired, which fails the check like an unexplained finding: fixed upstream, the decision
+//! must be revisited. This module runs the check (loading the spec, fixtures and errata,
+//! each page through the checks, then the errata) and holds the syntax check; the rest:
+//! - [`page`]: a page read by its structure (front matter, syntax, examples, tables, lists);
+//! - `recorded`: the pages the spec records, and the revision (ms.date, digest) a page is
+//!   held to;
+//! - `resources`: resource tables against the component schemas;
+//! - `examples`: example blocks against fixtures and spec examples, across pages too;
+//! - `conventions`: the headers and error-codes pages against every operation;
+//! - `report`: findings, errata and the readable report.
 
 mod conventions;
+mod examples;
 pub mod page;
 mod recorded;
+mod report;
+mod resources;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use examples::{Source, check_example, check_fixtures_matched, check_request_line, value_casing};
 pub use page::{Direction, Page};
 pub use recorded::digest;
 use recorded::{check_revision, recorded_pages};
+pub use report::{Erratum, Finding, PageReport, Report};
+use resources::{check_resource, reference};
 
 /// The errata file, relative to the workspace root.
 pub const ERRATA: &str = "openapi/errata.yaml";
 /// The fixtures folder, relative to the workspace root.
 pub const FIXTURES: &str = "tests/fixtures";
-
-/// A documentation defect the spec decided on, and the finding it explains.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Erratum {
-    /// The page's title.
-    pub page: String,
-    /// The kind of finding it explains.
-    pub finding: String,
-    /// What the finding is about (a property, a block, a JSON pointer).
-    pub subject: String,
-    /// What the spec decided, and why.
-    pub decision: String,
-    /// The other pages the finding needs (a value written in two casings across pages): the
-    /// erratum expires only when all of them were checked too.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub with: Vec<String>,
-}
-
-/// One difference between a page and the spec.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// The kind, as the `check_*` function that adds it names it in its first line.
-    pub kind: &'static str,
-    /// What it is about.
-    pub subject: String,
-    /// What differs.
-    pub detail: String,
-    /// The erratum that explains it, if one does.
-    pub explained_by: Option<String>,
-}
-
-/// What was found on one page.
-#[derive(Clone, Debug, Serialize)]
-pub struct PageReport {
-    /// The page's title.
-    pub title: String,
-    /// Its public URL, when the spec records the page.
-    pub url: Option<String>,
-    /// Its `ms.date`, if it has one.
-    pub ms_date: Option<String>,
-    /// The digest of its bytes (`sha256:…`), as `x-revision` records it.
-    pub revision: String,
-    /// Where it was read from.
-    pub source: String,
-    /// The findings.
-    pub findings: Vec<Finding>,
-    /// Tables of resources the spec does not rely on this page for (`x-resources`): read,
-    /// not checked.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub not_relied_on: Vec<String>,
-    /// Why the page was not checked, if it was not (a translated copy, fences that do not
-    /// pair up): its errata are not taken as fixed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_checked: Option<String>,
-}
-
-/// The whole check.
-#[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    /// Per page, in the order given.
-    pub pages: Vec<PageReport>,
-    /// Errata of the checked pages that explain no finding any more.
-    pub expired: Vec<Erratum>,
-}
-
-impl Report {
-    /// Findings no erratum explains.
-    pub fn unexplained(&self) -> Vec<(&PageReport, &Finding)> {
-        self.pages
-            .iter()
-            .flat_map(|p| p.findings.iter().map(move |f| (p, f)))
-            .filter(|(_, f)| f.explained_by.is_none())
-            .collect()
-    }
-
-    /// True when every finding is explained and no erratum has expired.
-    pub fn passed(&self) -> bool {
-        self.unexplained().is_empty() && self.expired.is_empty()
-    }
-
-    /// The readable report, grouped by page.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        for page in &self.pages {
-            out.push_str(&format!("{}\n", page.title));
-            out.push_str(&format!(
-                "  {}, ms.date {}, {} ({})\n",
-                page.url
-                    .as_deref()
-                    .unwrap_or("a page the spec does not record"),
-                page.ms_date.as_deref().unwrap_or("none"),
-                page.revision,
-                page.source
-            ));
-            if !page.not_relied_on.is_empty() {
-                out.push_str(&format!(
-                    "  not relied on: {}\n",
-                    page.not_relied_on.join(", ")
-                ));
-            }
-            if let Some(why) = &page.not_checked {
-                out.push_str(&format!("  not checked: {why}\n"));
-            } else if page.findings.is_empty() {
-                out.push_str("  no findings\n");
-            }
-            for finding in &page.findings {
-                match &finding.explained_by {
-                    Some(decision) => out.push_str(&format!(
-                        "  explained    {} {}: {}\n               erratum: {}\n",
-                        finding.kind,
-                        finding.subject,
-                        finding.detail,
-                        first_line(decision)
-                    )),
-                    None => out.push_str(&format!(
-                        "  UNEXPLAINED  {} {}: {}\n",
-                        finding.kind, finding.subject, finding.detail
-                    )),
-                }
-            }
-        }
-        for erratum in &self.expired {
-            out.push_str(&format!(
-                "\nexpired erratum ({}; {} {}): fixed upstream? remove this erratum and revisit \
-                 the decision: {}\n",
-                erratum.page,
-                erratum.finding,
-                erratum.subject,
-                first_line(&erratum.decision)
-            ));
-        }
-        let findings: usize = self.pages.iter().map(|p| p.findings.len()).sum();
-        let unexplained = self.unexplained().len();
-        out.push_str(&format!(
-            "\n{} pages, {findings} findings: {} explained by errata, {unexplained} unexplained; \
-             {} expired errata\n",
-            self.pages.len(),
-            findings - unexplained,
-            self.expired.len()
-        ));
-        out
-    }
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or_default().trim()
-}
 
 /// A fixture, as far as docs-check ties it to an example block.
 #[derive(Clone, Debug, Default)]
@@ -246,52 +107,6 @@ pub fn load_spec(path: &Path) -> Result<Value> {
     Ok(yaml_serde::from_str(&text)?)
 }
 
-/// The component schema a schema object names (directly, or as the one `allOf`), if any.
-fn reference(schema: &Value) -> Option<String> {
-    let direct = schema.get("$ref").and_then(Value::as_str);
-    let wrapped = schema["allOf"]
-        .as_array()
-        .filter(|all| all.len() == 1)
-        .and_then(|all| all[0].get("$ref"))
-        .and_then(Value::as_str);
-    direct
-        .or(wrapped)
-        .and_then(|r| r.rsplit('/').next())
-        .map(str::to_owned)
-}
-
-/// A property's type, as a page or the spec says it: `string`, `GUID`, `date-time`, `bool`,
-/// `integer`, `X` (a resource), `array of X`.
-fn spec_type(schema: &Value) -> String {
-    if let Some(name) = reference(schema) {
-        return name;
-    }
-    match (schema["type"].as_str(), schema["format"].as_str()) {
-        (Some("string"), Some("uuid")) => "GUID".into(),
-        (Some("string"), Some("date-time")) => "date-time".into(),
-        (Some("boolean"), _) => "bool".into(),
-        (Some("array"), _) => format!("array of {}", spec_type(&schema["items"])),
-        (Some(kind), _) => kind.into(),
-        (None, _) => "any".into(),
-    }
-}
-
-fn page_type(row: &page::Row) -> String {
-    let kind = row.kind.to_ascii_lowercase();
-    let described_guid = row.description.contains("GUID");
-    match (&row.link, kind.as_str()) {
-        (Some(link), k) if k.starts_with("array of") => format!("array of {link}"),
-        (Some(link), _) => link.clone(),
-        (None, "bool" | "boolean") => "bool".into(),
-        (None, "int" | "integer" | "number") => "integer".into(),
-        (None, k) if k.contains("date-time") => "date-time".into(),
-        // An array the page does not say the items of.
-        (None, "array") => "array of any".into(),
-        (None, "string" | "guid") if described_guid => "GUID".into(),
-        (None, k) => k.to_owned(),
-    }
-}
-
 /// The operations of the spec: (method, path, operation object).
 fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
     let mut found = Vec::new();
@@ -301,57 +116,6 @@ fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
         }
     }
     found
-}
-
-fn compare_json(left: &Value, right: &Value, at: &str) -> Option<String> {
-    match (left, right) {
-        (Value::Object(a), Value::Object(b)) => {
-            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            keys.into_iter()
-                .find_map(|key| match (a.get(key), b.get(key)) {
-                    (Some(x), Some(y)) => compare_json(x, y, &format!("{at}/{key}")),
-                    (Some(_), None) => Some(format!("{at}/{key} is only on the page")),
-                    (None, _) => Some(format!("{at}/{key} is missing from the page")),
-                })
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
-            .iter()
-            .zip(b)
-            .enumerate()
-            .find_map(|(i, (x, y))| compare_json(x, y, &format!("{at}/{i}"))),
-        _ if left == right => None,
-        _ => Some(format!(
-            "{} is {left} on the page, {right} in the project",
-            if at.is_empty() { "/" } else { at }
-        )),
-    }
-}
-
-/// How many top-level members two JSON objects have in common, value for value.
-fn shared_values(left: &Value, right: &Value) -> usize {
-    match (left.as_object(), right.as_object()) {
-        (Some(a), Some(b)) => a.iter().filter(|(k, v)| b.get(*k) == Some(v)).count(),
-        _ => 0,
-    }
-}
-
-/// Every string value of a JSON body, by pointer.
-fn strings(value: &Value, at: String, out: &mut Vec<(String, String)>) {
-    match value {
-        Value::String(text) => out.push((at, text.clone())),
-        Value::Object(map) => {
-            for (key, child) in map {
-                strings(child, format!("{at}/{key}"), out);
-            }
-        }
-        Value::Array(items) => {
-            for child in items {
-                // Items of an array share a pointer: their place is not what is compared.
-                strings(child, format!("{at}/*"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Checks pages against the spec, the fixtures and the errata.
@@ -567,296 +331,6 @@ fn check_operations<'s>(spec: &'s Value, page: &Page, findings: &mut Findings) -
     documented
 }
 
-/// Whether `path` is an instance of `template`: the same segments ignoring case, a
-/// `{parameter}` segment standing for any one.
-fn path_matches(template: &str, path: &str) -> bool {
-    let (template, path): (Vec<&str>, Vec<&str>) = (
-        template.trim_matches('/').split('/').collect(),
-        path.trim_matches('/').split('/').collect(),
-    );
-    template.len() == path.len()
-        && template
-            .iter()
-            .zip(&path)
-            .all(|(t, p)| (t.starts_with('{') && t.ends_with('}')) || t.eq_ignore_ascii_case(p))
-}
-
-/// `request-line`: a request example's method and path, held to the page's syntax and to
-/// the spec's operations (one page's example posted to another operation's path for months).
-fn check_request_line(spec: &Value, page: &Page, example: &page::Example, findings: &mut Findings) {
-    if example.direction != Direction::Request {
-        return;
-    }
-    let mut words = example.start_line.split_whitespace();
-    let (Some(method), Some(target)) = (words.next(), words.next()) else {
-        return;
-    };
-    // `https://host/v1/…?query` → `/v1/…`.
-    let without_scheme = target.split_once("://").map_or(target, |(_, rest)| rest);
-    let path = match without_scheme.find('/') {
-        Some(at) if target.contains("://") => &without_scheme[at..],
-        _ => without_scheme,
-    };
-    let path = path.split('?').next().unwrap_or(path);
-    let fits = |(m, template): (&str, &str)| {
-        m.eq_ignore_ascii_case(method) && path_matches(template, path)
-    };
-    let in_syntax = page.syntax.iter().any(|(m, t)| fits((m, t)));
-    let in_spec = operations(spec).iter().any(|(m, t, _)| fits((m, t)));
-    if (!page.syntax.is_empty() && !in_syntax) || !in_spec {
-        let syntax: Vec<String> = page
-            .syntax
-            .iter()
-            .map(|(m, p)| format!("{m} {p}"))
-            .collect();
-        findings.add(
-            "request-line",
-            "request example".into(),
-            format!(
-                "the example sends {method} {path}; the page's syntax is {}{}",
-                if syntax.is_empty() {
-                    "none".to_owned()
-                } else {
-                    syntax.join(", ")
-                },
-                if in_spec {
-                    ""
-                } else {
-                    ", and the spec has no such operation"
-                }
-            ),
-        );
-    }
-}
-
-/// Where a page's examples are held to: its fixtures and the spec's operations.
-struct Source<'a> {
-    url: Option<&'a str>,
-    revision: &'a str,
-    fixtures: &'a [Fixture],
-    documented: &'a [&'a Value],
-}
-
-impl Source<'_> {
-    /// Whether the fixture was taken from this revision of this page.
-    fn keeps(&self, fixture: &Fixture) -> bool {
-        self.url.is_some()
-            && fixture.page.as_deref() == self.url
-            && fixture.ms_date.as_deref() == Some(self.revision)
-    }
-}
-
-/// `invalid-json`, `example-differs`, `example-not-in-spec`: an example block against its
-/// fixture, or else the spec's examples. The example's string values, for `value-casing`.
-fn check_example(
-    example: &page::Example,
-    source: &Source<'_>,
-    findings: &mut Findings,
-) -> Vec<(String, String)> {
-    let Some(body) = &example.body else {
-        return Vec::new();
-    };
-    let block = example.direction.block();
-    let fixture = source
-        .fixtures
-        .iter()
-        .find(|f| source.keeps(f) && f.block.as_deref() == Some(block));
-    let parsed: Result<Value, _> = serde_json::from_str(body);
-    match (&parsed, fixture) {
-        (Err(error), fixture) => {
-            findings.add(
-                "invalid-json",
-                block.into(),
-                format!("the body is not JSON: {error}"),
-            );
-            let squeeze = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
-            if let Some(fixture) = fixture
-                && fixture.body.as_deref().map(squeeze) != Some(squeeze(body))
-            {
-                findings.add(
-                    "example-differs",
-                    block.into(),
-                    format!("the body is not what fixture {} keeps", fixture.name),
-                );
-            }
-        }
-        (Ok(json), Some(fixture)) => {
-            let kept = fixture
-                .body
-                .as_deref()
-                .and_then(|b| serde_json::from_str::<Value>(b).ok());
-            let difference = match &kept {
-                Some(kept) => compare_json(json, kept, ""),
-                None => Some("the fixture has no JSON body".into()),
-            };
-            if let Some(difference) = difference {
-                findings.add(
-                    "example-differs",
-                    block.into(),
-                    format!("{difference} (fixture {})", fixture.name),
-                );
-            }
-        }
-        (Ok(json), None) => {
-            let mut examples = Vec::new();
-            for operation in source.documented {
-                collect_examples(operation, example.direction, &mut examples);
-            }
-            if !examples.contains(&json) {
-                // Where it first parts from the spec's nearest example: the one it shares
-                // the most top-level values with.
-                let nearest = examples.iter().max_by_key(|e| shared_values(json, e));
-                let difference = nearest
-                    .and_then(|e| compare_json(json, e, ""))
-                    .map(|d| format!("; against the spec's nearest example, {d}"))
-                    .unwrap_or_else(|| "; the spec has no example for it".to_owned());
-                findings.add(
-                    "example-not-in-spec",
-                    block.into(),
-                    format!(
-                        "no fixture keeps this block, and the spec has no equal example{difference}"
-                    ),
-                );
-            }
-        }
-    }
-    let mut found = Vec::new();
-    if let Ok(json) = parsed {
-        strings(&json, String::new(), &mut found);
-    }
-    found
-}
-
-/// `fixture-unmatched`: every verbatim fixture of this page and revision is tied to a block
-/// of the page.
-fn check_fixtures_matched(page: &Page, source: &Source<'_>, findings: &mut Findings) {
-    for fixture in source.fixtures.iter().filter(|f| source.keeps(f)) {
-        let Some(block) = fixture.block.as_deref() else {
-            continue;
-        };
-        if !page.examples.iter().any(|e| e.direction.block() == block) {
-            findings.add(
-                "fixture-unmatched",
-                fixture.name.clone(),
-                format!("the fixture keeps a {block} this revision of the page does not have"),
-            );
-        }
-    }
-}
-
-/// `unknown-resource`, `broken-row`, `duplicate-row`, `missing-in-spec`, `casing`, `type`,
-/// `missing-in-docs`, `required`: a resource table against the spec's schema of its name (or the one
-/// `x-resources` maps it to).
-fn check_resource(
-    resource: &page::Resource,
-    schema_name: &str,
-    schemas: &serde_json::Map<String, Value>,
-    findings: &mut Findings,
-) {
-    let Some((name, schema)) = schemas
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(schema_name))
-    else {
-        findings.add(
-            "unknown-resource",
-            resource.name.clone(),
-            "a table of properties for a resource the spec does not have".into(),
-        );
-        return;
-    };
-    let properties = schema["properties"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    let mut seen = BTreeSet::new();
-    for row in &resource.rows {
-        let subject = format!("{name}.{}", row.property);
-        if row.run_together {
-            findings.add(
-                "broken-row",
-                subject.clone(),
-                "this row runs on from the one before, on the same table line".into(),
-            );
-        }
-        if !seen.insert(row.property.to_ascii_lowercase()) {
-            findings.add(
-                "duplicate-row",
-                subject,
-                "the property is listed twice".into(),
-            );
-            continue;
-        }
-        let Some((spec_name, property)) = properties
-            .iter()
-            .find(|(p, _)| p.eq_ignore_ascii_case(&row.property))
-        else {
-            findings.add(
-                "missing-in-spec",
-                subject,
-                "the page lists it, the spec does not".into(),
-            );
-            continue;
-        };
-        if *spec_name != row.property {
-            findings.add(
-                "casing",
-                subject.clone(),
-                format!("the page writes {}, the spec {spec_name}", row.property),
-            );
-        }
-        let required = schema["required"]
-            .as_array()
-            .is_some_and(|r| r.iter().any(|p| p == spec_name.as_str()));
-        if row.always_returned() && !required {
-            findings.add(
-                "required",
-                subject.clone(),
-                "the page says it is always returned, the spec does not require it".into(),
-            );
-        }
-        let (documented, specified) = (page_type(row), spec_type(property));
-        if documented != specified {
-            findings.add(
-                "type",
-                subject,
-                format!("the page says {documented}, the spec {specified}"),
-            );
-        }
-    }
-    for property in properties.keys() {
-        if !seen.contains(&property.to_ascii_lowercase()) {
-            findings.add(
-                "missing-in-docs",
-                format!("{name}.{property}"),
-                "the spec has it, the page does not list it".into(),
-            );
-        }
-    }
-}
-
-/// `value-casing`: the same value written in different cases on the pages.
-fn value_casing(values: &BTreeMap<String, Vec<(String, usize)>>, reports: &mut [PageReport]) {
-    for (pointer, seen) in values {
-        let variants: BTreeSet<&String> = seen.iter().map(|(v, _)| v).collect();
-        let folded: BTreeSet<String> = variants.iter().map(|v| v.to_ascii_lowercase()).collect();
-        if variants.len() > 1 && folded.len() == 1 {
-            let pages: BTreeSet<usize> = seen.iter().map(|(_, i)| *i).collect();
-            let written = variants
-                .iter()
-                .map(|v| format!("{v:?}"))
-                .collect::<Vec<_>>();
-            for index in pages {
-                reports[index].findings.push(Finding {
-                    kind: "value-casing",
-                    subject: pointer.clone(),
-                    detail: format!("written {} across the pages", written.join(" and ")),
-                    explained_by: None,
-                });
-            }
-        }
-    }
-}
-
 /// Marks the findings `erratum` explains; whether it explained any.
 fn explain(erratum: &Erratum, reports: &mut [PageReport]) -> bool {
     let mut used = false;
@@ -898,25 +372,6 @@ fn apply_errata(errata: &[Erratum], reports: &mut [PageReport]) -> Vec<Erratum> 
         }
     }
     expired
-}
-
-/// The example values an operation embeds for requests or for its 2xx responses.
-fn collect_examples<'a>(operation: &'a Value, direction: Direction, out: &mut Vec<&'a Value>) {
-    let media: Vec<&Value> = match direction {
-        Direction::Request => vec![&operation["requestBody"]["content"]["application/json"]],
-        Direction::Response => operation["responses"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(status, _)| status.starts_with('2'))
-            .map(|(_, r)| &r["content"]["application/json"])
-            .collect(),
-    };
-    for media in media {
-        for (_, example) in media["examples"].as_object().into_iter().flatten() {
-            out.push(&example["value"]);
-        }
-    }
 }
 
 /// Runs the check on files: the workspace's spec, errata and fixtures, and the pages given.
