@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::{
-    assert_created_once, creates, customer, customers_csv, pc_upgrade, report, run, scratch, text,
+    Scratch, assert_created_once, creates, customer, customers_csv, pc_upgrade, report, run,
+    scratch, text,
 };
 use pc_upgrade_mock::{Customer, Fault, Fleet, MockResponse, MockServer, Operation};
 
@@ -32,6 +33,8 @@ struct Files {
     customers: PathBuf,
     journal: PathBuf,
     report: PathBuf,
+    /// Their folder, removed with them.
+    _dir: Scratch,
 }
 
 impl Files {
@@ -41,6 +44,7 @@ impl Files {
             customers: customers_csv(&dir, count),
             journal: dir.join("journal"),
             report: dir.join("report.json"),
+            _dir: dir,
         }
     }
 
