@@ -629,10 +629,36 @@ fn a_renamed_page_is_known_by_its_slug_or_an_alias_and_keeps_its_title() {
             "title: Creates a product upgrade entity.",
         ),
     );
-    by_slug.slug = Some("Initiate-product-upgrade-for-a-customer".into());
+    by_slug.slugs = vec!["Initiate-product-upgrade-for-a-customer".into()];
     let fixtures = docs::load_fixtures(&xtask::workspace_root().join(docs::FIXTURES)).unwrap();
     let report = docs::check(&spec(), &[by_slug], &fixtures, &[]);
     assert!(report.pages[0].url.is_some(), "\n{}", report.render());
+}
+
+#[test]
+fn a_page_saved_under_its_url_slug_is_known_by_the_file_name() {
+    let dir = std::env::temp_dir().join(format!("pc-upgrade-docs-slug-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("product-upgrade-resources.md");
+    let renamed = edit(
+        RESOURCES,
+        "title: Product upgrade resources",
+        "title: Upgrade resources",
+    );
+    std::fs::write(&file, renamed).unwrap();
+    let report = docs::check_files(&xtask::workspace_root(), &[&file]).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        report.pages[0].title,
+        "Product upgrade resources",
+        "\n{}",
+        report.render()
+    );
+    assert!(
+        !found(&report)
+            .iter()
+            .any(|(_, kind, _)| kind == "unknown-page")
+    );
 }
 
 #[test]

@@ -389,11 +389,13 @@ pub fn check_files(root: &Path, pages: &[impl AsRef<Path>]) -> Result<Report> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut page = page::parse(&name, &text);
-        // A published revision sits in a folder named after its URL slug.
-        page.slug = path
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().into_owned());
+        // A page saved under its URL slug, or a published revision in a folder named
+        // after it.
+        page.slugs = [path.file_stem(), path.parent().and_then(|p| p.file_name())]
+            .into_iter()
+            .flatten()
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
         parsed.push(page);
     }
     Ok(check(&spec, &parsed, &fixtures, &errata))

@@ -118,9 +118,10 @@ pub struct Page {
     pub unbalanced_fences: bool,
     /// `ms.contentlocale` (`fr-FR`), on a translated copy.
     pub locale: Option<String>,
-    /// The page's URL slug, when where it was read from says it (`check_files` takes the
-    /// folder a published revision sits in).
-    pub slug: Option<String>,
+    /// What the page's URL slug may be, as where it was read from says it: `check_files`
+    /// takes the file's name without extension (`create-product-upgrade-entity.md`) and the
+    /// folder it sits in (a published revision sits in a folder named after its slug).
+    pub slugs: Vec<String>,
     /// The example blocks.
     pub examples: Vec<Example>,
     /// The resource tables.

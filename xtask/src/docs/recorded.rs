@@ -52,9 +52,9 @@ impl Recorded {
         names.into_iter().any(|name| {
             name.eq_ignore_ascii_case(title)
                 || page
-                    .slug
-                    .as_deref()
-                    .is_some_and(|slug| name.eq_ignore_ascii_case(slug))
+                    .slugs
+                    .iter()
+                    .any(|slug| name.eq_ignore_ascii_case(slug))
         })
     }
 }
