@@ -29,6 +29,9 @@ commands:
                     compare the spec with Partner Center documentation pages (markdown or
                     plain text); exit 1 on a finding no erratum explains, or an erratum
                     that explains nothing any more (openapi/errata.yaml)
+  docs-check [--json] --recorded FOLDER...
+                    the same on the revisions the spec records (x-revision), found in the
+                    folders; a recorded revision found in none of them fails the check
   bench [RUNS]      run the benchmarks RUNS times (default 3) and print their ratios
   bench --fleet [MAX]
                     the release pc-upgrade on fleets of up to MAX customers (default: every

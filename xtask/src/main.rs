@@ -5,17 +5,34 @@ use std::process::ExitCode;
 /// `cargo xtask docs-check [--json] PAGE...`: exit 0 clean, 1 drift, 2 a usage or I/O error
 /// (an unknown flag, a page that cannot be read).
 fn docs_check(root: &std::path::Path, args: &[&str]) -> ExitCode {
+    const OPTIONS: &[&str] = &["--json", "--recorded"];
     let json = args.contains(&"--json");
-    if let Some(flag) = args.iter().find(|a| a.starts_with('-') && **a != "--json") {
+    let recorded = args.contains(&"--recorded");
+    if let Some(flag) = args
+        .iter()
+        .find(|a| a.starts_with('-') && !OPTIONS.contains(a))
+    {
         eprintln!("docs-check: unknown option {flag:?}\n\n{}", xtask::USAGE);
         return ExitCode::from(2);
     }
-    let pages: Vec<&str> = args.iter().copied().filter(|a| *a != "--json").collect();
-    if pages.is_empty() {
-        eprintln!("docs-check needs at least one page\n\n{}", xtask::USAGE);
+    let paths: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !OPTIONS.contains(a))
+        .collect();
+    if paths.is_empty() {
+        eprintln!(
+            "docs-check needs at least one page (or folder, with --recorded)\n\n{}",
+            xtask::USAGE
+        );
         return ExitCode::from(2);
     }
-    let report = match xtask::docs::check_files(root, &pages) {
+    let report = if recorded {
+        xtask::docs::check_recorded(root, &paths)
+    } else {
+        xtask::docs::check_files(root, &paths)
+    };
+    let report = match report {
         Ok(report) => report,
         Err(error) => {
             eprintln!("docs-check: {error:#}");

@@ -893,3 +893,39 @@ fn an_operation_page_without_an_example_is_a_finding() {
     );
     assert!(!report.passed());
 }
+
+#[test]
+fn the_recorded_revisions_are_found_in_folders_by_their_digests() {
+    let dir = std::env::temp_dir().join(format!("pc-upgrade-docs-recorded-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("nested")).unwrap();
+    let title = "Product upgrade resources";
+    let spec = recording(title, Some("10/11/2019"), Some(&docs::digest(RESOURCES)));
+    std::fs::write(dir.join("nested/any-name.md"), RESOURCES).unwrap();
+    std::fs::write(
+        dir.join("other.md"),
+        edit(RESOURCES, "Why not, when not.", "Why not?"),
+    )
+    .unwrap();
+    let (found, missing) = docs::find_recorded(&spec, &[&dir]).unwrap();
+    assert_eq!(found, [dir.join("nested/any-name.md")]);
+    // The other records carry no digest here (the project's pages are not Microsoft's), so
+    // none of them can be found.
+    assert!(missing.iter().all(|m| !m.starts_with(title)), "{missing:?}");
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.starts_with("Partner Center REST headers")),
+        "{missing:?}"
+    );
+    // Without the recorded bytes, the resources page is missing too.
+    std::fs::remove_file(dir.join("nested/any-name.md")).unwrap();
+    let (found, missing) = docs::find_recorded(&spec, &[&dir]).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(found.is_empty());
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.starts_with(title) && m.contains("sha256:")),
+        "{missing:?}"
+    );
+}

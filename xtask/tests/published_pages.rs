@@ -4,9 +4,10 @@
 //! without them these tests say so and check nothing, and CI, which has them, sets
 //! `PC_UPGRADE_PUBLISHED_REQUIRED=1` so that their absence fails instead.
 //!
-//! - every English revision, checked alone, against a reviewed snapshot of its findings;
-//! - the newest revision of each page, together and each alone: no unexplained finding, no
-//!   erratum expired;
+//! - every English revision, checked alone and known by its `ms.date` and digest, against
+//!   a reviewed snapshot of its findings (oldest first);
+//! - the revisions the spec records (the newest of each page), found by their digests,
+//!   together and each alone: no unexplained finding, no erratum expired;
 //! - the translated copies: never an unknown page, never an example held to the spec;
 //! - a stray fence, and an eligibility example posted to the create path, are findings.
 
@@ -33,18 +34,34 @@ fn published() -> Option<PathBuf> {
     None
 }
 
-/// The newest revisions (`published-newest.txt`).
-fn newest(dir: &Path) -> Vec<PathBuf> {
-    include_str!("published-newest.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| dir.join(l))
-        .collect()
+/// The revisions the spec records (its `x-revision` digests), found among the published
+/// pages: the newest of each page the spec was written from.
+fn recorded(dir: &Path) -> Vec<PathBuf> {
+    let spec = docs::load_spec(&xtask::workspace_root().join(xtask::codegen::SPEC)).unwrap();
+    let (found, missing) = docs::find_recorded(&spec, &[dir]).unwrap();
+    assert!(
+        missing.is_empty(),
+        "recorded revisions not found: {missing:?}"
+    );
+    found
+}
+
+/// The recorded revision of the page of this title.
+fn recorded_page(dir: &Path, title: &str) -> String {
+    recorded(dir)
+        .into_iter()
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .find(|text| docs::page::parse("", text).title == title)
+        .unwrap_or_else(|| panic!("no recorded revision titled {title:?}"))
 }
 
 fn check(pages: &[PathBuf]) -> Report {
     docs::check_files(&xtask::workspace_root(), pages).unwrap()
+}
+
+/// What `cargo xtask docs-check --recorded` reports (CI runs it on the same folder).
+fn check_recorded(dir: &Path) -> Report {
+    docs::check_recorded(&xtask::workspace_root(), &[dir]).unwrap()
 }
 
 fn check_text(name: &str, text: &str) -> Report {
@@ -69,11 +86,11 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A report in short: a line per finding, and the errata it expired.
-fn summary(name: &str, report: &Report) -> String {
+fn summary(report: &Report) -> String {
     let mut out = String::new();
     for page in &report.pages {
         out.push_str(&format!(
-            "{name}: ms.date {}, {}: {}\n",
+            "ms.date {}, {}: {}\n",
             page.ms_date.as_deref().unwrap_or("none"),
             page.revision,
             if report.passed() { "exit 0" } else { "exit 1" }
@@ -117,8 +134,7 @@ fn every_english_revision_has_the_findings_reviewed_in_its_snapshot() {
     for folder in folders {
         let mut text = String::new();
         for file in files(&folder) {
-            let name = file.file_name().unwrap().to_string_lossy().into_owned();
-            text.push_str(&summary(&name, &check(std::slice::from_ref(&file))));
+            text.push_str(&summary(&check(std::slice::from_ref(&file))));
         }
         let slug = folder
             .file_name()
@@ -130,10 +146,10 @@ fn every_english_revision_has_the_findings_reviewed_in_its_snapshot() {
 }
 
 #[test]
-fn the_newest_revisions_pass_together_and_each_alone() {
+fn the_recorded_revisions_pass_together_and_each_alone() {
     let Some(dir) = published() else { return };
-    let newest = newest(&dir);
-    let together = check(&newest);
+    let newest = recorded(&dir);
+    let together = check_recorded(&dir);
     assert!(together.passed(), "\n{}", together.render());
     assert_eq!(together.pages.len(), newest.len());
     for page in &newest {
@@ -173,8 +189,7 @@ fn the_translated_copies_are_reported_once_and_never_as_drift() {
 #[test]
 fn a_stray_fence_after_the_status_pages_sample_is_a_finding_and_expires_nothing() {
     let Some(dir) = published() else { return };
-    let status = dir.join("seeds/003_e1eb9a9d3a9653f8.txt");
-    let text = std::fs::read_to_string(&status).unwrap();
+    let text = recorded_page(&dir, "Get the product upgrade status for a customer");
     let sample = text.find("```csharp").unwrap();
     let close = sample + text[sample + 3..].find("```").unwrap() + 3;
     let end = close + text[close..].find('\n').unwrap() + 1;
@@ -194,8 +209,10 @@ fn a_stray_fence_after_the_status_pages_sample_is_a_finding_and_expires_nothing(
 #[test]
 fn an_eligibility_example_posted_to_the_create_path_names_both_paths() {
     let Some(dir) = published() else { return };
-    let page = dir.join("pages/en-us/get-eligibility-for-product-upgrade/2021-06-03_d81e83d.md");
-    let text = std::fs::read_to_string(&page).unwrap();
+    let text = recorded_page(
+        &dir,
+        "Check a customer's eligibility for upgrading to an Azure plan",
+    );
     let from =
         "POST https://api.partnercenter.microsoft.com/v1/productupgrades/eligibility HTTP/1.1";
     assert!(text.contains(from));

@@ -29,8 +29,8 @@ use serde_json::Value;
 
 use examples::{Source, check_example, check_fixtures_matched, check_request_line, value_casing};
 pub use page::{Direction, Page};
-pub use recorded::digest;
 use recorded::{check_revision, recorded_pages};
+pub use recorded::{digest, find_recorded};
 pub use report::{Erratum, Finding, PageReport, Report};
 use resources::{check_resource, reference};
 
@@ -207,6 +207,7 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
     Report {
         pages: reports,
         expired,
+        unfound: Vec::new(),
     }
 }
 
@@ -399,4 +400,14 @@ pub fn check_files(root: &Path, pages: &[impl AsRef<Path>]) -> Result<Report> {
         parsed.push(page);
     }
     Ok(check(&spec, &parsed, &fixtures, &errata))
+}
+
+/// Runs the check on the revisions the spec records, found under `dirs` (the folders of
+/// published pages): a recorded revision that is in none of them fails the check.
+pub fn check_recorded(root: &Path, dirs: &[impl AsRef<Path>]) -> Result<Report> {
+    let spec = load_spec(&root.join(crate::codegen::SPEC))?;
+    let (pages, unfound) = find_recorded(&spec, dirs).context("reading the folders of pages")?;
+    let mut report = check_files(root, &pages)?;
+    report.unfound = unfound;
+    Ok(report)
 }

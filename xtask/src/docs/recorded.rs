@@ -159,3 +159,49 @@ pub(super) fn check_revision(page: &Page, known: Option<&Recorded>, findings: &m
     };
     findings.add("revision", "ms.date".into(), detail);
 }
+
+/// The files under `dirs` (searched through, `.md` and `.txt`) that are the revisions the
+/// spec records, one per record in the spec's order, and the records none of them is (as
+/// "title (ms.date, digest)").
+pub fn find_recorded(
+    spec: &Value,
+    dirs: &[impl AsRef<std::path::Path>],
+) -> std::io::Result<(Vec<std::path::PathBuf>, Vec<String>)> {
+    let mut files = Vec::new();
+    for dir in dirs {
+        walk(dir.as_ref(), &mut files)?;
+    }
+    files.sort();
+    let mut by_digest = BTreeMap::new();
+    for file in files {
+        // A file that is not text is no page.
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            by_digest.entry(digest(&text)).or_insert(file);
+        }
+    }
+    let (mut found, mut missing) = (Vec::new(), Vec::new());
+    for record in recorded_pages(spec) {
+        match record.revision.as_ref().and_then(|r| by_digest.get(r)) {
+            Some(file) => found.push(file.clone()),
+            None => missing.push(format!(
+                "{} (ms.date {}, {})",
+                record.title,
+                record.ms_date_text.as_deref().unwrap_or("none"),
+                record.revision.as_deref().unwrap_or("no x-revision")
+            )),
+        }
+    }
+    Ok((found, missing))
+}
+
+fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "md" || e == "txt") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -66,6 +66,9 @@ pub struct Report {
     pub pages: Vec<PageReport>,
     /// Errata of the checked pages that explain no finding any more.
     pub expired: Vec<Erratum>,
+    /// With `--recorded`: the recorded revisions found in none of the folders given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unfound: Vec<String>,
 }
 
 impl Report {
@@ -80,7 +83,7 @@ impl Report {
 
     /// True when every finding is explained and no erratum has expired.
     pub fn passed(&self) -> bool {
-        self.unexplained().is_empty() && self.expired.is_empty()
+        self.unexplained().is_empty() && self.expired.is_empty() && self.unfound.is_empty()
     }
 
     /// The readable report, grouped by page.
@@ -132,6 +135,12 @@ impl Report {
                 erratum.finding,
                 erratum.subject,
                 first_line(&erratum.decision)
+            ));
+        }
+        for record in &self.unfound {
+            out.push_str(&format!(
+                "\nrecorded revision not found: {record}: the folders given hold another \
+                 revision of the page, or none; check the newest and record it\n"
             ));
         }
         let findings: usize = self.pages.iter().map(|p| p.findings.len()).sum();
