@@ -378,6 +378,11 @@ fn apply_errata(errata: &[Erratum], reports: &mut [PageReport]) -> Vec<Erratum> 
 /// Runs the check on files: the workspace's spec, errata and fixtures, and the pages given.
 pub fn check_files(root: &Path, pages: &[impl AsRef<Path>]) -> Result<Report> {
     let spec = load_spec(&root.join(crate::codegen::SPEC))?;
+    check_with(root, &spec, pages)
+}
+
+/// [`check_files`] with the spec already read.
+fn check_with(root: &Path, spec: &Value, pages: &[impl AsRef<Path>]) -> Result<Report> {
     let errata = load_errata(&root.join(ERRATA))?;
     let fixtures = load_fixtures(&root.join(FIXTURES))?;
     let mut parsed = Vec::new();
@@ -399,7 +404,7 @@ pub fn check_files(root: &Path, pages: &[impl AsRef<Path>]) -> Result<Report> {
             .collect();
         parsed.push(page);
     }
-    Ok(check(&spec, &parsed, &fixtures, &errata))
+    Ok(check(spec, &parsed, &fixtures, &errata))
 }
 
 /// Runs the check on the revisions the spec records, found under `dirs` (the folders of
@@ -407,7 +412,7 @@ pub fn check_files(root: &Path, pages: &[impl AsRef<Path>]) -> Result<Report> {
 pub fn check_recorded(root: &Path, dirs: &[impl AsRef<Path>]) -> Result<Report> {
     let spec = load_spec(&root.join(crate::codegen::SPEC))?;
     let (pages, unfound) = find_recorded(&spec, dirs).context("reading the folders of pages")?;
-    let mut report = check_files(root, &pages)?;
+    let mut report = check_with(root, &spec, &pages)?;
     report.unfound = unfound;
     Ok(report)
 }

@@ -76,7 +76,10 @@ pub struct Header {
 impl Header {
     /// Whether the page calls it required (`Required.`).
     pub fn required(&self) -> bool {
-        self.description.trim_start().starts_with("Required")
+        self.description
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("required")
     }
 
     /// Whether the page says its value is reset for every call.
