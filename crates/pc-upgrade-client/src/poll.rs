@@ -54,6 +54,13 @@ impl PollOptions {
         self.timeout = timeout;
         self
     }
+
+    /// The wait after `interval`: twice as long, at most [`max_interval`](Self::max_interval).
+    /// For callers that schedule status reads themselves, as a fleet does.
+    #[must_use]
+    pub fn next_interval(&self, interval: Duration) -> Duration {
+        interval.saturating_mul(2).min(self.max_interval)
+    }
 }
 
 /// Why [`PartnerCenterClient::wait_for_upgrade`] stopped without a completed upgrade.
@@ -154,7 +161,7 @@ impl PartnerCenterClient {
             }
             last = Some(status);
             tokio::time::sleep(interval).await;
-            interval = interval.saturating_mul(2).min(options.max_interval);
+            interval = options.next_interval(interval);
         }
     }
 }
