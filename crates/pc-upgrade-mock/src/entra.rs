@@ -7,7 +7,10 @@
 //! recorded or logged.
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Tokio's clock: a test on a paused clock sees upgrades take their time in no time.
+use tokio::time::Instant;
 
 use serde_json::json;
 

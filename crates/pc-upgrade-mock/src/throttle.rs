@@ -2,7 +2,10 @@
 //! operations; past that, `429` with `Retry-After`. [`Windows`] counts the calls.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Tokio's clock: a test on a paused clock sees upgrades take their time in no time.
+use tokio::time::Instant;
 
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,10 @@
 //! answer each call; `answers` renders it.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Tokio's clock: a test on a paused clock sees upgrades take their time in no time.
+use tokio::time::Instant;
 
 use serde_json::Value;
 use uuid::Uuid;
