@@ -30,18 +30,38 @@ struct Header {
     customers: CustomersFile,
 }
 
-/// Which customers file a journal belongs to: its path and a hash of its bytes.
+/// Which customers file a journal belongs to: its path and a hash of its bytes, and the
+/// character between its fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomersFile {
     /// The file's absolute path when the journal began.
     pub path: PathBuf,
     /// FNV-1a (64 bits) of its bytes, in hex.
     pub fnv1a: String,
+    /// The `--delimiter` it was read with (journals before it was recorded: a comma).
+    #[serde(default = "comma")]
+    pub delimiter: char,
+}
+
+fn comma() -> char {
+    ','
+}
+
+/// Whether what is written must be on disk before the run goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// On disk when the write returns (an intent, a start, a spent request id: what a
+    /// crash must not lose, or a create could be sent twice).
+    Synced,
+    /// Handed to the operating system: a killed run keeps it; a power loss may lose it,
+    /// and the next run then asks the service again.
+    Written,
 }
 
 impl CustomersFile {
-    /// The identity of the customers file at `path`, whose bytes are `bytes`.
-    pub fn of(path: &Path, bytes: &[u8]) -> Self {
+    /// The identity of the customers file at `path`, whose bytes are `bytes`, read with
+    /// `delimiter`.
+    pub fn of(path: &Path, bytes: &[u8], delimiter: u8) -> Self {
         // FNV-1a: a few lines for a stable identity; no hash crate needed for this.
         let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
@@ -49,6 +69,7 @@ impl CustomersFile {
         Self {
             path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
             fnv1a: format!("{hash:016x}"),
+            delimiter: char::from(delimiter),
         }
     }
 }
@@ -62,6 +83,10 @@ pub struct Replayed {
     pub customers: Option<CustomersFile>,
     /// The process of the last run that began on it.
     pub last_pid: Option<u32>,
+    /// The `--delimiter` of the last run that named one, else the version line's.
+    pub delimiter: Option<char>,
+    /// The API the last run that named one called.
+    pub base_url: Option<String>,
 }
 
 /// An open journal, locked for this run.
@@ -99,14 +124,16 @@ impl std::fmt::Display for OpenError {
 impl std::error::Error for OpenError {}
 
 impl Journal {
-    /// Opens (or begins) the journal for a run: locks it, checks that it belongs to
-    /// `customers` (unless `other_customers`), records the run, and replays it. With no
-    /// `customers` (`status --refresh`), the journal must have begun, and its own customers
-    /// file is taken.
+    /// Opens (or begins) the journal for a run that calls `base_url` (none: the journal's
+    /// own, for `status --refresh` with no `--base-url`): locks it, checks that
+    /// it belongs to `customers` (unless `other_customers`), records the run, and replays
+    /// it. With no `customers` (`status --refresh`), the journal must have begun, and its
+    /// own customers file is taken.
     pub fn open(
         path: &Path,
         customers: Option<&CustomersFile>,
         other_customers: bool,
+        base_url: Option<&str>,
     ) -> Result<(Self, Replayed)> {
         let mut file = OpenOptions::new()
             .create(customers.is_some())
@@ -171,6 +198,8 @@ impl Journal {
             at: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
+            delimiter: customers.map(|c| c.delimiter),
+            base_url: base_url.map(str::to_owned),
         };
         lines.push_str(&serde_json::to_string(&run)?);
         lines.push('\n');
@@ -185,8 +214,8 @@ impl Journal {
         ))
     }
 
-    /// Appends events; with `sync`, they are on disk when this returns.
-    pub fn write(&self, events: &[Event], sync: bool) -> Result<()> {
+    /// Appends events, on disk when this returns if `durability` says so.
+    pub fn write(&self, events: &[Event], durability: Durability) -> Result<()> {
         let mut text = String::new();
         for event in events {
             text.push_str(&serde_json::to_string(event)?);
@@ -198,7 +227,7 @@ impl Journal {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         file.write_all(text.as_bytes())
             .context("writing the journal")?;
-        if sync {
+        if durability == Durability::Synced {
             file.sync_data().context("syncing the journal")?;
         }
         Ok(())
@@ -241,6 +270,7 @@ pub fn replay(text: &str) -> Result<Replayed> {
             header.version
         );
     }
+    replayed.delimiter = Some(header.customers.delimiter);
     replayed.customers = Some(header.customers);
     for (index, line) in lines {
         let event: Event = match serde_json::from_str(line) {
@@ -256,8 +286,16 @@ pub fn replay(text: &str) -> Result<Replayed> {
         match event.customer() {
             Some(customer) => replayed.known.entry(customer).or_default().apply(&event),
             None => {
-                if let Event::Run { pid, .. } = event {
+                if let Event::Run {
+                    pid,
+                    delimiter,
+                    base_url,
+                    ..
+                } = event
+                {
                     replayed.last_pid = Some(pid);
+                    replayed.delimiter = delimiter.or(replayed.delimiter);
+                    replayed.base_url = base_url.or(replayed.base_url.take());
                 }
             }
         }
@@ -273,6 +311,7 @@ mod tests {
         let customers = CustomersFile {
             path: "/c.csv".into(),
             fnv1a: "0".into(),
+            delimiter: ',',
         };
         serde_json::to_string(&Header {
             journal: "pc-upgrade".into(),
@@ -303,6 +342,19 @@ mod tests {
         );
     }
 
+    /// A version-2 journal from before the delimiter was recorded reads as a comma's; a
+    /// run's own delimiter wins over the version line's.
+    #[test]
+    fn the_delimiter_is_read_from_the_version_line_and_the_last_run() {
+        let old =
+            r#"{"journal":"pc-upgrade","version":2,"customers":{"path":"/c.csv","fnv1a":"0"}}"#;
+        assert_eq!(replay(old).unwrap().delimiter, Some(','));
+        let run = r#"{"event":"run","pid":7,"at":1,"delimiter":";"}"#;
+        let status = r#"{"event":"run","pid":8,"at":2}"#;
+        let text = format!("{old}\n{run}\n{status}\n");
+        assert_eq!(replay(&text).unwrap().delimiter, Some(';'));
+    }
+
     #[test]
     fn a_file_that_is_no_journal_is_an_error() {
         assert!(replay("name,customerId\nContoso,x\n{}\n").is_err());
@@ -317,9 +369,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("journal");
         let _ = std::fs::remove_file(&path);
-        let customers = CustomersFile::of(&dir, b"customerId\n");
-        let (_first, _) = Journal::open(&path, Some(&customers), false).unwrap();
-        let error = Journal::open(&path, Some(&customers), false).unwrap_err();
+        let customers = CustomersFile::of(&dir, b"customerId\n", b',');
+        let (_first, _) = Journal::open(&path, Some(&customers), false, None).unwrap();
+        let error = Journal::open(&path, Some(&customers), false, None).unwrap_err();
         let message = format!("{error:#}");
         assert!(
             message.contains(&format!("process {}", std::process::id())),
@@ -328,14 +380,15 @@ mod tests {
         let other = CustomersFile {
             path: "/elsewhere.csv".into(),
             fnv1a: "1".into(),
+            delimiter: ',',
         };
         drop(_first);
-        let error = Journal::open(&path, Some(&other), false).unwrap_err();
+        let error = Journal::open(&path, Some(&other), false, None).unwrap_err();
         assert!(
             format!("{error:#}").contains("--other-customers"),
             "{error:#}"
         );
-        assert!(Journal::open(&path, Some(&other), true).is_ok());
+        assert!(Journal::open(&path, Some(&other), true, None).is_ok());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

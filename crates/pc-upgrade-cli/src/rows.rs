@@ -1,68 +1,67 @@
-//! The report's rows: of a customer from what is known of it, of the bad lines, and of every
-//! customer of a journal (`pc-upgrade status`).
+//! The report's rows, each derived in one function ([`row`]) from what the journal knows of
+//! the customer and, in a run, what this run settled on ([`End`]); the rows of the bad lines;
+//! and every customer of a journal (`pc-upgrade status`).
+
+use std::time::{Duration, SystemTime};
 
 use crate::customers::{BadLine, Customer};
 use crate::journal::Replayed;
 use crate::report::{Outcome, Row};
-use crate::state::{Known, Stage};
+use crate::state::{Known, Origin, Stage};
 
-/// The row of a customer, from its stage.
-pub fn row_of(customer: &Customer, known: &Known) -> Row {
+/// What a run settled on for a customer that the journal's stage does not say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum End {
+    /// As the journal's stage says (completed, failed, refused, ineligible, or not done).
+    AsJournaled,
+    /// Eligible (the `eligibility` command).
+    Eligible,
+    /// It has an upgrade already (the `eligibility` command).
+    Upgrading,
+    /// A dry run would create the upgrade.
+    WouldCreate,
+    /// A dry run would follow the upgrade it has.
+    WouldResume,
+    /// The upgrade was not completed within the time this run follows one.
+    NotCompleted {
+        /// How long the run followed it.
+        after: Duration,
+        /// The last status read.
+        last_status: Option<String>,
+    },
+    /// A transient failure, tried as often as this run tries: the next run goes on.
+    RetryLater,
+}
+
+/// What a run knows of a customer beyond the journal.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InRun<'a> {
+    /// What the run settled on, once done.
+    pub end: Option<&'a End>,
+    /// Eligibility's answer in this run.
+    pub eligible: Option<bool>,
+    /// When the run sent its first call for the customer.
+    pub began: Option<SystemTime>,
+    /// When it was done with it.
+    pub finished: Option<SystemTime>,
+}
+
+/// The row of a customer: from its journal stage, then what this run settled on.
+pub fn row(customer: &Customer, known: &Known, run: InRun<'_>) -> Row {
     let mut row = Row {
         customer_id: Some(customer.id),
         line: customer.line,
         extra: customer.extra.iter().cloned().collect(),
         upgrade_id: known.upgrade(),
-        origin: known.origin().map(str::to_owned),
+        origin: known.origin().map(|o| o.to_string()),
         request_id: known.create_request,
         ..Row::default()
     };
-    row.outcome = match &known.stage {
-        Stage::New | Stage::Intended { .. } => {
-            row.detail = Some(match known.stage {
-                Stage::Intended { .. } => {
-                    "the create was sent, or about to be: the next run finds out".to_owned()
-                }
-                _ => "not started: the next run goes on".to_owned(),
-            });
-            Outcome::Pending
-        }
-        Stage::Ineligible { reason } => {
-            row.eligible = Some(false);
-            row.detail.clone_from(reason);
-            Outcome::Ineligible
-        }
-        Stage::Started { .. } => {
-            row.detail = Some("not completed yet: the next run goes on waiting".to_owned());
-            Outcome::InProgress
-        }
-        Stage::Completed { .. } => {
-            row.detail = Some("Completed".to_owned());
-            Outcome::Completed
-        }
-        Stage::Failed { code, message, .. } => {
-            row.error_code = *code;
-            row.detail = Some(
-                message
-                    .clone()
-                    .unwrap_or_else(|| "status Failed".to_owned()),
-            );
-            Outcome::Failed
-        }
-        Stage::Refused {
-            code,
-            detail,
-            request_id,
-            ..
-        } => {
-            row.error_code = *code;
-            row.detail = Some(detail.clone());
-            row.request_id = Some(*request_id);
-            Outcome::Refused
-        }
-    };
+    let (outcome, detail) = journaled(known, &mut row);
+    row.outcome = outcome;
+    row.detail = detail;
     // A create is only sent after eligibility said yes.
-    if known.origin() == Some("created") {
+    if known.origin() == Some(Origin::Created) {
         row.eligible = row.eligible.or(Some(true));
     }
     // A transient failure since the stage last moved: the next run tries again.
@@ -72,7 +71,66 @@ pub fn row_of(customer: &Customer, known: &Known) -> Row {
         row.detail = Some(retry.detail.clone());
         row.request_id = Some(retry.request_id);
     }
+    row.eligible = run.eligible.or(row.eligible);
+    row.started = run.began.map(crate::utc::at);
+    row.finished = run.finished.map(crate::utc::at);
+    let settled = match run.end {
+        None | Some(End::AsJournaled) => return row,
+        Some(End::Eligible) => (Outcome::Eligible, None),
+        Some(End::Upgrading) => (Outcome::Upgrading, None),
+        Some(End::WouldCreate) => (Outcome::WouldCreate, None),
+        Some(End::WouldResume) => (Outcome::WouldResume, None),
+        Some(End::NotCompleted { after, last_status }) => {
+            let state = last_status.as_deref().unwrap_or("InProgress");
+            let detail =
+                format!("not completed after {after:?} ({state}): the next run goes on waiting");
+            (Outcome::InProgress, Some(detail))
+        }
+        Some(End::RetryLater) => (Outcome::RetryLater, row.detail.take()),
+    };
+    (row.outcome, row.detail) = settled;
     row
+}
+
+/// The outcome and detail the journal's stage gives; the stage's codes and request id go
+/// into the row.
+fn journaled(known: &Known, row: &mut Row) -> (Outcome, Option<String>) {
+    match &known.stage {
+        Stage::New => (
+            Outcome::Pending,
+            Some("not started: the next run goes on".to_owned()),
+        ),
+        Stage::Intended { .. } => (
+            Outcome::Pending,
+            Some("the create was sent, or about to be: the next run finds out".to_owned()),
+        ),
+        Stage::Ineligible { reason } => {
+            row.eligible = Some(false);
+            (Outcome::Ineligible, reason.clone())
+        }
+        Stage::Started { .. } => (
+            Outcome::InProgress,
+            Some("not completed yet: the next run goes on waiting".to_owned()),
+        ),
+        Stage::Completed { .. } => (Outcome::Completed, Some("Completed".to_owned())),
+        Stage::Failed { code, message, .. } => {
+            row.error_code = *code;
+            let text = message
+                .clone()
+                .unwrap_or_else(|| "status Failed".to_owned());
+            (Outcome::Failed, Some(text))
+        }
+        Stage::Refused {
+            code,
+            detail,
+            request_id,
+            ..
+        } => {
+            row.error_code = *code;
+            row.request_id = Some(*request_id);
+            (Outcome::Refused, Some(detail.clone()))
+        }
+    }
 }
 
 /// The rows of the bad lines.
@@ -87,19 +145,21 @@ pub fn bad_rows(bad: &[BadLine]) -> Vec<Row> {
         .collect()
 }
 
+/// The customer a journal names, with its line and other columns.
+pub fn customer_of(id: uuid::Uuid, known: &Known) -> Customer {
+    Customer {
+        line: known.line,
+        id,
+        extra: known.extra.clone(),
+    }
+}
+
 /// `pc-upgrade status`: where every customer of the journal stands.
 pub fn status(replayed: &Replayed) -> Vec<Row> {
     let mut rows: Vec<Row> = replayed
         .known
         .iter()
-        .map(|(id, known)| {
-            let customer = Customer {
-                line: known.line,
-                id: *id,
-                extra: known.extra.clone(),
-            };
-            row_of(&customer, known)
-        })
+        .map(|(id, known)| row(&customer_of(*id, known), known, InRun::default()))
         .collect();
     rows.sort_by_key(|r| (r.line, r.customer_id));
     rows

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::customers::{self, Customer};
 use crate::report::Outcome;
-use crate::run::row_of;
+use crate::rows::{InRun, row};
 use crate::state::Known;
 
 /// The outcomes `--only` takes by name.
@@ -36,7 +36,7 @@ pub fn chosen(
             .iter()
             .filter(|c| {
                 let known = known.get(&c.id).cloned().unwrap_or_default();
-                row_of(c, &known).outcome == *outcome
+                row(c, &known, InRun::default()).outcome == *outcome
             })
             .map(|c| c.id)
             .collect());

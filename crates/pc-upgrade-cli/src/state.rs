@@ -11,6 +11,57 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// How a customer's upgrade was found. The journal writes it as the words earlier versions
+/// wrote (`created`, `eligibility`, `conflict 900109`), so journals of either read alike;
+/// the names are those of the client's `Origin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Origin {
+    /// This run, or an earlier one, created it.
+    Created,
+    /// Eligibility named it: it existed already.
+    Eligibility,
+    /// The create was refused because the customer has it; the refusal's code, if numeric.
+    Conflict {
+        /// The Partner Center error code that named the upgrade.
+        code: Option<i64>,
+    },
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Created => f.write_str("created"),
+            Self::Eligibility => f.write_str("eligibility"),
+            Self::Conflict { code: Some(code) } => write!(f, "conflict {code}"),
+            Self::Conflict { code: None } => f.write_str("conflict"),
+        }
+    }
+}
+
+impl From<Origin> for String {
+    fn from(origin: Origin) -> Self {
+        origin.to_string()
+    }
+}
+
+impl TryFrom<String> for Origin {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        match text.split_once(' ') {
+            None if text == "created" => Ok(Self::Created),
+            None if text == "eligibility" => Ok(Self::Eligibility),
+            None if text == "conflict" => Ok(Self::Conflict { code: None }),
+            Some(("conflict", code)) => code
+                .parse()
+                .map(|code| Self::Conflict { code: Some(code) })
+                .map_err(|_| format!("{text:?} is not how an upgrade was found")),
+            _ => Err(format!("{text:?} is not how an upgrade was found")),
+        }
+    }
+}
+
 /// One event of the journal, after its version line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -21,6 +72,12 @@ pub enum Event {
         pid: u32,
         /// When it began, in seconds since 1970.
         at: u64,
+        /// The `--delimiter` it read the customers file with (none for `status --refresh`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delimiter: Option<char>,
+        /// The API it called (journals before it was recorded: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base_url: Option<String>,
     },
     /// The customer is part of the run, with its line and other columns.
     Queued {
@@ -54,8 +111,8 @@ pub enum Event {
         customer: Uuid,
         /// The upgrade.
         upgrade_id: Uuid,
-        /// How it was found: `created`, `eligibility`, or `conflict NNNNNN`.
-        origin: String,
+        /// How it was found (written `created`, `eligibility`, or `conflict NNNNNN`).
+        origin: Origin,
     },
     /// The upgrade is completed: final.
     Completed {
@@ -154,19 +211,21 @@ pub enum Stage {
         /// The upgrade.
         upgrade: Uuid,
         /// How it was found.
-        origin: String,
+        origin: Origin,
     },
     /// Completed: final.
     Completed {
         /// The upgrade.
         upgrade: Uuid,
         /// How it was found.
-        origin: String,
+        origin: Origin,
     },
     /// The upgrade failed: final.
     Failed {
         /// The upgrade.
         upgrade: Uuid,
+        /// How it was found.
+        origin: Origin,
         /// The code of its error details.
         code: Option<i64>,
         /// Their text.
@@ -227,9 +286,10 @@ pub struct Known {
 impl Known {
     /// Moves the customer on by one event (events about other customers are not given).
     pub fn apply(&mut self, event: &Event) {
+        // A journal's end event does not repeat how the upgrade was found: its start did.
         let origin_of = |stage: &Stage| match stage {
-            Stage::Started { origin, .. } => origin.clone(),
-            _ => "created".to_owned(),
+            Stage::Started { origin, .. } => *origin,
+            _ => Origin::Created,
         };
         let stage = match event {
             Event::Run { .. } => return,
@@ -269,7 +329,7 @@ impl Known {
                 upgrade_id, origin, ..
             } => Stage::Started {
                 upgrade: *upgrade_id,
-                origin: origin.clone(),
+                origin: *origin,
             },
             Event::Completed { upgrade_id, .. } => Stage::Completed {
                 upgrade: *upgrade_id,
@@ -282,6 +342,7 @@ impl Known {
                 ..
             } => Stage::Failed {
                 upgrade: *upgrade_id,
+                origin: origin_of(&self.stage),
                 code: *code,
                 message: message.clone(),
             },
@@ -303,10 +364,11 @@ impl Known {
     }
 
     /// How the upgrade was found, when it exists.
-    pub fn origin(&self) -> Option<&str> {
+    pub fn origin(&self) -> Option<Origin> {
         match &self.stage {
-            Stage::Started { origin, .. } | Stage::Completed { origin, .. } => Some(origin),
-            Stage::Failed { .. } => Some("created"),
+            Stage::Started { origin, .. }
+            | Stage::Completed { origin, .. }
+            | Stage::Failed { origin, .. } => Some(*origin),
             _ => None,
         }
     }
@@ -362,7 +424,7 @@ mod tests {
         known.apply(&Event::Started {
             customer,
             upgrade_id: upgrade,
-            origin: "eligibility".into(),
+            origin: Origin::Eligibility,
         });
         assert!(known.retry.is_none());
         known.apply(&Event::Completed {
@@ -373,10 +435,38 @@ mod tests {
             known.stage,
             Stage::Completed {
                 upgrade,
-                origin: "eligibility".into()
+                origin: Origin::Eligibility
             }
         );
         assert!(known.stage.is_final());
         assert_eq!(known.create_request, Some(second));
+    }
+
+    /// Written as earlier versions wrote it; a failed upgrade keeps how it was found.
+    #[test]
+    fn an_origin_reads_and_writes_as_the_journal_has_it() {
+        for (origin, text) in [
+            (Origin::Created, "created"),
+            (Origin::Eligibility, "eligibility"),
+            (Origin::Conflict { code: Some(900109) }, "conflict 900109"),
+            (Origin::Conflict { code: None }, "conflict"),
+        ] {
+            let json = serde_json::to_string(&origin).unwrap();
+            assert_eq!(json, format!("{text:?}"));
+            assert_eq!(serde_json::from_str::<Origin>(&json).unwrap(), origin);
+        }
+        assert!(serde_json::from_str::<Origin>("\"conflict x\"").is_err());
+        assert!(serde_json::from_str::<Origin>("\"found\"").is_err());
+        let (customer, upgrade) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let mut known = Known::default();
+        let started = r#"{"event":"started","customer":"00000000-0000-0000-0000-000000000001","upgrade_id":"00000000-0000-0000-0000-000000000002","origin":"eligibility"}"#;
+        known.apply(&serde_json::from_str(started).unwrap());
+        known.apply(&Event::Failed {
+            customer,
+            upgrade_id: upgrade,
+            code: Some(900120),
+            message: None,
+        });
+        assert_eq!(known.origin(), Some(Origin::Eligibility));
     }
 }

@@ -1,18 +1,20 @@
-//! The run loop of the real `pc-upgrade` binary against fakes whose upgrades take time and
-//! whose service changes under the run: waiting costs no worker; a refused token, a "try
-//! again later" and an unreachable service are never written down as a customer's fate, and
-//! the same command resumes; one run per journal; Ctrl-C ends a run well.
+//! The run loop in this process, on Tokio's paused clock, against fakes whose upgrades take
+//! minutes and whose service changes under the run: waiting costs no worker; a refused
+//! token, a "try again later" and an unreachable service are never written down as a
+//! customer's fate, and the same command resumes; one run per journal; Ctrl-C ends a run
+//! well. Minutes of upgrades pass in milliseconds, and each run is the same every time.
 
 mod common;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{
-    Scratch, assert_created_once, creates, customer, customers_csv, pc_upgrade, report, run,
-    scratch, text,
+    Scratch, assert_created_once, creates, customer, customers_csv, in_process, in_process_with,
+    report, scratch, vars,
 };
-use pc_upgrade_mock::{Customer, Fault, Fleet, MockResponse, MockServer, Operation};
+use pc_upgrade_mock::{Customer, Fault, Fleet, MockResponse, MockServer, Operation, Throttle};
+use tokio::time::Instant;
 
 fn fleet(count: u128, takes: Duration) -> Fleet {
     (0..count)
@@ -39,7 +41,7 @@ struct Files {
 
 impl Files {
     fn new(name: &str, count: u128) -> Self {
-        let dir = scratch(name);
+        let dir = scratch(&format!("engine-{name}"));
         Self {
             customers: customers_csv(&dir, count),
             journal: dir.join("journal"),
@@ -48,22 +50,15 @@ impl Files {
         }
     }
 
-    /// `upgrade --yes` on these files, without a rate to wait for and with quick status
-    /// reads, then `extra`.
+    /// `upgrade --yes` on these files with the default polling, then `extra`.
     fn args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
         let mut args = vec![
-            "--rate",
-            "100000",
-            "--per",
-            "1",
             "upgrade",
             "--customers",
             self.customers.to_str().unwrap(),
             "--journal",
             self.journal.to_str().unwrap(),
             "--yes",
-            "--poll-interval",
-            "0.05",
             "--report",
             self.report.to_str().unwrap(),
         ];
@@ -73,23 +68,29 @@ impl Files {
 }
 
 /// Upgrades being waited for hold no place among the calls in flight: with two calls in
-/// flight at most, all 40 upgrades are under way at once. (One worker per customer, as
-/// before, has at most two under way: throughput is concurrency over the upgrade's time.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// flight at most, all 40 upgrades of 20 minutes are under way at once, and the run ends
+/// within a minute's status read of the last one's end. (One worker per customer, as
+/// before, has at most two under way: 400 minutes.)
+#[tokio::test(start_paused = true)]
 async fn upgrades_being_waited_for_take_no_place_among_the_calls_in_flight() {
     const COUNT: u128 = 40;
-    let server = serve(fleet(COUNT, Duration::from_secs(2))).await;
+    let takes = Duration::from_secs(20 * 60);
+    let server = serve(fleet(COUNT, takes)).await;
     let files = Files::new("waiting", COUNT);
-    let args = files.args(&["--concurrency", "2"]);
-    let journal = &files.journal;
-    let output = run(pc_upgrade(&server, &args)).await;
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let started = Instant::now();
+    let ran = in_process(&server, &files.args(&["--concurrency", "2"])).await;
+    let took = started.elapsed();
+    assert_eq!(ran.code, 0, "{}", ran.both());
+    assert!(
+        took < takes + Duration::from_secs(2 * 60),
+        "40 upgrades of 20 minutes took {took:?}"
+    );
     // Upgrades under way at once, in the journal's order: started, and not yet seen ended.
     let (mut under_way, mut most) = (0, 0);
-    for line in std::fs::read_to_string(journal).unwrap().lines() {
+    for line in std::fs::read_to_string(&files.journal).unwrap().lines() {
         if line.contains(r#""event":"started""#) {
             under_way += 1;
-        } else if line.contains(r#""event":"completed""#) || line.contains(r#""event":"done""#) {
+        } else if line.contains(r#""event":"completed""#) {
             under_way -= 1;
         }
         most = most.max(under_way);
@@ -105,26 +106,29 @@ async fn upgrades_being_waited_for_take_no_place_among_the_calls_in_flight() {
 /// `--concurrency` + 8 refused calls, names the cause and the command that resumes, and
 /// writes nothing final. Once the token works again, the same command completes everyone,
 /// following the upgrades created before, creating none twice.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_token_refused_part_way_stops_the_run_and_the_same_command_resumes() {
     const COUNT: u128 = 100;
-    let server = serve(fleet(COUNT, Duration::from_millis(500))).await;
+    let server = serve(fleet(COUNT, Duration::from_secs(300))).await;
     server.fault_after(60, Fault::RefuseTokens);
     let files = Files::new("token", COUNT);
     let args = files.args(&["--concurrency", "32"]);
-    let (journal, report_path) = (&files.journal, &files.report);
-    let output = run(pc_upgrade(&server, &args)).await;
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let ran = in_process(&server, &args).await;
+    assert_eq!(ran.code, 1, "{}", ran.both());
     let refused = server.requests().iter().filter(|r| r.status == 401).count();
     assert!((1..=32 + 8).contains(&refused), "{refused} refused calls");
-    assert!(stderr.contains("401"), "{stderr}");
-    assert!(stderr.contains("run the same command again"), "{stderr}");
+    assert!(ran.err.contains("401"), "{}", ran.err);
     assert!(
-        stderr.contains(journal.to_str().unwrap()),
-        "the command is printed: {stderr}"
+        ran.err.contains("run the same command again"),
+        "{}",
+        ran.err
     );
-    let first = report(report_path);
+    assert!(
+        ran.err.contains(files.journal.to_str().unwrap()),
+        "the command is printed: {}",
+        ran.err
+    );
+    let first = report(&files.report);
     assert!(
         first
             .values()
@@ -138,13 +142,13 @@ async fn a_token_refused_part_way_stops_the_run_and_the_same_command_resumes() {
         .collect();
     assert!(
         !created_before.is_empty(),
-        "no upgrade was created before the outage"
+        "nothing was created before the outage"
     );
 
     server.clear_faults();
-    let output = run(pc_upgrade(&server, &args)).await;
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    let rows = report(report_path);
+    let ran = in_process(&server, &args).await;
+    assert_eq!(ran.code, 0, "{}", ran.both());
+    let rows = report(&files.report);
     assert_eq!(rows.len(), COUNT as usize);
     assert!(
         rows.values().all(|r| r["outcome"] == "completed"),
@@ -162,7 +166,7 @@ async fn a_token_refused_part_way_stops_the_run_and_the_same_command_resumes() {
 /// A create answered 900130 ("purchased recently, try again later") is not the customer's
 /// fate: the run ends with it to retry later (exit 3), and the next run creates it, with a
 /// new request id, once the service allows it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn try_again_later_is_retried_by_the_next_run_with_a_new_request_id() {
     const COUNT: u128 = 30;
     let server = serve(fleet(COUNT, Duration::ZERO)).await;
@@ -175,10 +179,9 @@ async fn try_again_later_is_retried_by_the_next_run_with_a_new_request_id() {
     }
     let files = Files::new("later", COUNT);
     let args = files.args(&[]);
-    let report_path = &files.report;
-    let output = run(pc_upgrade(&server, &args)).await;
-    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
-    let first = report(report_path);
+    let ran = in_process(&server, &args).await;
+    assert_eq!(ran.code, 3, "{}", ran.both());
+    let first = report(&files.report);
     let later: Vec<_> = first
         .values()
         .filter(|r| r["outcome"] == "retry-later")
@@ -186,9 +189,9 @@ async fn try_again_later_is_retried_by_the_next_run_with_a_new_request_id() {
     assert_eq!(later.len(), 10, "{first:?}");
     assert!(later.iter().all(|r| r["errorCode"] == 900130));
 
-    let output = run(pc_upgrade(&server, &args)).await;
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    let rows = report(report_path);
+    let ran = in_process(&server, &args).await;
+    assert_eq!(ran.code, 0, "{}", ran.both());
+    let rows = report(&files.report);
     assert!(
         rows.values().all(|r| r["outcome"] == "completed"),
         "{rows:?}"
@@ -213,29 +216,25 @@ async fn try_again_later_is_retried_by_the_next_run_with_a_new_request_id() {
 
 /// The service stops listening part-way: the run stops with exit 1 within a minute, naming
 /// the base URL and the cause, and writes nothing final for the customers it was on.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn an_unreachable_service_stops_the_run_naming_the_url_and_the_cause() {
     const COUNT: u128 = 60;
-    let server = serve(fleet(COUNT, Duration::from_millis(300))).await;
+    let server = serve(fleet(COUNT, Duration::from_secs(120))).await;
     server.fault_after(40, Fault::StopListening);
     let files = Files::new("down", COUNT);
     let args = files.args(&[]);
-    let report_path = &files.report;
     let started = Instant::now();
-    let output = run(pc_upgrade(&server, &args)).await;
-    let elapsed = started.elapsed();
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let ran = in_process(&server, &args).await;
+    let took = started.elapsed();
+    assert_eq!(ran.code, 1, "{}", ran.both());
+    assert!(took < Duration::from_secs(60), "stopped after {took:?}");
+    assert!(ran.err.contains(&server.base_url()), "{}", ran.err);
     assert!(
-        elapsed < Duration::from_secs(60),
-        "stopped after {elapsed:?}"
+        ran.err.to_lowercase().contains("connection refused"),
+        "{}",
+        ran.err
     );
-    assert!(stderr.contains(&server.base_url()), "{stderr}");
-    assert!(
-        stderr.to_lowercase().contains("connection refused"),
-        "{stderr}"
-    );
-    let rows = report(report_path);
+    let rows = report(&files.report);
     assert!(
         rows.values()
             .all(|r| r["outcome"] != "refused" && r["outcome"] != "failed"),
@@ -243,10 +242,10 @@ async fn an_unreachable_service_stops_the_run_naming_the_url_and_the_cause() {
     );
 
     server.listen_again().await.unwrap();
-    let output = run(pc_upgrade(&server, &args)).await;
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let ran = in_process(&server, &args).await;
+    assert_eq!(ran.code, 0, "{}", ran.both());
     assert!(
-        report(report_path)
+        report(&files.report)
             .values()
             .all(|r| r["outcome"] == "completed")
     );
@@ -255,33 +254,26 @@ async fn an_unreachable_service_stops_the_run_naming_the_url_and_the_cause() {
 
 /// A second run on a journal in use refuses at once, naming the first run's process, and
 /// sends nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_second_run_on_a_journal_in_use_refuses_and_sends_nothing() {
     const COUNT: u128 = 20;
-    let server = serve(fleet(COUNT, Duration::from_secs(3))).await;
+    let server = serve(fleet(COUNT, Duration::from_secs(600))).await;
     let files = Files::new("twice", COUNT);
     let args = files.args(&[]);
-    let journal = &files.journal;
-    let mut first = pc_upgrade(&server, &args).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !std::fs::read_to_string(journal).is_ok_and(|j| j.contains("\"queued\"")) {
-        assert!(Instant::now() < deadline, "the first run did not begin");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let mut second = pc_upgrade(&server, &args);
-    second.env("PC_UPGRADE_TOKEN", "second-run-token");
-    let output = run(second).await;
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("in use"), "{stderr}");
-    assert!(
-        stderr.contains(&format!("process {}", first.id())),
-        "{stderr}"
-    );
-    let status = tokio::task::spawn_blocking(move || first.wait().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    let first = in_process(&server, &args);
+    let second = async {
+        while !std::fs::read_to_string(&files.journal).is_ok_and(|j| j.contains("\"queued\"")) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let (_keep, interrupt) = tokio::sync::watch::channel(false);
+        in_process_with(&server, &args, vars("second-run-token"), interrupt).await
+    };
+    let (first, second) = tokio::join!(first, second);
+    assert_eq!(second.code, 1, "{}", second.both());
+    assert!(second.err.contains("in use"), "{}", second.err);
+    let pid = format!("process {}", std::process::id());
+    assert!(second.err.contains(&pid), "{}", second.err);
+    assert_eq!(first.code, 0, "{}", first.both());
     assert!(
         server
             .requests()
@@ -294,96 +286,79 @@ async fn a_second_run_on_a_journal_in_use_refuses_and_sends_nothing() {
 
 /// Ctrl-C part-way: the calls in flight end, the summary and the report are written, the
 /// command that resumes is printed; the same command then completes everyone.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn an_interrupted_run_reports_and_the_same_command_resumes() {
     const COUNT: u128 = 50;
-    let server = serve(fleet(COUNT, Duration::from_secs(2))).await;
+    let server = serve(fleet(COUNT, Duration::from_secs(900))).await;
     let files = Files::new("interrupt", COUNT);
     let args = files.args(&[]);
-    let (journal, report_path) = (&files.journal, &files.report);
-    let child = pc_upgrade(&server, &args).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.requests().len() < 40 {
-        assert!(Instant::now() < deadline, "the run did not get going");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let pid = child.id().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-    assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
-    assert!(stdout.contains("total"), "no summary: {stdout}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
+    let (ctrl_c, interrupt) = tokio::sync::watch::channel(false);
+    let run = in_process_with(&server, &args, vars("cli-test-token"), interrupt);
+    let press = async {
+        while server.requests().len() < 40 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        ctrl_c.send(true).unwrap();
+    };
+    let (ran, ()) = tokio::join!(run, press);
+    assert_eq!(ran.code, 130, "{}", ran.both());
+    assert!(ran.out.contains("total"), "no summary: {}", ran.out);
+    assert!(ran.err.contains("interrupted"), "{}", ran.err);
     assert!(
-        stderr.contains(journal.to_str().unwrap()),
-        "no resume command: {stderr}"
+        ran.err.contains(files.journal.to_str().unwrap()),
+        "no resume command: {}",
+        ran.err
     );
-    assert_eq!(report(report_path).len(), COUNT as usize);
+    assert_eq!(report(&files.report).len(), COUNT as usize);
 
-    let output = run(pc_upgrade(&server, &args)).await;
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let ran = in_process(&server, &args).await;
+    assert_eq!(ran.code, 0, "{}", ran.both());
     assert!(
-        report(report_path)
+        report(&files.report)
             .values()
             .all(|r| r["outcome"] == "completed")
     );
     assert_created_once(&server);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn status_of_a_journal_that_does_not_exist_is_an_error() {
     let server = MockServer::start().await.unwrap();
-    let dir = scratch("no-journal");
+    let dir = scratch("engine-no-journal");
     let journal = dir.join("missing.journal");
-    let output = run(pc_upgrade(
-        &server,
-        &["status", "--journal", journal.to_str().unwrap()],
-    ))
-    .await;
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        text(&output.stderr).contains("missing.journal"),
-        "{}",
-        text(&output.stderr)
-    );
+    let ran = in_process(&server, &["status", "--journal", journal.to_str().unwrap()]).await;
+    assert_eq!(ran.code, 1);
+    assert!(ran.err.contains("missing.journal"), "{}", ran.err);
 }
 
 /// An upgrade that completes after the run ended is in progress in the journal; `status
 /// --refresh` asks Partner Center, writes the end down, and reports it completed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn status_refresh_turns_an_upgrade_completed_since_into_completed() {
     const COUNT: u128 = 10;
-    let server = serve(fleet(COUNT, Duration::from_secs(3))).await;
+    let server = serve(fleet(COUNT, Duration::from_secs(3600))).await;
     let files = Files::new("refresh", COUNT);
-    let args = files.args(&["--wait", "0.5"]);
-    let (journal, report_path) = (&files.journal, &files.report);
-    let output = run(pc_upgrade(&server, &args)).await;
-    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    let ran = in_process(&server, &files.args(&["--wait", "600"])).await;
+    assert_eq!(ran.code, 3, "{}", ran.both());
     assert!(
-        report(report_path)
+        report(&files.report)
             .values()
             .all(|r| r["outcome"] == "in-progress")
     );
+    let (journal, report_path) = (&files.journal, &files.report);
     let status = |refresh: bool| {
         let mut args = vec!["status", "--journal", journal.to_str().unwrap()];
         args.extend(["--report", report_path.to_str().unwrap()]);
         if refresh {
             args.push("--refresh");
         }
-        pc_upgrade(&server, &args)
+        args
     };
-    let output = run(status(false)).await;
-    assert_eq!(output.status.code(), Some(3));
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(in_process(&server, &status(false)).await.code, 3);
+    tokio::time::sleep(Duration::from_secs(3600)).await;
     let before = server.requests().len();
-    let output = run(status(true)).await;
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let ran = in_process(&server, &status(true)).await;
+    assert_eq!(ran.code, 0, "{}", ran.both());
     let rows = report(report_path);
     assert!(
         rows.values().all(|r| r["outcome"] == "completed"),
@@ -397,18 +372,17 @@ async fn status_refresh_turns_an_upgrade_completed_since_into_completed() {
             .all(|r| r.operation == Some(Operation::GetProductUpgradeStatus))
     );
     // Written down: a plain status now says so too, with no call.
-    let output = run(status(false)).await;
-    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(in_process(&server, &status(false)).await.code, 0);
     assert_eq!(server.requests().len(), before + COUNT as usize);
 }
 
 /// `--only failed` runs the failed customers again, and no one else; what the service
 /// answered them is in the report.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn only_failed_sends_calls_for_the_failed_customers_alone() {
     const COUNT: u128 = 12;
     let fleet = (0..COUNT).fold(Fleet::new(), |fleet, n| {
-        let script = Customer::new(customer(n));
+        let script = Customer::new(customer(n)).takes(Duration::from_secs(240));
         fleet.customer(match n % 3 {
             0 => script.fails_with(900120, "The Azure upgrade cannot be processed."),
             _ => script,
@@ -417,22 +391,21 @@ async fn only_failed_sends_calls_for_the_failed_customers_alone() {
     let server = serve(fleet).await;
     let files = Files::new("only-failed", COUNT);
     let args = files.args(&[]);
-    let (journal, report_path) = (&files.journal, &files.report);
-    let output = run(pc_upgrade(&server, &args)).await;
-    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    let ran = in_process(&server, &args).await;
+    assert_eq!(ran.code, 3, "{}", ran.both());
     let failed: Vec<String> = (0..COUNT)
         .filter(|n| n % 3 == 0)
         .map(|n| customer(n).to_string())
         .collect();
-    let first = report(report_path);
+    let first = report(&files.report);
     for id in &failed {
         assert_eq!(first[id]["outcome"], "failed");
     }
     let before = server.requests().len();
     let mut again = args.clone();
     again.extend(["--only", "failed"]);
-    let output = run(pc_upgrade(&server, &again)).await;
-    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    let ran = in_process(&server, &again).await;
+    assert_eq!(ran.code, 3, "{}", ran.both());
     let calls = &server.requests()[before..];
     assert!(!calls.is_empty(), "no call for the failed customers");
     for call in calls {
@@ -445,7 +418,7 @@ async fn only_failed_sends_calls_for_the_failed_customers_alone() {
             "a call for {customer}, who did not fail"
         );
     }
-    let rows = report(report_path);
+    let rows = report(&files.report);
     assert_eq!(
         rows.len(),
         COUNT as usize,
@@ -459,9 +432,214 @@ async fn only_failed_sends_calls_for_the_failed_customers_alone() {
         };
         assert_eq!(row["outcome"], expected, "{row}");
     }
-    let journal_text = std::fs::read_to_string(journal).unwrap();
+    let journal = std::fs::read_to_string(&files.journal).unwrap();
+    assert_eq!(journal.matches(r#""event":"rerun""#).count(), failed.len());
+}
+
+/// One 429 pauses every worker: after it, at most 1% of calls are throttled, and the run keeps
+/// at least 90% of the allowed rate, on the fake's clock (paused: the same figures on every
+/// machine). The figures go to BENCHMARKS.md.
+#[tokio::test(start_paused = true)]
+async fn the_shared_throttle_keeps_to_the_limit_after_the_first_429() {
+    const LIMIT: u32 = 40;
+    const CALLS: usize = 240;
+    let server = MockServer::builder()
+        .throttle(Throttle::new(LIMIT, Duration::from_secs(1)))
+        .start()
+        .await
+        .unwrap();
+    // Another process of the same partner has used up the window: the run's first call is
+    // throttled.
+    let http = reqwest_free_post(&server, LIMIT as usize).await;
+    assert!(http, "the warm-up calls were not all answered");
+    let dir = scratch("throttle");
+    let customers = customers_csv(&dir, CALLS as u128);
+    let before = server.requests().len();
+    let started = Instant::now();
+    let ran = in_process(
+        &server,
+        &[
+            "--rate",
+            &LIMIT.to_string(),
+            "--per",
+            "1",
+            "eligibility",
+            "--customers",
+            customers.to_str().unwrap(),
+            "--concurrency",
+            "16",
+        ],
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert_eq!(ran.code, 0, "{}", ran.both());
+    let calls: Vec<u16> = server.requests()[before..]
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    let first = calls
+        .iter()
+        .position(|s| *s == 429)
+        .expect("the first call is throttled");
+    let after = &calls[first + 1..];
+    let throttled_after = after.iter().filter(|s| **s == 429).count();
+    let answered = calls.iter().filter(|s| **s == 200).count();
+    assert_eq!(answered, CALLS);
+    let rate = answered as f64 / elapsed.as_secs_f64();
+    eprintln!(
+        "shared throttle: limit {LIMIT}/s, {} calls, {} throttled in all, {throttled_after} after the first ({:.2} %), \
+         {answered} answered in {:.2} s = {rate:.1}/s ({:.1} % of the limit)",
+        calls.len(),
+        calls.iter().filter(|s| **s == 429).count(),
+        100.0 * throttled_after as f64 / after.len() as f64,
+        elapsed.as_secs_f64(),
+        100.0 * rate / f64::from(LIMIT)
+    );
+    assert!(
+        throttled_after * 100 <= after.len(),
+        "{throttled_after} of {} throttled",
+        after.len()
+    );
+    // The run includes the first 429's pause (up to a second): measured from its end.
+    let pause = 1.0;
+    let steady = answered as f64 / (elapsed.as_secs_f64() - pause).max(0.001);
+    assert!(steady >= 0.9 * f64::from(LIMIT), "{steady:.1} calls/s");
+}
+
+/// Uses up the tenant's window with `count` calls made without the tool.
+async fn reqwest_free_post(server: &MockServer, count: usize) -> bool {
+    let address = server.address();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let body = r#"{"customerId": "4c721420-72ad-4708-a0a7-371a2f7b0969", "productFamily": "Azure"}"#;
+        (0..count).all(|_| {
+            let Ok(mut stream) = std::net::TcpStream::connect(address) else {
+                return false;
+            };
+            let request = format!(
+                "POST /v1/productUpgrades/eligibility HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer cli-test-token\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let mut answer = String::new();
+            stream.write_all(request.as_bytes()).is_ok()
+                && stream.read_to_string(&mut answer).is_ok()
+                && answer.starts_with("HTTP/1.1 200")
+        })
+    })
+    .await
+    .unwrap()
+}
+
+/// `pc-upgrade demo` needs no credentials, stays on 127.0.0.1, ends within a minute, and
+/// shows every kind of outcome.
+#[cfg(feature = "demo")]
+#[tokio::test(start_paused = true)]
+async fn the_demo_runs_without_an_account_and_shows_every_outcome() {
+    let dir = scratch("engine-demo");
+    let args: Vec<std::ffi::OsString> =
+        ["pc-upgrade", "-q", "demo", "--dir", dir.to_str().unwrap()]
+            .iter()
+            .map(Into::into)
+            .collect();
+    let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args).unwrap();
+    let (console, captured) = pc_upgrade::Console::captured();
+    let (_keep, interrupt) = tokio::sync::watch::channel(false);
+    let invocation = pc_upgrade::Invocation {
+        cli,
+        args,
+        console,
+        vars: pc_upgrade::Vars::default(),
+        interrupt,
+    };
+    let started = Instant::now();
+    let code = pc_upgrade::run(invocation).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    let stdout = captured.out();
+    assert_eq!(code, 3, "{stdout}\n{}", captured.err());
+    for outcome in [
+        "completed",
+        "ineligible",
+        "failed",
+        "refused",
+        "retry-later",
+    ] {
+        assert!(
+            stdout.contains(outcome),
+            "no {outcome} in the summary:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("127.0.0.1"), "{stdout}");
+    assert!(dir.join("run.journal").exists() && dir.join("report.csv").exists());
+}
+
+/// `status` reads the customers file as the run read it: a `;` file's bad lines are
+/// reported (they were not, with a comma), and the report names the API the run called.
+#[tokio::test(start_paused = true)]
+async fn status_reads_the_customers_file_with_the_runs_delimiter_and_names_its_api() {
+    let server = serve(fleet(3, Duration::from_secs(60))).await;
+    let dir = scratch("engine-semicolon");
+    let customers = dir.join("customers.csv");
+    let text = format!(
+        "customerId;name\n{};A\nnot-a-guid;B\n{};C\n{};D\n",
+        customer(0),
+        customer(1),
+        customer(2)
+    );
+    std::fs::write(&customers, text).unwrap();
+    let (journal, report_path) = (dir.join("journal"), dir.join("status.json"));
+    let upgrade = [
+        "upgrade",
+        "--customers",
+        customers.to_str().unwrap(),
+        "--delimiter",
+        ";",
+        "--journal",
+        journal.to_str().unwrap(),
+        "--yes",
+    ];
+    let ran = in_process(&server, &upgrade).await;
+    assert_eq!(ran.code, 3, "the bad line: {}", ran.both());
+    // `status` with no --base-url: the run's own, not Partner Center's.
+    let args: Vec<std::ffi::OsString> = [
+        "pc-upgrade",
+        "status",
+        "--journal",
+        journal.to_str().unwrap(),
+        "--report",
+        report_path.to_str().unwrap(),
+    ]
+    .iter()
+    .map(Into::into)
+    .collect();
+    let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args).unwrap();
+    let (console, captured) = pc_upgrade::Console::captured();
+    let (_keep, interrupt) = tokio::sync::watch::channel(false);
+    let invocation = pc_upgrade::Invocation {
+        cli,
+        args,
+        console,
+        vars: vars("cli-test-token"),
+        interrupt,
+    };
+    let code = pc_upgrade::run(invocation).await;
+    assert_eq!(code, 3, "{}", captured.out());
+    assert!(captured.out().contains("line 3"), "{}", captured.out());
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(status["baseUrl"], server.base_url(), "{status}");
+    let rows = status["rows"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["outcome"] == "bad-line" && r["line"] == 3),
+        "{status}"
+    );
     assert_eq!(
-        journal_text.matches(r#""event":"rerun""#).count(),
-        failed.len()
+        rows.iter().filter(|r| r["outcome"] == "completed").count(),
+        3
     );
 }

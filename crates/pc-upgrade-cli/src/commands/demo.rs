@@ -11,6 +11,65 @@ use anyhow::{Context, Result};
 use pc_upgrade_mock::{Customer, Fleet, MockServer, Throttle};
 use uuid::Uuid;
 
+use super::Session;
+use super::fleet::{Following, Job};
+use crate::args::FleetArgs;
+use crate::engine::Mode;
+use crate::sign_in::{Connection, SignIn};
+
+/// The token the demo signs in to its fake with.
+const TOKEN: &str = "pc-upgrade-demo";
+
+/// `pc-upgrade demo`: the fake, the fleet, and a real upgrade run against them.
+pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
+    let dir = folder(dir)?;
+    let (server, customers) = start(&dir).await?;
+    session.console.out(&format!(
+        "pc-upgrade demo: a fake Partner Center on {} with {CUSTOMERS} customers of every \
+         kind; no account is needed and nothing leaves this machine.\n\n",
+        server.base_url()
+    ));
+    let demo = Session {
+        connection: Connection {
+            base_url: server.base_url(),
+            rate: None,
+            per: Duration::from_secs(1),
+            sign_in: SignIn::Token(TOKEN.to_owned()),
+        },
+        given_base_url: Some(server.base_url()),
+        console: session.console,
+        args: session.args,
+        interrupt: session.interrupt.clone(),
+        quiet: session.quiet,
+    };
+    let fleet = FleetArgs {
+        customers,
+        product_family: "Azure".to_owned(),
+        delimiter: b',',
+        concurrency: 16,
+        report: Some(dir.join("report.csv")),
+    };
+    let journal = dir.join("run.journal");
+    let job = Job {
+        mode: Mode::Upgrade,
+        journal: Some(&journal),
+        following: Following {
+            wait: Duration::from_secs(60),
+            first_poll: Duration::from_secs(1),
+        },
+        other_customers: false,
+        only: None,
+    };
+    let code = super::fleet::run(&demo, &fleet, job).await?;
+    session.console.out(&format!(
+        "journal: {}\n\nFor real: pc-upgrade upgrade --customers FILE --journal FILE (a dry run), \
+         then the same with --yes; pc-upgrade --help names the credentials.\n",
+        journal.display()
+    ));
+    drop(server);
+    Ok(code)
+}
+
 /// Customers in the demo fleet.
 const CUSTOMERS: u128 = 200;
 
@@ -47,7 +106,7 @@ fn fleet() -> Fleet {
 }
 
 /// Where the demo keeps its files: `dir`, or a new folder under the system's temporary one.
-pub fn folder(dir: Option<&Path>) -> Result<PathBuf> {
+fn folder(dir: Option<&Path>) -> Result<PathBuf> {
     let dir = match dir {
         Some(dir) => dir.to_owned(),
         None => std::env::temp_dir().join(format!("pc-upgrade-demo-{}", std::process::id())),
@@ -57,7 +116,7 @@ pub fn folder(dir: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// Writes the demo's customers file; starts the fake with its fleet.
-pub async fn start(dir: &Path) -> Result<(MockServer, PathBuf)> {
+async fn start(dir: &Path) -> Result<(MockServer, PathBuf)> {
     let customers = dir.join("customers.csv");
     let mut text = String::from("customerId,name\n");
     for n in 0..CUSTOMERS {

@@ -4,39 +4,39 @@
 //! waited for costs no worker: it is a due time in a queue. Creates come first, then
 //! eligibility, then status reads, so that every customer starts as early as the budget
 //! allows and polling never takes budget from a create.
+//!
+//! Each customer's place in the run is one [`Life`] (`life.rs`); what each answer does to
+//! it is in `answers.rs`. Time is Tokio's, so a test on a paused clock runs hours of
+//! upgrades in milliseconds.
+
+mod answers;
+mod life;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Result;
 use pc_upgrade_client::{
-    CallOptions, Error, PartnerCenterClient, ProductUpgradeRequest, ProductUpgradesEligibility,
-    ProductUpgradesStatus, UpgradeId,
+    CallOptions, Error, PartnerCenterClient, PollOptions, ProductUpgradeRequest,
+    ProductUpgradesEligibility, ProductUpgradesStatus, UpgradeId,
 };
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::classify::{Failure, classify};
+pub use life::{Life, Waiting};
+
 use crate::customers::Customer;
-use crate::journal::Journal;
+use crate::journal::{Durability, Journal};
 use crate::progress::Progress;
-use crate::report::{Outcome, Row};
-use crate::run::row_of;
+use crate::report::Row;
+use crate::rows::{End, InRun};
 use crate::state::{Event, Known, Stage};
 
 /// How long the calls in flight may take to end once the run stops.
 const GRACE: Duration = Duration::from_secs(5);
-/// This many calls in a row that found the service unreachable stop the run.
-const DOWN_AFTER: u32 = 8;
-/// Tries of one customer's transient failures within a run; then the next run goes on.
-const TRIES_IN_RUN: u32 = 3;
-/// The wait before a transient failure is tried again in the run, by try.
-const RETRY_AFTER: [Duration; 2] = [Duration::from_secs(5), Duration::from_secs(20)];
-/// At most this many characters of an error go into the journal and the report.
-const MAX_DETAIL: usize = 600;
 
 /// What the run does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,12 +60,9 @@ pub struct Settings {
     pub product_family: String,
     /// HTTP calls in flight at most.
     pub concurrency: usize,
-    /// The wait before an upgrade's first status read; it doubles after each read.
-    pub poll_interval: Duration,
-    /// The longest wait between two status reads.
-    pub max_poll_interval: Duration,
-    /// How long this run follows each upgrade.
-    pub wait: Duration,
+    /// How each upgrade's status is read: the first wait, its doubling up to the longest,
+    /// and how long this run follows an upgrade (`timeout`).
+    pub polling: PollOptions,
     /// The API's base URL, for messages.
     pub base_url: String,
 }
@@ -84,24 +81,16 @@ pub enum Stop {
 /// One customer as the run sees it.
 struct Slot {
     customer: Customer,
+    /// What the journal knows: where it stands for good.
     known: Known,
+    /// Where this run is with it.
+    life: Life,
+    /// When this run sent its first call for it.
+    began: Option<SystemTime>,
     /// What this run's eligibility said.
     eligible: Option<bool>,
-    /// The outcome this run settled on that the stage does not say (eligibility and dry
-    /// runs, an upgrade not completed in time).
-    outcome: Option<Outcome>,
-    /// The last status read, for an upgrade not completed in time.
-    last_status: Option<String>,
     /// Transient failures in this run.
     tries: u32,
-    /// The wait before the next status read.
-    interval: Duration,
-    /// When this run began reading the upgrade's status.
-    polling_since: Option<Instant>,
-    /// Done in this run.
-    done: bool,
-    /// When this run sent its first call for the customer, and when it was done with it.
-    times: (Option<std::time::SystemTime>, Option<std::time::SystemTime>),
 }
 
 /// One call.
@@ -118,6 +107,17 @@ enum Answer {
     Status(Result<ProductUpgradesStatus, Error>),
 }
 
+/// Calls in a row that found the service unreachable.
+#[derive(Default)]
+struct Unreachable {
+    in_a_row: u32,
+    /// The last one's error and its causes.
+    last: String,
+}
+
+/// A queue of customers by the time their next call falls due.
+type DueQueue = BinaryHeap<Reverse<(Instant, usize)>>;
+
 /// The scheduler.
 pub struct Engine<'a> {
     client: PartnerCenterClient,
@@ -130,12 +130,11 @@ pub struct Engine<'a> {
     /// Customers whose eligibility comes next.
     fresh: VecDeque<usize>,
     /// Eligibility (and so the create) tried again at a time.
-    retries: BinaryHeap<Reverse<(Instant, usize)>>,
+    retries: DueQueue,
     /// Status reads due at a time.
-    polls: BinaryHeap<Reverse<(Instant, usize)>>,
+    polls: DueQueue,
     in_flight: JoinSet<(usize, Answer)>,
-    /// Calls in a row that found the service unreachable, and the last one's error.
-    unreachable: (u32, String),
+    unreachable: Unreachable,
     stop: Option<Stop>,
 }
 
@@ -153,14 +152,10 @@ impl<'a> Engine<'a> {
             .map(|(customer, known)| Slot {
                 customer,
                 known,
+                life: Life::New,
+                began: None,
                 eligible: None,
-                outcome: None,
-                last_status: None,
                 tries: 0,
-                interval: settings.poll_interval,
-                polling_since: None,
-                done: false,
-                times: (None, None),
             })
             .collect();
         Self {
@@ -174,7 +169,7 @@ impl<'a> Engine<'a> {
             retries: BinaryHeap::new(),
             polls: BinaryHeap::new(),
             in_flight: JoinSet::new(),
-            unreachable: (0, String::new()),
+            unreachable: Unreachable::default(),
             stop: None,
         }
     }
@@ -188,21 +183,7 @@ impl<'a> Engine<'a> {
         mut self,
         mut interrupt: watch::Receiver<bool>,
     ) -> Result<(Vec<Row>, Option<Stop>)> {
-        let now = Instant::now();
-        for index in 0..self.slots.len() {
-            let stage = &self.slots[index].known.stage;
-            match stage {
-                _ if stage.is_final() => self.finish(index),
-                Stage::Started { .. }
-                    if matches!(self.settings.mode, Mode::Upgrade | Mode::Refresh) =>
-                {
-                    self.poll_at(index, now);
-                }
-                // A refresh reads status only.
-                _ if self.settings.mode == Mode::Refresh => self.finish(index),
-                _ => self.fresh.push_back(index),
-            }
-        }
+        self.begin();
         let mut grace: Option<Instant> = None;
         let mut listening = true;
         loop {
@@ -246,8 +227,29 @@ impl<'a> Engine<'a> {
                 }
             }
         }
-        let rows = self.slots.iter().map(|slot| self.row(slot)).collect();
+        let rows = self.slots.iter().map(row).collect();
         Ok((rows, self.stop))
+    }
+
+    /// Where each customer starts: done if the journal has it final, waited for if its
+    /// upgrade exists, else eligibility first.
+    fn begin(&mut self) {
+        let now = Instant::now();
+        for index in 0..self.slots.len() {
+            let stage = &self.slots[index].known.stage;
+            match stage {
+                _ if stage.is_final() => self.done(index, End::AsJournaled),
+                Stage::Started { upgrade, .. }
+                    if matches!(self.settings.mode, Mode::Upgrade | Mode::Refresh) =>
+                {
+                    let upgrade = *upgrade;
+                    self.wait(index, upgrade, now);
+                }
+                // A refresh reads status only.
+                _ if self.settings.mode == Mode::Refresh => self.done(index, End::AsJournaled),
+                _ => self.fresh.push_back(index),
+            }
+        }
     }
 
     /// The next call to send, if one is due now: creates first, then eligibility (retried,
@@ -262,36 +264,34 @@ impl<'a> Engine<'a> {
                     // carries the same MS-RequestId, which Partner Center takes as the same
                     // create.
                     let customer = self.slots[index].customer.id;
-                    self.record(
-                        index,
-                        Event::Intent {
-                            customer,
-                            request_id,
-                        },
-                        true,
-                    )?;
+                    let intent = Event::Intent {
+                        customer,
+                        request_id,
+                    };
+                    self.record(index, intent, Durability::Synced)?;
                     request_id
                 }
             };
+            self.slots[index].life = Life::Creating {
+                request_id: Some(request_id),
+            };
             return Ok(Some((index, Work::Create(request_id))));
         }
-        if let Some(index) = pop_due(&mut self.retries, now) {
+        if let Some(index) = pop_due(&mut self.retries, now).or_else(|| self.fresh.pop_front()) {
+            self.slots[index].life = Life::Checking;
             return Ok(Some((index, Work::Eligibility)));
         }
-        if let Some(index) = self.fresh.pop_front() {
-            return Ok(Some((index, Work::Eligibility)));
-        }
-        if let Some(index) = pop_due(&mut self.polls, now)
-            && let Some(upgrade) = self.slots[index].known.upgrade()
-        {
-            return Ok(Some((index, Work::Status(upgrade))));
+        while let Some(index) = pop_due(&mut self.polls, now) {
+            if let Life::Waiting(waiting) = &self.slots[index].life {
+                return Ok(Some((index, Work::Status(waiting.upgrade))));
+            }
         }
         Ok(None)
     }
 
     /// When the next queued call falls due, if any is queued.
     fn next_due(&self) -> Option<Instant> {
-        let first = |heap: &BinaryHeap<Reverse<(Instant, usize)>>| heap.peek().map(|r| r.0.0);
+        let first = |heap: &DueQueue| heap.peek().map(|r| r.0.0);
         if !self.creates.is_empty() || !self.fresh.is_empty() {
             return Some(Instant::now());
         }
@@ -302,10 +302,7 @@ impl<'a> Engine<'a> {
     }
 
     fn launch(&mut self, index: usize, work: Work) {
-        self.slots[index]
-            .times
-            .0
-            .get_or_insert_with(std::time::SystemTime::now);
+        self.slots[index].began.get_or_insert_with(SystemTime::now);
         let client = self.client.clone();
         let request = ProductUpgradeRequest::new(
             self.slots[index].customer.id,
@@ -330,290 +327,59 @@ impl<'a> Engine<'a> {
     }
 
     /// Writes `event` to the journal (in an upgrade run) and moves the customer on by it.
-    fn record(&mut self, index: usize, event: Event, sync: bool) -> Result<()> {
+    fn record(&mut self, index: usize, event: Event, durability: Durability) -> Result<()> {
         if let Some(journal) = self.journal {
-            journal.write(std::slice::from_ref(&event), sync)?;
+            journal.write(std::slice::from_ref(&event), durability)?;
         }
         self.slots[index].known.apply(&event);
         Ok(())
     }
 
-    fn answer(&mut self, index: usize, answer: Answer) -> Result<()> {
-        self.progress.call();
-        let customer = self.slots[index].customer.id;
-        match answer {
-            Answer::Eligibility(Ok(eligibility)) => self.eligibility(index, &eligibility)?,
-            Answer::Create(_, Ok(upgrade)) => {
-                self.reached();
-                let started = Event::Started {
-                    customer,
-                    upgrade_id: *upgrade.as_uuid(),
-                    origin: "created".into(),
-                };
-                self.record(index, started, true)?;
-                self.poll_at(index, Instant::now() + self.settings.poll_interval);
-            }
-            Answer::Create(request_id, Err(error)) => {
-                match (error.code(), error.existing_upgrade()) {
-                    (Some(code), Some(upgrade)) => {
-                        self.reached();
-                        let origin = match code.number() {
-                            Some(number) => format!("conflict {number}"),
-                            None => "conflict".to_owned(),
-                        };
-                        let started = Event::Started {
-                            customer,
-                            upgrade_id: *upgrade.as_uuid(),
-                            origin,
-                        };
-                        self.record(index, started, true)?;
-                        self.poll_at(index, Instant::now());
-                    }
-                    _ => self.failed(index, &error, Some(request_id))?,
-                }
-            }
-            Answer::Status(Ok(status)) => self.status(index, &status)?,
-            Answer::Eligibility(Err(error)) | Answer::Status(Err(error)) => {
-                self.failed(index, &error, None)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn eligibility(&mut self, index: usize, answer: &ProductUpgradesEligibility) -> Result<()> {
-        self.reached();
-        let customer = self.slots[index].customer.id;
-        self.slots[index].eligible = Some(answer.is_eligible);
-        let mode = self.settings.mode;
-        match (answer.upgrade_id, answer.is_eligible, mode) {
-            (Some(_), _, Mode::DryRun) => self.finish_as(index, Outcome::WouldResume),
-            // The upgrade exists: the stage says so (journaled in an upgrade run, in memory
-            // for eligibility alone), and an upgrade run follows it.
-            (Some(upgrade), _, Mode::Eligibility | Mode::Upgrade) => {
-                let started = Event::Started {
-                    customer,
-                    upgrade_id: upgrade,
-                    origin: "eligibility".into(),
-                };
-                self.record(index, started, true)?;
-                match mode {
-                    Mode::Upgrade => self.poll_at(index, Instant::now()),
-                    _ => self.finish_as(index, Outcome::Upgrading),
-                }
-            }
-            (_, true, Mode::Eligibility) => self.finish_as(index, Outcome::Eligible),
-            (None, true, Mode::DryRun) => self.finish_as(index, Outcome::WouldCreate),
-            (None, true, Mode::Upgrade) => self.creates.push_back(index),
-            // A refresh sends no eligibility call.
-            (_, _, Mode::Refresh) => self.finish(index),
-            (_, false, _) => {
-                let reason = answer.reason.clone();
-                self.record(index, Event::Ineligible { customer, reason }, false)?;
-                self.finish(index);
-            }
-        }
-        Ok(())
-    }
-
-    fn status(&mut self, index: usize, status: &ProductUpgradesStatus) -> Result<()> {
-        self.reached();
-        let customer = self.slots[index].customer.id;
-        let upgrade_id = status.id;
-        if status.is_completed() {
-            self.record(
-                index,
-                Event::Completed {
-                    customer,
-                    upgrade_id,
-                },
-                false,
-            )?;
-            self.finish(index);
-        } else if status.is_failed() {
-            let details = status.failure_details();
-            let code = details
-                .and_then(|d| d.code.as_ref())
-                .and_then(|c| c.as_i64());
-            // `description` or `message`, whichever the service sent.
-            let message = details.and_then(|d| d.text()).map(bounded);
-            let failed = Event::Failed {
-                customer,
-                upgrade_id,
-                code,
-                message,
-            };
-            self.record(index, failed, false)?;
-            self.finish(index);
-        } else {
-            let slot = &mut self.slots[index];
-            slot.last_status = Some(bounded(&status.status));
-            let waited = slot
-                .polling_since
-                .map_or(Duration::ZERO, |since| since.elapsed());
-            if waited >= self.settings.wait {
-                self.finish_as(index, Outcome::InProgress);
-            } else {
-                let wait = slot.interval;
-                slot.interval = wait.saturating_mul(2).min(self.settings.max_poll_interval);
-                self.poll_at(index, Instant::now() + wait);
-            }
-        }
-        Ok(())
-    }
-
-    /// A failed call: final for the customer, a stop for the run, or a try later.
-    fn failed(&mut self, index: usize, error: &Error, create: Option<Uuid>) -> Result<()> {
-        let customer = self.slots[index].customer.id;
-        let code = error.code().and_then(|c| c.number());
-        let detail = bounded(&error.to_string());
-        match classify(error) {
-            Failure::Customer => {
-                self.reached();
-                let status = error.status().map_or(0, |s| s.as_u16());
-                let request_id = error.request_id();
-                let refused = Event::Refused {
-                    customer,
-                    status,
-                    code,
-                    detail,
-                    request_id,
-                };
-                self.record(index, refused, false)?;
-                self.finish(index);
-            }
-            Failure::Caller => {
-                if self.stop.is_none() {
-                    self.stop = Some(Stop::Caller(detail));
-                }
-            }
-            Failure::Transient {
-                answered,
-                in_run,
-                unreachable,
-            } => {
-                if unreachable {
-                    self.unreachable.0 += 1;
-                    self.unreachable.1 = cause(error);
-                    if self.unreachable.0 >= DOWN_AFTER && self.stop.is_none() {
-                        self.stop = Some(Stop::Down(format!(
-                            "Partner Center at {} did not answer {} calls in a row; the last: {}",
-                            self.settings.base_url, self.unreachable.0, self.unreachable.1
-                        )));
-                    }
-                } else {
-                    self.reached();
-                }
-                let spent = answered && create.is_some();
-                let slot = &mut self.slots[index];
-                slot.tries += 1;
-                let again = in_run && slot.tries < TRIES_IN_RUN && self.stop.is_none();
-                let request_id = create.unwrap_or_else(|| error.request_id());
-                let retry = Event::Retry {
-                    customer,
-                    code,
-                    detail,
-                    request_id,
-                    spent,
-                };
-                // Written down so that `status` and the next run know why; synced when it
-                // spends a create's request id, so that no later create reuses it.
-                self.record(index, retry, spent)?;
-                if again {
-                    let tries = self.slots[index].tries as usize;
-                    let wait = RETRY_AFTER[(tries - 1).min(RETRY_AFTER.len() - 1)];
-                    let at = Instant::now() + wait;
-                    if matches!(self.slots[index].known.stage, Stage::Started { .. }) {
-                        self.poll_at(index, at);
-                    } else {
-                        self.retries.push(Reverse((at, index)));
-                    }
-                } else if self.stop.is_none() {
-                    self.finish_as(index, Outcome::RetryLater);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The service answered: it is reachable.
-    fn reached(&mut self) {
-        self.unreachable.0 = 0;
-    }
-
-    fn poll_at(&mut self, index: usize, at: Instant) {
+    /// The customer's upgrade is waited for: its status is read at `at`. The first wait
+    /// begins the polling; a later one keeps its start and interval.
+    fn wait(&mut self, index: usize, upgrade: Uuid, at: Instant) {
         let slot = &mut self.slots[index];
-        slot.polling_since.get_or_insert_with(Instant::now);
+        match &mut slot.life {
+            Life::Waiting(waiting) if waiting.upgrade == upgrade => waiting.next = at,
+            life => {
+                *life = Life::Waiting(Waiting {
+                    upgrade,
+                    since: Instant::now(),
+                    next: at,
+                    interval: self.settings.polling.initial_interval,
+                    last_status: None,
+                });
+            }
+        }
         self.polls.push(Reverse((at, index)));
     }
 
-    fn finish_as(&mut self, index: usize, outcome: Outcome) {
-        self.slots[index].outcome = Some(outcome);
-        self.finish(index);
-    }
-
-    /// The customer is done in this run.
-    fn finish(&mut self, index: usize) {
-        if !self.slots[index].done {
-            self.slots[index].done = true;
-            if self.slots[index].times.0.is_some() {
-                self.slots[index].times.1 = Some(std::time::SystemTime::now());
-            }
-            self.progress.done(&self.row(&self.slots[index]));
+    /// The customer is done in this run, as `end` says.
+    fn done(&mut self, index: usize, end: End) {
+        let slot = &mut self.slots[index];
+        if matches!(slot.life, Life::Done { .. }) {
+            return;
         }
-    }
-
-    fn row(&self, slot: &Slot) -> Row {
-        let mut row = row_of(&slot.customer, &slot.known);
-        row.eligible = slot.eligible.or(row.eligible);
-        row.started = slot.times.0.map(crate::utc::at);
-        row.finished = slot.times.1.map(crate::utc::at);
-        if let Some(outcome) = slot.outcome {
-            row.outcome = outcome;
-            match outcome {
-                Outcome::InProgress => {
-                    let state = slot.last_status.as_deref().unwrap_or("InProgress");
-                    row.detail = Some(format!(
-                        "not completed after {:?} ({state}): the next run goes on waiting",
-                        self.settings.wait
-                    ));
-                }
-                Outcome::Eligible
-                | Outcome::Upgrading
-                | Outcome::WouldCreate
-                | Outcome::WouldResume => {
-                    row.detail = None;
-                }
-                _ => {}
-            }
-        }
-        row
+        let at = slot.began.map(|_| SystemTime::now());
+        slot.life = Life::Done { end, at };
+        self.progress.done(&row(slot));
     }
 }
 
-fn pop_due(heap: &mut BinaryHeap<Reverse<(Instant, usize)>>, now: Instant) -> Option<usize> {
+/// The report's row of a customer in this run.
+fn row(slot: &Slot) -> Row {
+    let run = InRun {
+        end: slot.life.end(),
+        eligible: slot.eligible,
+        began: slot.began,
+        finished: slot.life.finished(),
+    };
+    crate::rows::row(&slot.customer, &slot.known, run)
+}
+
+fn pop_due(heap: &mut DueQueue, now: Instant) -> Option<usize> {
     match heap.peek() {
         Some(Reverse((at, _))) if *at <= now => heap.pop().map(|Reverse((_, index))| index),
         _ => None,
     }
-}
-
-/// Server text, already escaped by the client, bounded for the journal and the report.
-fn bounded(text: &str) -> String {
-    let mut kept: String = text.chars().take(MAX_DETAIL).collect();
-    if kept.len() < text.len() {
-        kept.push('…');
-    }
-    kept
-}
-
-/// An error and its causes, on one line.
-fn cause(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(next) = source {
-        text.push_str(": ");
-        text.push_str(&next.to_string());
-        source = next.source();
-    }
-    bounded(&text)
 }

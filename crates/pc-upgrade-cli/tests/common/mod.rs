@@ -133,3 +133,66 @@ pub fn assert_created_once(server: &MockServer) {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// What a run of `pc-upgrade` in this process ended with.
+pub struct Ran {
+    /// Its exit code.
+    pub code: u8,
+    /// What it wrote to stdout.
+    pub out: String,
+    /// What it wrote to stderr.
+    pub err: String,
+}
+
+impl Ran {
+    /// Both, for a failed assertion's message.
+    pub fn both(&self) -> String {
+        format!("exit {}\n{}\n{}", self.code, self.out, self.err)
+    }
+}
+
+/// The command line `pc-upgrade --base-url URL ARGS…`, as typed.
+pub fn command_line(server: &MockServer, args: &[&str]) -> Vec<std::ffi::OsString> {
+    ["pc-upgrade", "-q", "--base-url", &server.base_url()]
+        .iter()
+        .chain(args)
+        .map(Into::into)
+        .collect()
+}
+
+/// The environment of a test's run: its token.
+pub fn vars(token: &str) -> pc_upgrade::Vars {
+    pc_upgrade::Vars::default().with("PC_UPGRADE_TOKEN", token)
+}
+
+/// `pc-upgrade ARGS…` run in this process (on this test's clock, paused or not) against
+/// `server`, with `vars`; `interrupt` stands for Ctrl-C.
+pub async fn in_process_with(
+    server: &MockServer,
+    args: &[&str],
+    vars: pc_upgrade::Vars,
+    interrupt: tokio::sync::watch::Receiver<bool>,
+) -> Ran {
+    let args = command_line(server, args);
+    let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args).unwrap();
+    let (console, captured) = pc_upgrade::Console::captured();
+    let invocation = pc_upgrade::Invocation {
+        cli,
+        args,
+        console,
+        vars,
+        interrupt,
+    };
+    let code = pc_upgrade::run(invocation).await;
+    Ran {
+        code,
+        out: captured.out(),
+        err: captured.err(),
+    }
+}
+
+/// `pc-upgrade ARGS…` run in this process, never interrupted.
+pub async fn in_process(server: &MockServer, args: &[&str]) -> Ran {
+    let (_keep, interrupt) = tokio::sync::watch::channel(false);
+    in_process_with(server, args, vars("cli-test-token"), interrupt).await
+}

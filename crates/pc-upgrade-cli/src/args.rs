@@ -1,0 +1,197 @@
+//! The command line: clap's types for every command and option, and the parsers of their
+//! values. What each command does is in `commands/`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// What `--help` says after the options: credentials, rate, exit codes.
+const CREDENTIALS: &str = "\
+Credentials come from the environment:
+  PC_UPGRADE_TOKEN                a ready Partner Center access token, or else
+  PC_UPGRADE_TENANT_ID            the partner's tenant
+  PC_UPGRADE_CLIENT_ID            the app's client id
+  PC_UPGRADE_CLIENT_SECRET        its secret (or PC_UPGRADE_CLIENT_SECRET_FILE)
+  PC_UPGRADE_REFRESH_TOKEN        the App+User refresh token of the partner's consent, or
+  PC_UPGRADE_REFRESH_TOKEN_FILE   a file holding it; a rotated refresh token is written back
+                                  to this file (without a refresh token: app-only tokens,
+                                  which these operations do not accept)
+  PC_UPGRADE_AUTHORITY            the Entra ID authority (default https://login.microsoftonline.com)
+
+Rate: without --rate, the run finds Partner Center's limit itself: it starts at 2 calls a
+second, raises the rate while calls succeed and backs off on a 429. --rate sets a ceiling.
+
+Exit codes: 0 every customer ended well (completed, or not eligible); 3 some did not (failed,
+refused, not completed yet, to retry later, a bad line); 1 the run could not go on (the
+credentials were refused, the service did not answer, a file could not be used): the same
+command resumes once that is fixed; 130 interrupted (the same command resumes); 2 bad
+arguments. RUST_LOG=info (or debug) logs each call with its MS-RequestId and MS-CorrelationId.";
+
+/// `pc-upgrade`'s command line.
+#[derive(Parser, Debug)]
+#[command(
+    name = "pc-upgrade",
+    version,
+    about = "Upgrade a fleet of Microsoft CSP customers to the Azure plan (Partner Center product upgrades).",
+    after_help = CREDENTIALS,
+)]
+pub struct Cli {
+    /// The Partner Center API [default: https://api.partnercenter.microsoft.com; for
+    /// `status`, the run's own].
+    #[arg(long, global = true, env = "PC_UPGRADE_BASE_URL")]
+    pub base_url: Option<String>,
+    /// At most this many calls per --per seconds, shared by all calls (default: found as
+    /// the run goes; a 429 pauses every call).
+    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate: Option<u32>,
+    /// More to the log on stderr: -v each call (operation, status, attempts, latency,
+    /// MS-RequestId, MS-CorrelationId), -vv more.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Less: no progress, only the summary and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// The window of --rate, in seconds.
+    #[arg(long, global = true, default_value = "60", value_parser = window)]
+    pub per: Duration,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Tries the tool with no Partner Center account: a fake Partner Center on 127.0.0.1
+    /// with 200 customers of every kind, and a real upgrade run against it.
+    #[cfg(feature = "demo")]
+    #[command(after_help = "Example:\n  pc-upgrade demo")]
+    Demo {
+        /// Where to keep the customers file, the journal and the report (default: a new
+        /// folder under the system's temporary one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Checks whether each customer can be upgraded.
+    #[command(
+        after_help = "Example:\n  pc-upgrade eligibility --customers customers.csv --report eligibility.csv"
+    )]
+    Eligibility {
+        /// The customers file and how the run goes over it.
+        #[command(flatten)]
+        fleet: FleetArgs,
+    },
+    /// Upgrades each customer: eligibility, then create or resume, then wait. A dry run
+    /// unless --yes.
+    #[command(
+        after_help = "Examples:\n  pc-upgrade upgrade --customers customers.csv --journal run.journal          # dry run\n  pc-upgrade upgrade --customers customers.csv --journal run.journal --yes    # for real\n\nRun it again with the same journal after a crash, a kill or a stop: nothing is created\ntwice, and upgrades already created are followed, not created again. One run at a time\nholds a journal."
+    )]
+    Upgrade {
+        /// The customers file and how the run goes over it.
+        #[command(flatten)]
+        fleet: FleetArgs,
+        /// The journal the run writes, and resumes from.
+        #[arg(long)]
+        journal: PathBuf,
+        /// Create the upgrades; without it, only say what would be done.
+        #[arg(long)]
+        yes: bool,
+        /// Seconds this run follows each upgrade; the next run goes on waiting.
+        #[arg(long, default_value = "1800", value_parser = seconds)]
+        wait: Duration,
+        /// Seconds before an upgrade's first status read (it doubles, up to a minute).
+        #[arg(long, default_value = "5", value_parser = seconds)]
+        poll_interval: Duration,
+        /// Use the journal with another customers file than the one it began with.
+        #[arg(long)]
+        other_customers: bool,
+        /// Run only these customers again: those the journal has as failed, refused,
+        /// ineligible, retry-later, in-progress or pending, or those of a file of ids.
+        /// Each chosen one starts over (a new create if it needs one); the journal keeps
+        /// its history; the others are left as they are.
+        #[arg(long, value_name = "OUTCOME|FILE")]
+        only: Option<String>,
+    },
+    /// Prints shell completions for pc-upgrade.
+    #[command(
+        after_help = "Example:\n  pc-upgrade completions bash > /etc/bash_completion.d/pc-upgrade"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Prints pc-upgrade's manual page (roff).
+    #[command(after_help = "Example:\n  pc-upgrade man > pc-upgrade.1 && man ./pc-upgrade.1")]
+    Man,
+    /// Where every customer of a run stands, from its journal; with --refresh, the live
+    /// status of every upgrade still in progress too.
+    #[command(
+        after_help = "Examples:\n  pc-upgrade status --journal run.journal --report status.json\n  pc-upgrade status --journal run.journal --refresh      # asks Partner Center"
+    )]
+    Status {
+        /// The run's journal.
+        #[arg(long)]
+        journal: PathBuf,
+        /// Where to write the report (JSON when it ends in .json, else CSV).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Read the status of every upgrade still in progress (within the rate limit), and
+        /// write down those that ended.
+        #[arg(long)]
+        refresh: bool,
+        /// The product family of the run's upgrades (the status call names it).
+        #[arg(long, default_value = "Azure")]
+        product_family: String,
+    },
+}
+
+/// The options of the commands that work on a customers file.
+#[derive(clap::Args, Debug)]
+pub struct FleetArgs {
+    /// A CSV with a customerId column (other columns go into the report), or a GUID per line.
+    #[arg(long)]
+    pub customers: PathBuf,
+    /// The product family to upgrade to.
+    #[arg(long, default_value = "Azure")]
+    pub product_family: String,
+    /// The character between a CSV's fields.
+    #[arg(long, default_value = ",", value_parser = one_byte)]
+    pub delimiter: u8,
+    /// HTTP calls in flight at most (the rate limit spaces them).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Where to write the report (JSON when it ends in .json, else CSV).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+/// One ASCII character, as a byte.
+fn one_byte(text: &str) -> Result<u8, String> {
+    match text.as_bytes() {
+        [byte] if byte.is_ascii() => Ok(*byte),
+        _ => Err(format!("{text:?} is not one ASCII character")),
+    }
+}
+
+/// A positive, finite number of seconds, at most a day.
+fn bounded_seconds(text: &str, max: f64) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(value.is_finite() && value > 0.0 && value <= max) {
+        return Err(format!("must be more than 0 and at most {max} seconds"));
+    }
+    Duration::try_from_secs_f64(value).map_err(|e| e.to_string())
+}
+
+/// Seconds, at most a week.
+fn seconds(text: &str) -> Result<Duration, String> {
+    bounded_seconds(text, 7.0 * 24.0 * 3600.0)
+}
+
+/// Seconds, at most a day.
+fn window(text: &str) -> Result<Duration, String> {
+    bounded_seconds(text, 24.0 * 3600.0)
+}

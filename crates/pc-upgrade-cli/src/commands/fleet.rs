@@ -1,0 +1,169 @@
+//! `pc-upgrade eligibility` and `pc-upgrade upgrade`: the customers file read, the journal
+//! opened (an upgrade run) or read (a dry run), `--only` applied, the engine run over the
+//! customers, and the end reported with the bad lines.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use pc_upgrade_client::PollOptions;
+use uuid::Uuid;
+
+use super::Session;
+use crate::args::FleetArgs;
+use crate::customers::{self, Customer};
+use crate::ending::{Ending, Rerun};
+use crate::engine::{Engine, Mode, Settings};
+use crate::journal::{self, CustomersFile, Durability, Journal, Replayed};
+use crate::report::Row;
+use crate::rows::{InRun, bad_rows, row};
+use crate::state::{Event, Known};
+use crate::{progress, select, sign_in};
+
+/// What an eligibility or upgrade run is asked to do.
+pub struct Job<'a> {
+    /// Eligibility, a dry run, or an upgrade.
+    pub mode: Mode,
+    /// The journal, for an upgrade run (a dry run reads it if it exists).
+    pub journal: Option<&'a Path>,
+    /// How the run follows each upgrade.
+    pub following: Following,
+    /// The journal may be used with another customers file.
+    pub other_customers: bool,
+    /// `--only`: an outcome, or a file of customer ids.
+    pub only: Option<&'a str>,
+}
+
+/// How a run follows each upgrade.
+#[derive(Clone, Copy, Debug)]
+pub struct Following {
+    /// How long, before the next run goes on waiting.
+    pub wait: Duration,
+    /// The wait before its first status read (it doubles, up to a minute).
+    pub first_poll: Duration,
+}
+
+/// Reads the customers, runs them, reports (bad lines included).
+pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Result<u8> {
+    let (command, rerun) = match job.mode {
+        Mode::Eligibility => ("eligibility", Rerun::Repeats),
+        Mode::DryRun => ("upgrade", Rerun::DryRun),
+        Mode::Upgrade | Mode::Refresh => ("upgrade", Rerun::Resumes),
+    };
+    let base_url = &session.connection.base_url;
+    let ending = Ending::begin(command, rerun, base_url, session.args, session.console);
+    let bytes = std::fs::read(&fleet.customers)
+        .with_context(|| format!("reading {}", fleet.customers.display()))?;
+    let identity = CustomersFile::of(&fleet.customers, &bytes, fleet.delimiter);
+    let (customers, bad) = customers::read(&fleet.customers, fleet.delimiter)?;
+    if customers.is_empty() && bad.is_empty() {
+        anyhow::bail!("{} names no customer", fleet.customers.display());
+    }
+    if let Some(report) = &fleet.report {
+        crate::report::check_writable(report)?;
+    }
+    let (journal, replayed) = open(&job, &identity, base_url)?;
+    let client = sign_in::client(&session.connection)?;
+    let mut known = replayed.known;
+    if let Some(journal) = &journal {
+        queue(journal, &customers, &known)?;
+    }
+    let (taken, left_alone) = choose(&job, fleet, customers, &mut known, journal.as_ref())?;
+    let polling = PollOptions::default()
+        .with_initial_interval(job.following.first_poll)
+        .with_max_interval(Duration::from_secs(60).max(job.following.first_poll))
+        .with_timeout(job.following.wait);
+    let settings = Settings {
+        mode: job.mode,
+        product_family: fleet.product_family.clone(),
+        concurrency: usize::from(fleet.concurrency),
+        polling,
+        base_url: base_url.clone(),
+    };
+    let progress = progress::Progress::new(taken.len(), session.quiet);
+    let engine = Engine::new(client, journal.as_ref(), settings, &progress, taken);
+    let (mut rows, stop) = engine.run(session.interrupt.clone()).await?;
+    progress.finish();
+    rows.extend(left_alone);
+    rows.sort_by_key(|r| r.line);
+    rows.extend(bad_rows(&bad));
+    ending.finish(&rows, fleet.report.as_deref(), stop.as_ref())
+}
+
+/// The journal opened for an upgrade run, or read for a dry run (which writes nothing).
+fn open(
+    job: &Job<'_>,
+    identity: &CustomersFile,
+    base_url: &str,
+) -> Result<(Option<Journal>, Replayed)> {
+    Ok(match (job.mode, job.journal) {
+        (Mode::Upgrade, Some(path)) => {
+            let other = job.other_customers;
+            let (journal, replayed) = Journal::open(path, Some(identity), other, Some(base_url))?;
+            (Some(journal), replayed)
+        }
+        (_, Some(path)) if path.exists() => (None, journal::read(path)?),
+        _ => (None, Replayed::default()),
+    })
+}
+
+/// The customers the journal does not know yet, written down as queued.
+fn queue(journal: &Journal, customers: &[Customer], known: &HashMap<Uuid, Known>) -> Result<()> {
+    let queued: Vec<Event> = customers
+        .iter()
+        .filter(|c| !known.contains_key(&c.id))
+        .map(|c| Event::Queued {
+            customer: c.id,
+            line: c.line,
+            extra: c.extra.clone(),
+        })
+        .collect();
+    journal.write(&queued, Durability::Synced)
+}
+
+/// The customers a run takes, each with what the journal knows of it.
+type Taken = Vec<(Customer, Known)>;
+
+/// The customers to run (each with what the journal knows), and the rows of those
+/// `--only` leaves alone. A chosen customer whose stage is final starts over.
+fn choose(
+    job: &Job<'_>,
+    fleet: &FleetArgs,
+    customers: Vec<Customer>,
+    known: &mut HashMap<Uuid, Known>,
+    journal: Option<&Journal>,
+) -> Result<(Taken, Vec<Row>)> {
+    let chosen = match job.only {
+        Some(selection) => Some(select::chosen(
+            selection,
+            &customers,
+            known,
+            fleet.delimiter,
+        )?),
+        None => None,
+    };
+    let mut left_alone = Vec::new();
+    let mut taken = Vec::new();
+    for customer in customers {
+        let mut known = known.remove(&customer.id).unwrap_or_default();
+        known.line = customer.line;
+        match &chosen {
+            Some(chosen) if !chosen.contains(&customer.id) => {
+                left_alone.push(row(&customer, &known, InRun::default()));
+            }
+            Some(_) if known.stage.is_final() => {
+                let rerun = Event::Rerun {
+                    customer: customer.id,
+                };
+                if let Some(journal) = journal {
+                    journal.write(std::slice::from_ref(&rerun), Durability::Synced)?;
+                }
+                known.apply(&rerun);
+                taken.push((customer, known));
+            }
+            _ => taken.push((customer, known)),
+        }
+    }
+    Ok((taken, left_alone))
+}

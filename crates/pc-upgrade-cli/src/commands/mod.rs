@@ -1,0 +1,139 @@
+//! Each command of `pc-upgrade`, a module each (`fleet`: eligibility and upgrade; `status`;
+//! `demo`; `manual`: completions and the man page), and [`run`], which runs the one the
+//! command line names with what the [`Invocation`] gives it.
+
+#[cfg(feature = "demo")]
+mod demo;
+mod fleet;
+mod manual;
+mod status;
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use pc_upgrade_client::DEFAULT_BASE_URL;
+use tokio::sync::watch;
+
+use crate::args::{Cli, Command};
+use crate::console::{Console, Vars};
+use crate::ending::CANNOT_RUN;
+use crate::engine::Mode;
+use crate::sign_in::{Connection, SignIn};
+
+/// One run of `pc-upgrade`: the parsed command line and all it is given from outside.
+#[derive(Debug)]
+pub struct Invocation {
+    /// The command line, parsed.
+    pub cli: Cli,
+    /// The command line as typed (the program first), for the command that goes on.
+    pub args: Vec<OsString>,
+    /// Where its text goes.
+    pub console: Console,
+    /// The environment it signs in from.
+    pub vars: Vars,
+    /// Turns `true` when the run is asked to stop (Ctrl-C).
+    pub interrupt: watch::Receiver<bool>,
+}
+
+/// What every command works with.
+struct Session<'a> {
+    connection: Connection,
+    /// `--base-url` (or its variable), when given.
+    given_base_url: Option<String>,
+    console: &'a Console,
+    args: &'a [OsString],
+    interrupt: watch::Receiver<bool>,
+    /// No progress, only the summary and errors.
+    quiet: bool,
+}
+
+/// Runs the command; its exit code (an error is printed, and is [`CANNOT_RUN`]).
+pub async fn run(invocation: Invocation) -> u8 {
+    let Invocation {
+        cli,
+        args,
+        console,
+        vars,
+        interrupt,
+    } = invocation;
+    let session = Session {
+        connection: Connection {
+            base_url: (cli.base_url.clone()).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+            rate: cli.rate,
+            per: cli.per,
+            sign_in: SignIn::FromEnvironment(vars),
+        },
+        given_base_url: cli.base_url.clone(),
+        console: &console,
+        args: &args,
+        interrupt,
+        quiet: cli.quiet,
+    };
+    match command(&cli.command, session).await {
+        Ok(code) => code,
+        Err(error) => {
+            console.err(&format!("pc-upgrade: {error:#}\n"));
+            CANNOT_RUN
+        }
+    }
+}
+
+async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> {
+    match command {
+        Command::Eligibility { fleet } => {
+            let job = fleet::Job {
+                mode: Mode::Eligibility,
+                journal: None,
+                following: fleet::Following {
+                    wait: Duration::from_secs(1),
+                    first_poll: Duration::from_secs(1),
+                },
+                other_customers: false,
+                only: None,
+            };
+            fleet::run(&session, fleet, job).await
+        }
+        Command::Upgrade {
+            fleet,
+            journal,
+            yes,
+            wait,
+            poll_interval,
+            other_customers,
+            only,
+        } => {
+            if !yes {
+                session
+                    .console
+                    .err("dry run: nothing is created (add --yes to upgrade)\n");
+            }
+            let job = fleet::Job {
+                mode: if *yes { Mode::Upgrade } else { Mode::DryRun },
+                journal: Some(journal),
+                following: fleet::Following {
+                    wait: *wait,
+                    first_poll: *poll_interval,
+                },
+                other_customers: *other_customers,
+                only: only.as_deref(),
+            };
+            fleet::run(&session, fleet, job).await
+        }
+        Command::Status {
+            journal,
+            report,
+            refresh,
+            product_family,
+        } => {
+            let report = report.as_deref();
+            match refresh {
+                true => status::refresh(&session, journal, report, product_family).await,
+                false => status::status(&session, journal, report),
+            }
+        }
+        #[cfg(feature = "demo")]
+        Command::Demo { dir } => demo::run(&session, dir.as_deref()).await,
+        Command::Completions { shell } => manual::completions(&session, *shell),
+        Command::Man => manual::man(&session),
+    }
+}

@@ -1,0 +1,111 @@
+//! `pc-upgrade status`: where every customer of a run stands, from its journal alone; with
+//! `--refresh`, one status read of every upgrade still in progress, the ends written down.
+//! Either way, the bad lines of the run's customers file are reported too, read with the
+//! run's own `--delimiter`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use pc_upgrade_client::PollOptions;
+
+use super::Session;
+use crate::customers::{self, Customer};
+use crate::ending::{Ending, Rerun};
+use crate::engine::{Engine, Mode, Settings};
+use crate::journal::{self, CustomersFile, Journal, Replayed};
+use crate::report::{self, Row};
+use crate::rows::{self, bad_rows, customer_of};
+use crate::sign_in::Connection;
+use crate::state::Known;
+use crate::{progress, sign_in};
+
+/// `status`: the journal's rows, with no call.
+pub fn status(session: &Session<'_>, path: &Path, report: Option<&Path>) -> Result<u8> {
+    let replayed = journal::read(path)?;
+    let connection = connection(session, &replayed);
+    let ending = begin(session, &connection);
+    let mut rows = rows::status(&replayed);
+    rows.extend(bad_lines_of(&replayed));
+    ending.finish(&rows, report, None)
+}
+
+/// `status --refresh`: one status read of every upgrade the journal has in progress, the
+/// ends written down, then the report of the whole journal.
+pub async fn refresh(
+    session: &Session<'_>,
+    path: &Path,
+    report: Option<&Path>,
+    family: &str,
+) -> Result<u8> {
+    if let Some(report) = report {
+        report::check_writable(report)?;
+    }
+    let given = session.given_base_url.as_deref();
+    let (journal, replayed) = Journal::open(path, None, false, given)?;
+    let connection = connection(session, &replayed);
+    let ending = begin(session, &connection);
+    let bad = bad_lines_of(&replayed);
+    let mut customers: Vec<(Customer, Known)> = replayed
+        .known
+        .into_iter()
+        .map(|(id, known)| (customer_of(id, &known), known))
+        .collect();
+    customers.sort_by_key(|(c, _)| (c.line, c.id));
+    let once = Duration::from_secs(1);
+    let settings = Settings {
+        mode: Mode::Refresh,
+        product_family: family.to_owned(),
+        concurrency: 16,
+        polling: PollOptions::default()
+            .with_initial_interval(once)
+            .with_max_interval(once)
+            .with_timeout(Duration::ZERO),
+        base_url: connection.base_url.clone(),
+    };
+    let client = sign_in::client(&connection)?;
+    let progress = progress::Progress::new(customers.len(), session.quiet);
+    let engine = Engine::new(client, Some(&journal), settings, &progress, customers);
+    let (mut rows, stop) = engine.run(session.interrupt.clone()).await?;
+    progress.finish();
+    rows.extend(bad);
+    ending.finish(&rows, report, stop.as_ref())
+}
+
+fn begin<'a>(session: &Session<'a>, connection: &Connection) -> Ending<'a> {
+    let base_url = &connection.base_url;
+    Ending::begin(
+        "status",
+        Rerun::Resumes,
+        base_url,
+        session.args,
+        session.console,
+    )
+}
+
+/// The run's own API, unless `--base-url` (or its variable) names another.
+fn connection(session: &Session<'_>, replayed: &Replayed) -> Connection {
+    let mut connection = session.connection.clone();
+    if session.given_base_url.is_none()
+        && let Some(base_url) = &replayed.base_url
+    {
+        connection.base_url.clone_from(base_url);
+    }
+    connection
+}
+
+/// The bad lines of the customers file a journal belongs to, if it can still be read (they
+/// are not in the journal: no customer was queued for them), read as the run read it.
+fn bad_lines_of(replayed: &Replayed) -> Vec<Row> {
+    let Some(CustomersFile { path, .. }) = &replayed.customers else {
+        return Vec::new();
+    };
+    let delimiter = replayed
+        .delimiter
+        .and_then(|d| u8::try_from(d).ok())
+        .unwrap_or(b',');
+    match customers::read(path, delimiter) {
+        Ok((_, bad)) => bad_rows(&bad),
+        Err(_) => Vec::new(),
+    }
+}

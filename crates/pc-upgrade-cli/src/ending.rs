@@ -1,0 +1,150 @@
+//! How a command ends: the summary, the report, what to do next (a command that works), and
+//! the exit code, which `pc-upgrade --help` documents.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::{Instant, SystemTime};
+
+use anyhow::Result;
+
+use crate::console::Console;
+use crate::engine::Stop;
+use crate::report::{self, Row};
+use crate::{summary, utc};
+
+/// Every customer ended well (completed, or not eligible and so left alone).
+pub const ALL_WELL: u8 = 0;
+/// The run could not go on (credentials, the service down, an unreadable file).
+pub const CANNOT_RUN: u8 = 1;
+/// Some customers did not end well (failed, refused, not completed yet, a bad line).
+pub const PARTIAL: u8 = 3;
+/// Interrupted (Ctrl-C, or a termination signal).
+pub const INTERRUPTED: u8 = 130;
+
+/// What running the same command again does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rerun {
+    /// It resumes from the journal where this run stopped.
+    Resumes,
+    /// It asks again (eligibility).
+    Repeats,
+    /// It is a dry run again: `--yes` upgrades.
+    DryRun,
+}
+
+/// A command under way, and what is needed to end it.
+pub struct Ending<'a> {
+    /// The command's name, for the JSON report.
+    pub command: &'static str,
+    /// What the same command does again.
+    pub rerun: Rerun,
+    /// The API it called.
+    pub base_url: String,
+    /// The command line as typed, for the command that goes on.
+    pub args: &'a [OsString],
+    /// Where its text goes.
+    pub console: &'a Console,
+    started: (Instant, SystemTime),
+}
+
+impl<'a> Ending<'a> {
+    /// A command beginning now.
+    pub fn begin(
+        command: &'static str,
+        rerun: Rerun,
+        base_url: &str,
+        args: &'a [OsString],
+        console: &'a Console,
+    ) -> Self {
+        Self {
+            command,
+            rerun,
+            base_url: base_url.to_owned(),
+            args,
+            console,
+            started: (Instant::now(), SystemTime::now()),
+        }
+    }
+
+    fn info(&self) -> report::RunInfo {
+        report::RunInfo {
+            tool: "pc-upgrade",
+            version: env!("CARGO_PKG_VERSION"),
+            base_url: self.base_url.clone(),
+            command: self.command,
+            started: utc::at(self.started.1),
+            finished: utc::now(),
+        }
+    }
+
+    /// Prints the summary, writes the report, says what to do next; the exit code.
+    ///
+    /// # Errors
+    /// When the report cannot be written.
+    pub fn finish(&self, rows: &[Row], path: Option<&Path>, stop: Option<&Stop>) -> Result<u8> {
+        let console = self.console;
+        console.out(&summary::summary(rows, self.started.0.elapsed()));
+        if let Some(path) = path {
+            report::write(path, rows, &self.info())?;
+            console.out(&format!("report: {}\n", path.display()));
+        }
+        let again = match self.rerun {
+            Rerun::Resumes => "run the same command again; it resumes where this run stopped",
+            Rerun::Repeats | Rerun::DryRun => "run the same command again",
+        };
+        let command = command_line(self.args);
+        let (code, text) = match stop {
+            None => (None, String::new()),
+            Some(Stop::Interrupted) => (
+                Some(INTERRUPTED),
+                format!("pc-upgrade: interrupted. To go on, {again}:\n  {command}\n"),
+            ),
+            Some(Stop::Caller(cause)) => (
+                Some(CANNOT_RUN),
+                format!(
+                    "pc-upgrade: stopped: {cause}\n  This is about this tool's credentials or \
+                     permissions, not about the customers: nothing final was written down for \
+                     them. Fix it, then {again}:\n  {command}\n"
+                ),
+            ),
+            Some(Stop::Down(cause)) => (
+                Some(CANNOT_RUN),
+                format!(
+                    "pc-upgrade: stopped: {cause}\n  Check the network and --base-url, then \
+                     {again}:\n  {command}\n"
+                ),
+            ),
+        };
+        if let Some(code) = code {
+            console.err(&text);
+            return Ok(code);
+        }
+        let dry_run = self.rerun == Rerun::DryRun;
+        if let Some(next) = summary::next_step(rows, &command, dry_run) {
+            console.out(&format!("{next}\n"));
+        }
+        let well = rows.iter().all(|r| r.outcome.ended_well());
+        Ok(if well { ALL_WELL } else { PARTIAL })
+    }
+}
+
+/// The command line as typed, quoted for a shell: the command that resumes the run.
+pub fn command_line(args: &[OsString]) -> String {
+    let quote = |arg: OsString| {
+        let arg = arg.to_string_lossy().into_owned();
+        let plain = !arg.is_empty()
+            && arg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+        if plain {
+            arg
+        } else {
+            format!("'{}'", arg.replace('\'', "'\\''"))
+        }
+    };
+    args.iter()
+        .cloned()
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,274 @@
+//! What each answer does to a customer's life: eligibility's, the create's, a status read's,
+//! and a failed call's (through [`classify`]: final for the customer, a stop for the run, or
+//! a try again later).
+
+use std::cmp::Reverse;
+use std::time::Duration;
+
+use anyhow::Result;
+use pc_upgrade_client::{Error, ProductUpgradesEligibility, ProductUpgradesStatus};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::{Answer, Engine, Life, Mode, Stop};
+use crate::classify::{Again, Failure, RequestId, Service, Transient, classify};
+use crate::journal::Durability;
+use crate::rows::End;
+use crate::state::{Event, Origin, Stage};
+
+/// This many calls in a row that found the service unreachable stop the run.
+const DOWN_AFTER: u32 = 8;
+/// Tries of one customer's transient failures within a run; then the next run goes on.
+const TRIES_IN_RUN: u32 = 3;
+/// The wait before a transient failure is tried again in the run, by try.
+const RETRY_AFTER: [Duration; 2] = [Duration::from_secs(5), Duration::from_secs(20)];
+/// At most this many characters of an error go into the journal and the report.
+const MAX_DETAIL: usize = 600;
+
+impl Engine<'_> {
+    pub(super) fn answer(&mut self, index: usize, answer: Answer) -> Result<()> {
+        self.progress.call();
+        match answer {
+            Answer::Eligibility(Ok(eligibility)) => self.eligibility(index, &eligibility)?,
+            Answer::Create(_, Ok(upgrade)) => {
+                self.reached();
+                let upgrade = *upgrade.as_uuid();
+                self.started(index, upgrade, Origin::Created)?;
+                let first = Instant::now() + self.settings.polling.initial_interval;
+                self.wait(index, upgrade, first);
+            }
+            Answer::Create(request_id, Err(error)) => {
+                match (error.code(), error.existing_upgrade()) {
+                    (Some(code), Some(upgrade)) => {
+                        self.reached();
+                        let upgrade = *upgrade.as_uuid();
+                        let origin = Origin::Conflict {
+                            code: code.number(),
+                        };
+                        self.started(index, upgrade, origin)?;
+                        self.wait(index, upgrade, Instant::now());
+                    }
+                    _ => self.failed(index, &error, Some(request_id))?,
+                }
+            }
+            Answer::Status(Ok(status)) => self.status(index, &status)?,
+            Answer::Eligibility(Err(error)) | Answer::Status(Err(error)) => {
+                self.failed(index, &error, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The customer's upgrade exists: written down, synced (the next run must follow it).
+    fn started(&mut self, index: usize, upgrade: Uuid, origin: Origin) -> Result<()> {
+        let started = Event::Started {
+            customer: self.slots[index].customer.id,
+            upgrade_id: upgrade,
+            origin,
+        };
+        self.record(index, started, Durability::Synced)
+    }
+
+    fn eligibility(&mut self, index: usize, answer: &ProductUpgradesEligibility) -> Result<()> {
+        self.reached();
+        let customer = self.slots[index].customer.id;
+        self.slots[index].eligible = Some(answer.is_eligible);
+        let mode = self.settings.mode;
+        match (answer.upgrade_id, answer.is_eligible, mode) {
+            (Some(_), _, Mode::DryRun) => self.done(index, End::WouldResume),
+            // The upgrade exists: the stage says so (journaled in an upgrade run, in memory
+            // for eligibility alone), and an upgrade run follows it.
+            (Some(upgrade), _, Mode::Eligibility | Mode::Upgrade) => {
+                self.started(index, upgrade, Origin::Eligibility)?;
+                match mode {
+                    Mode::Upgrade => self.wait(index, upgrade, Instant::now()),
+                    _ => self.done(index, End::Upgrading),
+                }
+            }
+            (_, true, Mode::Eligibility) => self.done(index, End::Eligible),
+            (None, true, Mode::DryRun) => self.done(index, End::WouldCreate),
+            (None, true, Mode::Upgrade) => {
+                self.slots[index].life = Life::Creating { request_id: None };
+                self.creates.push_back(index);
+            }
+            // A refresh sends no eligibility call.
+            (_, _, Mode::Refresh) => self.done(index, End::AsJournaled),
+            (_, false, _) => {
+                let reason = answer.reason.clone();
+                let ineligible = Event::Ineligible { customer, reason };
+                self.record(index, ineligible, Durability::Written)?;
+                self.done(index, End::AsJournaled);
+            }
+        }
+        Ok(())
+    }
+
+    fn status(&mut self, index: usize, status: &ProductUpgradesStatus) -> Result<()> {
+        self.reached();
+        let customer = self.slots[index].customer.id;
+        let upgrade_id = status.id;
+        if status.is_completed() {
+            let completed = Event::Completed {
+                customer,
+                upgrade_id,
+            };
+            self.record(index, completed, Durability::Written)?;
+            self.done(index, End::AsJournaled);
+            return Ok(());
+        }
+        if status.is_failed() {
+            let details = status.failure_details();
+            let code = details
+                .and_then(|d| d.code.as_ref())
+                .and_then(|c| c.as_i64());
+            // `description` or `message`, whichever the service sent.
+            let message = details.and_then(|d| d.text()).map(bounded);
+            let failed = Event::Failed {
+                customer,
+                upgrade_id,
+                code,
+                message,
+            };
+            self.record(index, failed, Durability::Written)?;
+            self.done(index, End::AsJournaled);
+            return Ok(());
+        }
+        let polling = self.settings.polling.clone();
+        let Life::Waiting(waiting) = &mut self.slots[index].life else {
+            return Ok(());
+        };
+        waiting.last_status = Some(bounded(&status.status));
+        if waiting.since.elapsed() >= polling.timeout {
+            let last_status = waiting.last_status.take();
+            let end = End::NotCompleted {
+                after: polling.timeout,
+                last_status,
+            };
+            self.done(index, end);
+        } else {
+            let wait = waiting.interval;
+            waiting.interval = polling.next_interval(wait);
+            let upgrade = waiting.upgrade;
+            self.wait(index, upgrade, Instant::now() + wait);
+        }
+        Ok(())
+    }
+
+    /// A failed call: final for the customer, a stop for the run, or a try later.
+    fn failed(&mut self, index: usize, error: &Error, create: Option<Uuid>) -> Result<()> {
+        let customer = self.slots[index].customer.id;
+        let code = error.code().and_then(|c| c.number());
+        let detail = bounded(&error.to_string());
+        match classify(error) {
+            Failure::Customer => {
+                self.reached();
+                let refused = Event::Refused {
+                    customer,
+                    status: error.status().map_or(0, |s| s.as_u16()),
+                    code,
+                    detail,
+                    request_id: error.request_id(),
+                };
+                self.record(index, refused, Durability::Written)?;
+                self.done(index, End::AsJournaled);
+            }
+            Failure::Caller => {
+                self.stop.get_or_insert(Stop::Caller(detail));
+            }
+            Failure::Transient(transient) => {
+                self.transient(index, error, create, transient)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A transient failure: written down, then tried again in this run (after a wait) or
+    /// left to the next run.
+    fn transient(
+        &mut self,
+        index: usize,
+        error: &Error,
+        create: Option<Uuid>,
+        transient: Transient,
+    ) -> Result<()> {
+        match transient.service {
+            Service::Unreachable => self.unreachable(error),
+            Service::Reached => self.reached(),
+        }
+        let spent = transient.request_id == RequestId::Spent && create.is_some();
+        let slot = &mut self.slots[index];
+        slot.tries += 1;
+        let tries = slot.tries;
+        let again = transient.again == Again::InThisRun && tries < TRIES_IN_RUN;
+        let retry = Event::Retry {
+            customer: slot.customer.id,
+            code: error.code().and_then(|c| c.number()),
+            detail: bounded(&error.to_string()),
+            request_id: create.unwrap_or_else(|| error.request_id()),
+            spent,
+        };
+        // Written down so that `status` and the next run know why; synced when it spends a
+        // create's request id, so that no later create reuses it.
+        let durability = if spent {
+            Durability::Synced
+        } else {
+            Durability::Written
+        };
+        self.record(index, retry, durability)?;
+        if self.stop.is_some() {
+            return Ok(());
+        }
+        if !again {
+            self.done(index, End::RetryLater);
+            return Ok(());
+        }
+        let wait = RETRY_AFTER[(tries as usize - 1).min(RETRY_AFTER.len() - 1)];
+        let at = Instant::now() + wait;
+        match self.slots[index].known.stage {
+            Stage::Started { upgrade, .. } => self.wait(index, upgrade, at),
+            _ => {
+                self.slots[index].life = Life::Retrying { at };
+                self.retries.push(Reverse((at, index)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The service answered: it is reachable.
+    fn reached(&mut self) {
+        self.unreachable.in_a_row = 0;
+    }
+
+    /// A call found the service unreachable; enough in a row stop the run.
+    fn unreachable(&mut self, error: &Error) {
+        self.unreachable.in_a_row += 1;
+        self.unreachable.last = cause(error);
+        if self.unreachable.in_a_row >= DOWN_AFTER && self.stop.is_none() {
+            self.stop = Some(Stop::Down(format!(
+                "Partner Center at {} did not answer {} calls in a row; the last: {}",
+                self.settings.base_url, self.unreachable.in_a_row, self.unreachable.last
+            )));
+        }
+    }
+}
+
+/// Server text, already escaped by the client, bounded for the journal and the report.
+fn bounded(text: &str) -> String {
+    let mut kept: String = text.chars().take(MAX_DETAIL).collect();
+    if kept.len() < text.len() {
+        kept.push('…');
+    }
+    kept
+}
+
+/// An error and its causes, on one line.
+fn cause(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(next) = source {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        source = next.source();
+    }
+    bounded(&text)
+}

@@ -1,0 +1,46 @@
+//! `pc-upgrade`: move a fleet of Microsoft CSP customers from Microsoft Azure (MS-AZR-0145P)
+//! subscriptions to the Azure plan through the Partner Center product upgrades API.
+//!
+//! The binary is a thin shell over this library: it parses the command line ([`Cli`]),
+//! sets up the log and the runtime, and calls [`run`] with an [`Invocation`]. A test does
+//! the same in-process, with a [`Console`] it reads and [`Vars`] it chooses, on a paused
+//! clock.
+//!
+//! Module map:
+//! - `args`: the command line (clap); `commands/`: one module per command, and [`run`];
+//! - `console`: where text goes, and the environment read; `sign_in`: the client and how
+//!   it signs in; `signals`: Ctrl-C and SIGTERM; `logging`: the log's filter and writer;
+//! - `customers`: the customers file (CSV or a GUID per line), bad lines kept;
+//! - `state`: each customer's journal stage, and the events that move it on;
+//! - `journal`: the locked, append-only journal a killed run resumes from;
+//! - `classify`: whose failure a failed call is (the customer's, the caller's, or transient);
+//! - `engine/`: the run loop that schedules every call within the rate limit, each
+//!   customer's life in the run (`life`), and what each answer does (`answers`);
+//! - `rows`: the report's row of a customer, derived in one function; `select`: `--only`;
+//! - `report`: the report (CSV or JSON); `progress`: the bar, or a line per customer;
+//! - `summary`: what the end of a run prints; `ending`: the next step and the exit code;
+//!   `utc`: timestamps.
+
+mod args;
+mod classify;
+mod commands;
+mod console;
+mod customers;
+mod ending;
+mod engine;
+mod journal;
+pub mod logging;
+mod progress;
+mod report;
+mod rows;
+mod select;
+mod sign_in;
+pub mod signals;
+mod state;
+mod summary;
+mod utc;
+
+pub use args::{Cli, Command, FleetArgs};
+pub use commands::{Invocation, run};
+pub use console::{Captured, Console, Vars};
+pub use ending::{ALL_WELL, CANNOT_RUN, INTERRUPTED, PARTIAL};

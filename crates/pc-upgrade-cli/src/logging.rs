@@ -1,0 +1,28 @@
+//! What the log shows, and where it goes: stderr, above the progress bar while one is drawn
+//! ([`LogWriter`]).
+
+use crate::args::Cli;
+pub use crate::progress::LogWriter;
+
+/// What the log shows: `RUST_LOG` with targets as given; a bare level (`info`, `debug`) or
+/// `-v` for this tool and its client only (dependencies stay at warn, or they flood); `-q`
+/// errors only. At info each call is one line.
+pub fn filter(cli: &Cli) -> tracing_subscriber::EnvFilter {
+    let ours = |level: &str| {
+        let client = if level == "info" { "debug" } else { level };
+        format!("warn,pc_upgrade={level},pc_upgrade_client={client}")
+    };
+    let given = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let directives = match (cli.quiet, cli.verbose, given) {
+        (true, ..) => "error".to_owned(),
+        (_, 0, Some(given)) if given.contains('=') || given.contains(',') => given,
+        (_, 0, Some(level)) => ours(level.trim()),
+        (_, 0, None) => "warn".to_owned(),
+        (_, 1, _) => ours("info"),
+        (_, _, _) => ours("debug"),
+    };
+    tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
+}
