@@ -1,16 +1,15 @@
 //! Maintainer tasks for the pc-upgrade workspace, as a library so that tests can run them.
 //!
-//! - [`codegen`]: generate the types and client crates from `openapi/`, and check for drift;
+//! - [`codegen`]: generate the types and client crates from `openapi/`, and check for drift
+//!   (its fix-ups of the spec and of progenitor's output a file each);
 //! - [`docs`]: check the spec against the Partner Center documentation pages (`docs-check`);
 //! - [`measure`]: the benchmark ratios and the build footprint of BENCHMARKS.md;
-//! - [`status_ranges`]: a fix-up of progenitor's output (a status range after its codes);
 //! - [`fleet_bench`]: `pc-upgrade` on whole fleets against the fake, makespan against the bound.
 
 pub mod codegen;
 pub mod docs;
 pub mod fleet_bench;
 pub mod measure;
-pub mod status_ranges;
 
 use std::path::{Path, PathBuf};
 

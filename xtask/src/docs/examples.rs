@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{Direction, Finding, Findings, Fixture, Page, PageReport, operations, page};
+use super::{Direction, Finding, Findings, Fixture, Page, PageReport, blocks, operations};
 
 fn compare_json(left: &Value, right: &Value, at: &str) -> Option<String> {
     match (left, right) {
@@ -78,7 +78,7 @@ fn path_matches(template: &str, path: &str) -> bool {
 pub(super) fn check_request_line(
     spec: &Value,
     page: &Page,
-    example: &page::Example,
+    example: &blocks::Example,
     findings: &mut Findings,
 ) {
     if example.direction != Direction::Request {
@@ -146,7 +146,7 @@ impl Source<'_> {
 /// `invalid-json`, `example-differs`, `example-not-in-spec`: an example block against its
 /// fixture, or else the spec's examples. The example's string values, for `value-casing`.
 pub(super) fn check_example(
-    example: &page::Example,
+    example: &blocks::Example,
     source: &Source<'_>,
     findings: &mut Findings,
 ) -> Vec<(String, String)> {

@@ -14,6 +14,7 @@
 //! - `conventions`: the headers and error-codes pages against every operation;
 //! - `report`: findings, errata and the readable report.
 
+mod blocks;
 mod conventions;
 mod examples;
 pub mod page;
@@ -27,9 +28,10 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
+pub use blocks::Direction;
 use examples::{Source, check_example, check_fixtures_matched, check_request_line, value_casing};
-pub use page::{Direction, Page};
-use recorded::{check_revision, recorded_pages};
+pub use page::Page;
+use recorded::{Recorded, check_revision, recorded_pages};
 pub use recorded::{digest, find_recorded};
 pub use report::{Erratum, Finding, PageReport, Report};
 use resources::{check_resource, reference};
@@ -140,18 +142,7 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
             .as_deref()
             .filter(|l| !l.eq_ignore_ascii_case("en-us") && !english)
         {
-            reports.push(PageReport {
-                title: known.map_or_else(|| page.title.clone(), |k| k.title.clone()),
-                url: known.map(|k| k.url.clone()),
-                ms_date: page.ms_date_text.clone(),
-                revision: page.revision.clone(),
-                source: page.source.clone(),
-                findings: Vec::new(),
-                not_relied_on: Vec::new(),
-                not_checked: Some(format!(
-                    "a translated copy ({locale}): not checked; the English page is"
-                )),
-            });
+            reports.push(translated(page, known, locale));
             continue;
         }
         // An empty file has no title to match: that it was read empty is the one finding.
@@ -178,18 +169,7 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
             }
         }
         check_fixtures_matched(page, &source, &mut findings);
-        let mut not_relied_on = Vec::new();
-        for resource in &page.resources {
-            // A page the spec relies on for some tables only (the shared utility resources)
-            // holds those to the schemas named; the others are listed, not checked.
-            match known.and_then(|k| k.resources.as_ref()) {
-                None => check_resource(resource, &resource.name, &schemas, &mut findings),
-                Some(tables) => match tables.get(&resource.name) {
-                    Some(schema) => check_resource(resource, schema, &schemas, &mut findings),
-                    None => not_relied_on.push(resource.name.clone()),
-                },
-            }
-        }
+        let not_relied_on = check_resources(page, known, &schemas, &mut findings);
         reports.push(PageReport {
             // The title the spec records it under (a renamed page keeps its errata).
             title: known.map_or_else(|| page.title.clone(), |k| k.title.clone()),
@@ -209,6 +189,44 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
         expired,
         unfound: Vec::new(),
     }
+}
+
+/// The report of a translated copy: not checked, never drift.
+fn translated(page: &Page, known: Option<&Recorded>, locale: &str) -> PageReport {
+    PageReport {
+        title: known.map_or_else(|| page.title.clone(), |k| k.title.clone()),
+        url: known.map(|k| k.url.clone()),
+        ms_date: page.ms_date_text.clone(),
+        revision: page.revision.clone(),
+        source: page.source.clone(),
+        findings: Vec::new(),
+        not_relied_on: Vec::new(),
+        not_checked: Some(format!(
+            "a translated copy ({locale}): not checked; the English page is"
+        )),
+    }
+}
+
+/// Each resource table of the page held to its schema; the names of the tables the spec
+/// does not rely on. A page the spec relies on for some tables only (the shared utility
+/// resources) holds those to the schemas named; the others are listed, not checked.
+fn check_resources(
+    page: &Page,
+    known: Option<&Recorded>,
+    schemas: &serde_json::Map<String, Value>,
+    findings: &mut Findings,
+) -> Vec<String> {
+    let mut not_relied_on = Vec::new();
+    for resource in &page.resources {
+        match known.and_then(|k| k.resources.as_ref()) {
+            None => check_resource(resource, &resource.name, schemas, findings),
+            Some(tables) => match tables.get(&resource.name) {
+                Some(schema) => check_resource(resource, schema, schemas, findings),
+                None => not_relied_on.push(resource.name.clone()),
+            },
+        }
+    }
+    not_relied_on
 }
 
 /// A page's findings, each once (a page may say the same thing twice: its introduction and

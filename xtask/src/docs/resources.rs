@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::{Findings, page};
+use super::{Findings, blocks};
 
 /// The component schema a schema object names (directly, or as the one `allOf`), if any.
 pub(super) fn reference(schema: &Value) -> Option<String> {
@@ -37,7 +37,7 @@ fn spec_type(schema: &Value) -> String {
     }
 }
 
-fn page_type(row: &page::Row) -> String {
+fn page_type(row: &blocks::Row) -> String {
     let kind = row.kind.to_ascii_lowercase();
     let described_guid = row.description.contains("GUID");
     match (&row.link, kind.as_str()) {
@@ -57,7 +57,7 @@ fn page_type(row: &page::Row) -> String {
 /// `missing-in-docs`, `required`: a resource table against the spec's schema of its name (or the one
 /// `x-resources` maps it to).
 pub(super) fn check_resource(
-    resource: &page::Resource,
+    resource: &blocks::Resource,
     schema_name: &str,
     schemas: &serde_json::Map<String, Value>,
     findings: &mut Findings,

@@ -52,7 +52,7 @@ fn reorder(arms: &mut [syn::Arm]) -> bool {
 }
 
 /// The fix-up: every method's tail `match response.status().as_u16()`.
-pub fn order_status_ranges(file: &mut syn::File) -> Result<()> {
+pub(super) fn order_status_ranges(file: &mut syn::File) -> Result<()> {
     let mut moved = 0;
     for item in &mut file.items {
         let syn::Item::Impl(block) = item else {
