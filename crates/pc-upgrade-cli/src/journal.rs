@@ -160,39 +160,7 @@ impl Journal {
             .with_context(|| format!("reading {}", path.display()))?;
         let mut replayed =
             replay(&text).with_context(|| format!("reading the journal {}", path.display()))?;
-        let mut lines = String::new();
-        match (&replayed.customers, customers) {
-            (None, None) => bail!("the journal {} has not begun", path.display()),
-            (None, Some(customers)) => {
-                let header = Header {
-                    journal: "pc-upgrade".into(),
-                    version: VERSION,
-                    customers: customers.clone(),
-                };
-                lines.push_str(&serde_json::to_string(&header)?);
-                lines.push('\n');
-                replayed.customers = Some(customers.clone());
-            }
-            (Some(theirs), customers) => {
-                let same =
-                    customers.is_none_or(|c| theirs.path == c.path || theirs.fnv1a == c.fnv1a);
-                if !same && !other_customers {
-                    bail!(
-                        "the journal {} belongs to the customers file {}, not {}; give the \
-                         same --customers, another --journal, or --other-customers to use \
-                         this file with this journal",
-                        path.display(),
-                        theirs.path.display(),
-                        customers.map_or_else(String::new, |c| c.path.display().to_string())
-                    );
-                }
-                // A torn last line gets its end, so the next event starts on a line of
-                // its own.
-                if !text.ends_with('\n') {
-                    lines.push('\n');
-                }
-            }
-        }
+        let mut lines = begin_or_check(path, &text, &mut replayed, customers, other_customers)?;
         let run = Event::Run {
             pid: std::process::id(),
             at: std::time::SystemTime::now()
@@ -232,6 +200,51 @@ impl Journal {
         }
         Ok(())
     }
+}
+
+/// What opening a journal writes first: the version line of a journal not yet begun (which
+/// then belongs to `customers`), else nothing but the end of a torn last line, once the
+/// journal is known to belong to `customers` (unless `other_customers`).
+fn begin_or_check(
+    path: &Path,
+    text: &str,
+    replayed: &mut Replayed,
+    customers: Option<&CustomersFile>,
+    other_customers: bool,
+) -> Result<String> {
+    let mut lines = String::new();
+    match (&replayed.customers, customers) {
+        (None, None) => bail!("the journal {} has not begun", path.display()),
+        (None, Some(customers)) => {
+            let header = Header {
+                journal: "pc-upgrade".into(),
+                version: VERSION,
+                customers: customers.clone(),
+            };
+            lines.push_str(&serde_json::to_string(&header)?);
+            lines.push('\n');
+            replayed.customers = Some(customers.clone());
+        }
+        (Some(theirs), customers) => {
+            let same = customers.is_none_or(|c| theirs.path == c.path || theirs.fnv1a == c.fnv1a);
+            if !same && !other_customers {
+                bail!(
+                    "the journal {} belongs to the customers file {}, not {}; give the \
+                     same --customers, another --journal, or --other-customers to use \
+                     this file with this journal",
+                    path.display(),
+                    theirs.path.display(),
+                    customers.map_or_else(String::new, |c| c.path.display().to_string())
+                );
+            }
+            // A torn last line gets its end, so the next event starts on a line of
+            // its own.
+            if !text.ends_with('\n') {
+                lines.push('\n');
+            }
+        }
+    }
+    Ok(lines)
 }
 
 /// Reads a journal that must exist, without locking it (for `status`).
