@@ -4,7 +4,6 @@
 //! terminal's width, and log lines printed above it, never through it. Elsewhere: one line
 //! per customer as it ends, with a UTC timestamp. Quiet: nothing.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,7 +11,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
-use crate::report::{Outcome, Row};
+use crate::report::{Row, Tally};
 
 /// What the run tells the bar between customers.
 #[derive(Default)]
@@ -29,7 +28,7 @@ static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
 /// Progress over a run's customers.
 pub struct Progress {
     bar: Option<ProgressBar>,
-    counts: Mutex<BTreeMap<Outcome, usize>>,
+    counts: Mutex<Tally>,
     live: Arc<Live>,
     quiet: bool,
 }
@@ -44,7 +43,7 @@ impl Progress {
         }
         Self {
             bar,
-            counts: Mutex::new(BTreeMap::new()),
+            counts: Mutex::new(Tally::default()),
             live,
             quiet,
         }
@@ -63,12 +62,11 @@ impl Progress {
     /// A customer is done.
     pub fn done(&self, row: &Row) {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        *counts.entry(row.outcome).or_default() += 1;
+        counts.add(row.outcome);
         match &self.bar {
             Some(bar) => bar.inc(1),
             None if self.quiet => {}
             None => {
-                let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 let customer = row.customer_id.map(|c| c.to_string()).unwrap_or_default();
                 let detail = row
                     .detail
@@ -80,7 +78,7 @@ impl Progress {
                     "{} {customer} {}{detail} [{}]",
                     crate::utc::now(),
                     row.outcome,
-                    counts.join(", ")
+                    *counts
                 );
             }
         }

@@ -81,6 +81,43 @@ impl std::fmt::Display for Outcome {
     }
 }
 
+/// How many customers ended each way: the one count of outcomes that the progress lines,
+/// the summary and the JSON report all show.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally(BTreeMap<Outcome, usize>);
+
+impl Tally {
+    /// The tally of `rows`.
+    pub fn of(rows: &[Row]) -> Self {
+        let mut tally = Self::default();
+        for row in rows {
+            tally.add(row.outcome);
+        }
+        tally
+    }
+
+    /// One more customer ended as `outcome`.
+    pub fn add(&mut self, outcome: Outcome) {
+        *self.0.entry(outcome).or_default() += 1;
+    }
+
+    /// Each outcome met, with its count, in the order of [`Outcome`].
+    pub fn iter(&self) -> impl Iterator<Item = (Outcome, usize)> + '_ {
+        self.0.iter().map(|(outcome, count)| (*outcome, *count))
+    }
+}
+
+impl std::fmt::Display for Tally {
+    /// `completed 3, failed 1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (index, (outcome, count)) in self.iter().enumerate() {
+            let comma = if index == 0 { "" } else { ", " };
+            write!(f, "{comma}{outcome} {count}")?;
+        }
+        Ok(())
+    }
+}
+
 /// One row of the report.
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -196,10 +233,10 @@ pub fn write(path: &Path, rows: &[Row], run: &RunInfo) -> Result<()> {
         .collect();
     let mut out = Vec::new();
     if json {
-        let mut counts = BTreeMap::new();
-        for row in &rows {
-            *counts.entry(row.outcome.as_str()).or_default() += 1;
-        }
+        let counts = Tally::of(&rows)
+            .iter()
+            .map(|(outcome, count)| (outcome.as_str(), count))
+            .collect();
         let report = JsonReport { run, counts, rows };
         serde_json::to_writer_pretty(&mut out, &report)?;
         out.push(b'\n');
@@ -260,4 +297,27 @@ pub fn write(path: &Path, rows: &[Row], run: &RunInfo) -> Result<()> {
     let temporary = path.with_extension("partial");
     std::fs::write(&temporary, &out).with_context(|| format!("writing {}", temporary.display()))?;
     std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tally_counts_each_outcome_once_in_the_order_of_outcomes() {
+        let row = |outcome| Row {
+            outcome,
+            ..Row::default()
+        };
+        let rows = [
+            row(Outcome::Failed),
+            row(Outcome::Completed),
+            row(Outcome::Failed),
+        ];
+        let tally = Tally::of(&rows);
+        assert_eq!(tally.to_string(), "completed 1, failed 2");
+        let mut added = Tally::default();
+        rows.iter().for_each(|r| added.add(r.outcome));
+        assert_eq!(added, tally);
+    }
 }

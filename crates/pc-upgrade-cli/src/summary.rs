@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pc_upgrade_client::PartnerCenterErrorCode;
 
-use crate::report::{Outcome, Row};
+use crate::report::{Outcome, Row, Tally};
 
 /// How many bad lines are listed before "and N more".
 const BAD_LINES_LISTED: usize = 5;
@@ -53,18 +53,15 @@ pub fn summary(rows: &[Row], elapsed: Duration) -> String {
 
 /// The table of outcomes.
 fn outcomes(rows: &[Row]) -> String {
-    let mut counts: BTreeMap<Outcome, usize> = BTreeMap::new();
-    for row in rows {
-        *counts.entry(row.outcome).or_default() += 1;
-    }
+    let counts = Tally::of(rows);
     let width = counts
-        .keys()
-        .map(|k| k.as_str().len())
+        .iter()
+        .map(|(k, _)| k.as_str().len())
         .max()
         .unwrap_or(0)
         .max(7);
     let mut out = format!("{:<width$}  customers\n", "outcome");
-    for (outcome, count) in &counts {
+    for (outcome, count) in counts.iter() {
         let _ = writeln!(out, "{:<width$}  {count:>9}", outcome.as_str());
     }
     let _ = writeln!(out, "{:<width$}  {:>9}", "total", rows.len());
