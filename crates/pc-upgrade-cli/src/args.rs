@@ -24,9 +24,12 @@ second, raises the rate while calls succeed and backs off on a 429. --rate sets 
 
 Exit codes: 0 every customer ended well (completed, or not eligible); 3 some did not (failed,
 refused, not completed yet, to retry later, a bad line); 1 the run could not go on (the
-credentials were refused, the service did not answer, a file could not be used): the same
-command resumes once that is fixed; 130 interrupted (the same command resumes); 2 bad
-arguments. RUST_LOG=info (or debug) logs each call with its MS-RequestId and MS-CorrelationId.";
+credentials were refused, the service did not answer, a file could not be used, the journal
+could not be written): the same command resumes once that is fixed; 130 interrupted by
+Ctrl-C, SIGTERM or a closed terminal (SIGHUP), the report written (the same command
+resumes); 2 bad arguments (a bad value, one file given for two of --customers, --journal and
+--report, a folder that does not exist), nothing called or written. RUST_LOG=info (or debug)
+logs each call with its MS-RequestId and MS-CorrelationId.";
 
 /// `pc-upgrade`'s command line.
 #[derive(Parser, Debug)]

@@ -5,8 +5,6 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
-use anyhow::Result;
-
 use crate::console::Console;
 use crate::engine::Stop;
 use crate::report::{self, Row};
@@ -14,11 +12,15 @@ use crate::{summary, utc};
 
 /// Every customer ended well (completed, or not eligible and so left alone).
 pub const ALL_WELL: u8 = 0;
-/// The run could not go on (credentials, the service down, an unreadable file).
+/// The run could not go on (credentials, the service down, an unreadable file, a journal
+/// that cannot be written).
 pub const CANNOT_RUN: u8 = 1;
+/// The command line cannot be run as given (a bad value; two options naming one file; a
+/// folder that does not exist).
+pub const BAD_ARGUMENTS: u8 = 2;
 /// Some customers did not end well (failed, refused, not completed yet, a bad line).
 pub const PARTIAL: u8 = 3;
-/// Interrupted (Ctrl-C, or a termination signal).
+/// Interrupted (Ctrl-C, SIGTERM, or the terminal closed: SIGHUP), with the report written.
 pub const INTERRUPTED: u8 = 130;
 
 /// What running the same command again does.
@@ -78,15 +80,20 @@ impl<'a> Ending<'a> {
     }
 
     /// Prints the summary, writes the report, says what to do next; the exit code.
-    ///
-    /// # Errors
-    /// When the report cannot be written.
-    pub fn finish(&self, rows: &[Row], path: Option<&Path>, stop: Option<&Stop>) -> Result<u8> {
+    pub fn finish(&self, rows: &[Row], path: Option<&Path>, stop: Option<&Stop>) -> u8 {
         let console = self.console;
         console.out(&summary::summary(rows, self.started.0.elapsed()));
+        // A report that cannot be written (a full disk) is said, and the run still says
+        // how it ended and what goes on.
+        let mut failed = false;
         if let Some(path) = path {
-            report::write(path, rows, &self.info())?;
-            console.out(&format!("report: {}\n", path.display()));
+            match report::write(path, rows, &self.info()) {
+                Ok(()) => console.out(&format!("report: {}\n", path.display())),
+                Err(error) => {
+                    failed = true;
+                    console.err(&format!("pc-upgrade: no report: {error:#}\n"));
+                }
+            }
         }
         let again = match self.rerun {
             Rerun::Resumes => "run the same command again; it resumes where this run stopped",
@@ -114,17 +121,28 @@ impl<'a> Ending<'a> {
                      {again}:\n  {command}\n"
                 ),
             ),
+            Some(Stop::Journal(cause)) => (
+                Some(CANNOT_RUN),
+                format!(
+                    "pc-upgrade: stopped: {cause}\n  No call was sent that the journal does not \
+                     know of. Free space on its disk (or fix the disk), then {again}:\n  \
+                     {command}\n"
+                ),
+            ),
         };
         if let Some(code) = code {
             console.err(&text);
-            return Ok(code);
+            return code;
+        }
+        if failed {
+            return CANNOT_RUN;
         }
         let dry_run = self.rerun == Rerun::DryRun;
         if let Some(next) = summary::next_step(rows, &command, dry_run) {
             console.out(&format!("{next}\n"));
         }
         let well = rows.iter().all(|r| r.outcome.ended_well());
-        Ok(if well { ALL_WELL } else { PARTIAL })
+        if well { ALL_WELL } else { PARTIAL }
     }
 }
 

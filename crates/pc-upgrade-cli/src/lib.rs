@@ -10,7 +10,8 @@
 //! - `args`: the command line (clap); `commands/`: one module per command, and [`run`];
 //! - `console`: where text goes, and the environment read; `sign_in`: the client and how
 //!   it signs in; `signals`: Ctrl-C and SIGTERM; `logging`: the log's filter and writer;
-//! - `customers`: the customers file (CSV or a GUID per line), bad lines kept;
+//! - `customers`: the customers file (CSV or a GUID per line), bad lines kept; `files`: the
+//!   operator's files checked before a run (no file named twice, folders that exist);
 //! - `state`: each customer's journal stage, and the events that move it on;
 //! - `journal`: the locked, append-only journal a killed run resumes from;
 //! - `classify`: whose failure a failed call is (the customer's, the caller's, or transient);
@@ -28,6 +29,7 @@ mod console;
 mod customers;
 mod ending;
 mod engine;
+mod files;
 mod journal;
 pub mod logging;
 mod progress;
@@ -43,4 +45,4 @@ mod utc;
 pub use args::{Cli, Command, FleetArgs};
 pub use commands::{Invocation, run};
 pub use console::{Captured, Console, Vars};
-pub use ending::{ALL_WELL, CANNOT_RUN, INTERRUPTED, PARTIAL};
+pub use ending::{ALL_WELL, BAD_ARGUMENTS, CANNOT_RUN, INTERRUPTED, PARTIAL};

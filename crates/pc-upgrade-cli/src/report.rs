@@ -210,13 +210,79 @@ struct JsonReport<'a> {
     rows: Vec<Row>,
 }
 
+/// The file a report is written to before it is renamed into place: beside it, so that the
+/// rename replaces it whole (`report.csv.partial`).
+fn temporary(path: &Path) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
 /// Fails now, before any call, if the report could not be written at the end (a folder that
 /// does not exist, no permission).
 pub fn check_writable(path: &Path) -> Result<()> {
-    let temporary = path.with_extension("partial");
+    let temporary = temporary(path);
     std::fs::write(&temporary, b"")
         .and_then(|()| std::fs::remove_file(&temporary))
         .with_context(|| format!("the report {} cannot be written", path.display()))
+}
+
+/// The CSV report: a header line, then a line per row, the customers file's other columns
+/// last.
+fn csv_of(rows: &[Row]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let extra: Vec<String> = rows
+        .iter()
+        .flat_map(|r| r.extra.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut writer = csv::Writer::from_writer(&mut out);
+    let mut header = vec![
+        "customerId",
+        "line",
+        "outcome",
+        "eligible",
+        "upgradeId",
+        "origin",
+        "detail",
+        "errorCode",
+        "requestId",
+        "started",
+        "finished",
+        "next",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect::<Vec<_>>();
+    header.extend(extra.iter().cloned());
+    writer.write_record(&header)?;
+    for row in rows {
+        let text = |v: Option<String>| v.unwrap_or_default();
+        let mut record = vec![
+            text(row.customer_id.map(|c| c.to_string())),
+            row.line.to_string(),
+            row.outcome.as_str().to_owned(),
+            text(row.eligible.map(|e| e.to_string())),
+            text(row.upgrade_id.map(|u| u.to_string())),
+            text(row.origin.clone()),
+            text(row.detail.clone()),
+            text(row.error_code.map(|c| c.to_string())),
+            text(row.request_id.map(|r| r.to_string())),
+            text(row.started.clone()),
+            text(row.finished.clone()),
+            text(row.next.clone()),
+        ];
+        record.extend(
+            extra
+                .iter()
+                .map(|k| row.extra.get(k).cloned().unwrap_or_default()),
+        );
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
+    drop(writer);
+    Ok(out)
 }
 
 /// Writes the report: JSON when the file name ends in `.json`, CSV otherwise.
@@ -241,62 +307,20 @@ pub fn write(path: &Path, rows: &[Row], run: &RunInfo) -> Result<()> {
         serde_json::to_writer_pretty(&mut out, &report)?;
         out.push(b'\n');
     } else {
-        let extra: Vec<String> = rows
-            .iter()
-            .flat_map(|r| r.extra.keys().cloned())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut writer = csv::Writer::from_writer(&mut out);
-        let mut header = vec![
-            "customerId",
-            "line",
-            "outcome",
-            "eligible",
-            "upgradeId",
-            "origin",
-            "detail",
-            "errorCode",
-            "requestId",
-            "started",
-            "finished",
-            "next",
-        ]
-        .into_iter()
-        .map(str::to_owned)
-        .collect::<Vec<_>>();
-        header.extend(extra.iter().cloned());
-        writer.write_record(&header)?;
-        for row in &rows {
-            let text = |v: Option<String>| v.unwrap_or_default();
-            let mut record = vec![
-                text(row.customer_id.map(|c| c.to_string())),
-                row.line.to_string(),
-                row.outcome.as_str().to_owned(),
-                text(row.eligible.map(|e| e.to_string())),
-                text(row.upgrade_id.map(|u| u.to_string())),
-                text(row.origin.clone()),
-                text(row.detail.clone()),
-                text(row.error_code.map(|c| c.to_string())),
-                text(row.request_id.map(|r| r.to_string())),
-                text(row.started.clone()),
-                text(row.finished.clone()),
-                text(row.next.clone()),
-            ];
-            record.extend(
-                extra
-                    .iter()
-                    .map(|k| row.extra.get(k).cloned().unwrap_or_default()),
-            );
-            writer.write_record(&record)?;
-        }
-        writer.flush()?;
-        drop(writer);
+        out = csv_of(&rows)?;
     }
-    // Written whole, then renamed: a report is never half a file.
-    let temporary = path.with_extension("partial");
-    std::fs::write(&temporary, &out).with_context(|| format!("writing {}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
+    // Written whole, then renamed: a report is never half a file, and a report that cannot
+    // be written leaves the one before as it was.
+    let temporary = temporary(path);
+    let written = std::fs::write(&temporary, &out)
+        .with_context(|| format!("writing {}", temporary.display()))
+        .and_then(|()| {
+            std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The binary's signals: the first Ctrl-C (or SIGTERM) asks the run to stop starting work
-//! and end well; a second quits at once (the journal is whole either way).
+//! The binary's signals: the first Ctrl-C, SIGTERM or SIGHUP (the terminal closed) asks the
+//! run to stop starting work and end well, with its report and summary (exit 130); a second
+//! quits at once (the journal is whole either way).
 
 use std::io::Write;
 
@@ -7,20 +8,25 @@ use tokio::sync::watch;
 
 use crate::ending::INTERRUPTED;
 
-/// Listens for Ctrl-C and SIGTERM on the current runtime; the receiver turns `true` at the
-/// first.
+/// Listens for Ctrl-C, SIGTERM and SIGHUP on the current runtime; the receiver turns
+/// `true` at the first.
 pub fn interrupts() -> watch::Receiver<bool> {
     let (sender, receiver) = watch::channel(false);
     tokio::spawn(async move {
         #[cfg(unix)]
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let (mut terminate, mut hangup) = {
+            use tokio::signal::unix::{SignalKind, signal};
+            (
+                signal(SignalKind::terminate()).ok(),
+                signal(SignalKind::hangup()).ok(),
+            )
+        };
         for count in 0.. {
             #[cfg(unix)]
             let terminated = async {
-                match terminate.as_mut() {
-                    Some(signal) => signal.recv().await,
-                    None => std::future::pending().await,
+                tokio::select! {
+                    got = received(terminate.as_mut()) => got,
+                    got = received(hangup.as_mut()) => got,
                 }
             };
             #[cfg(not(unix))]
@@ -49,4 +55,13 @@ pub fn interrupts() -> watch::Receiver<bool> {
         }
     });
     receiver
+}
+
+/// The next delivery of `signal`; never, when it could not be listened for.
+#[cfg(unix)]
+async fn received(signal: Option<&mut tokio::signal::unix::Signal>) -> Option<()> {
+    match signal {
+        Some(signal) => signal.recv().await,
+        None => std::future::pending().await,
+    }
 }

@@ -15,6 +15,7 @@ use crate::args::FleetArgs;
 use crate::customers::{self, Customer};
 use crate::ending::{Ending, Rerun};
 use crate::engine::{Engine, Mode, Settings};
+use crate::files::{self, Named};
 use crate::journal::{self, CustomersFile, Durability, Journal, Replayed};
 use crate::report::Row;
 use crate::rows::{InRun, bad_rows, row};
@@ -53,6 +54,18 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
     };
     let base_url = &session.connection.base_url;
     let ending = Ending::begin(command, rerun, base_url, session.args, session.console);
+    // Checked in the order an operator fixes them, before anything is called or written.
+    distinct(fleet, job.journal)?;
+    let client = sign_in::client(&session.connection)?;
+    if let Some(journal) = job.journal {
+        files::folder_exists(Named {
+            option: "--journal",
+            path: journal,
+        })?;
+    }
+    if let Some(report) = &fleet.report {
+        crate::report::check_writable(report)?;
+    }
     let bytes = std::fs::read(&fleet.customers)
         .with_context(|| format!("reading {}", fleet.customers.display()))?;
     let identity = CustomersFile::of(&fleet.customers, &bytes, fleet.delimiter);
@@ -60,11 +73,10 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
     if customers.is_empty() && bad.is_empty() {
         anyhow::bail!("{} names no customer", fleet.customers.display());
     }
-    if let Some(report) = &fleet.report {
-        crate::report::check_writable(report)?;
-    }
     let (journal, replayed) = open(&job, &identity, base_url)?;
-    let client = sign_in::client(&session.connection)?;
+    if let Some(path) = job.journal {
+        super::torn_end(session, path, &replayed);
+    }
     let mut known = replayed.known;
     if let Some(journal) = &journal {
         queue(journal, &customers, &known)?;
@@ -83,12 +95,29 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
     };
     let progress = progress::Progress::new(taken.len(), session.quiet);
     let engine = Engine::new(client, journal.as_ref(), settings, &progress, taken);
-    let (mut rows, stop) = engine.run(session.interrupt.clone()).await?;
+    let (mut rows, stop) = engine.run(session.interrupt.clone()).await;
     progress.finish();
     rows.extend(left_alone);
     rows.sort_by_key(|r| r.line);
     rows.extend(bad_rows(&bad));
-    ending.finish(&rows, fleet.report.as_deref(), stop.as_ref())
+    Ok(ending.finish(&rows, fleet.report.as_deref(), stop.as_ref()))
+}
+
+/// The customers file, the journal and the report must be three files.
+fn distinct(fleet: &FleetArgs, journal: Option<&Path>) -> Result<(), files::Misuse> {
+    let mut named = vec![Named {
+        option: "--customers",
+        path: &fleet.customers,
+    }];
+    named.extend(journal.map(|path| Named {
+        option: "--journal",
+        path,
+    }));
+    named.extend(fleet.report.as_deref().map(|path| Named {
+        option: "--report",
+        path,
+    }));
+    files::distinct(&named)
 }
 
 /// The journal opened for an upgrade run, or read for a dry run (which writes nothing).

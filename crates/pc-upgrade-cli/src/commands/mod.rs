@@ -16,8 +16,9 @@ use tokio::sync::watch;
 
 use crate::args::{Cli, Command};
 use crate::console::{Console, Vars};
-use crate::ending::CANNOT_RUN;
+use crate::ending::{BAD_ARGUMENTS, CANNOT_RUN};
 use crate::engine::Mode;
+use crate::files::Misuse;
 use crate::sign_in::{Connection, SignIn};
 
 /// One run of `pc-upgrade`: the parsed command line and all it is given from outside.
@@ -71,10 +72,27 @@ pub async fn run(invocation: Invocation) -> u8 {
     };
     match command(&cli.command, session).await {
         Ok(code) => code,
+        Err(error) if error.is::<Misuse>() => {
+            console.err(&format!("pc-upgrade: {error:#}\n"));
+            BAD_ARGUMENTS
+        }
         Err(error) => {
             console.err(&format!("pc-upgrade: {error:#}\n"));
             CANNOT_RUN
         }
+    }
+}
+
+/// Says that the journal's torn end (a crash's, a power loss's) was left out.
+fn torn_end(session: &Session<'_>, path: &std::path::Path, replayed: &crate::journal::Replayed) {
+    if replayed.dropped > 0 {
+        session.console.err(&format!(
+            "pc-upgrade: the journal {} ended in {} bytes that were no whole line (a crash or a \
+             power loss cut its last write short); they are left out: nothing was done on \
+             what they said\n",
+            path.display(),
+            replayed.dropped
+        ));
     }
 }
 

@@ -13,6 +13,7 @@ use super::Session;
 use crate::customers::{self, Customer};
 use crate::ending::{Ending, Rerun};
 use crate::engine::{Engine, Mode, Settings};
+use crate::files::{self, Misuse, Named};
 use crate::journal::{self, CustomersFile, Journal, Replayed};
 use crate::report::{self, Row};
 use crate::rows::{self, bad_rows, customer_of};
@@ -22,12 +23,14 @@ use crate::{progress, sign_in};
 
 /// `status`: the journal's rows, with no call.
 pub fn status(session: &Session<'_>, path: &Path, report: Option<&Path>) -> Result<u8> {
+    distinct(path, report)?;
     let replayed = journal::read(path)?;
+    super::torn_end(session, path, &replayed);
     let connection = connection(session, &replayed);
     let ending = begin(session, &connection);
     let mut rows = rows::status(&replayed);
     rows.extend(bad_lines_of(&replayed));
-    ending.finish(&rows, report, None)
+    Ok(ending.finish(&rows, report, None))
 }
 
 /// `status --refresh`: one status read of every upgrade the journal has in progress, the
@@ -38,11 +41,13 @@ pub async fn refresh(
     report: Option<&Path>,
     family: &str,
 ) -> Result<u8> {
+    distinct(path, report)?;
     if let Some(report) = report {
         report::check_writable(report)?;
     }
     let given = session.given_base_url.as_deref();
     let (journal, replayed) = Journal::open(path, None, false, given)?;
+    super::torn_end(session, path, &replayed);
     let connection = connection(session, &replayed);
     let ending = begin(session, &connection);
     let bad = bad_lines_of(&replayed);
@@ -66,10 +71,23 @@ pub async fn refresh(
     let client = sign_in::client(&connection)?;
     let progress = progress::Progress::new(customers.len(), session.quiet);
     let engine = Engine::new(client, Some(&journal), settings, &progress, customers);
-    let (mut rows, stop) = engine.run(session.interrupt.clone()).await?;
+    let (mut rows, stop) = engine.run(session.interrupt.clone()).await;
     progress.finish();
     rows.extend(bad);
-    ending.finish(&rows, report, stop.as_ref())
+    Ok(ending.finish(&rows, report, stop.as_ref()))
+}
+
+/// The journal and the report must be two files.
+fn distinct(journal: &Path, report: Option<&Path>) -> Result<(), Misuse> {
+    let mut named = vec![Named {
+        option: "--journal",
+        path: journal,
+    }];
+    named.extend(report.map(|path| Named {
+        option: "--report",
+        path,
+    }));
+    files::distinct(&named)
 }
 
 fn begin<'a>(session: &Session<'a>, connection: &Connection) -> Ending<'a> {

@@ -76,6 +76,9 @@ pub enum Stop {
     Caller(String),
     /// The service did not answer: the message names it and the cause.
     Down(String),
+    /// The journal could not be written (a full disk, an I/O error): nothing was sent that
+    /// it does not know of, and the same command resumes once that is fixed.
+    Journal(String),
 }
 
 /// One customer as the run sees it.
@@ -175,22 +178,18 @@ impl<'a> Engine<'a> {
     }
 
     /// Runs every customer as far as it goes; the rows in the customers' order, and why
-    /// the run stopped early, if it did.
-    ///
-    /// # Errors
-    /// When the journal cannot be written: nothing is sent after that.
-    pub async fn run(
-        mut self,
-        mut interrupt: watch::Receiver<bool>,
-    ) -> Result<(Vec<Row>, Option<Stop>)> {
+    /// the run stopped early, if it did (a journal that cannot be written among the
+    /// reasons: nothing is sent after that).
+    pub async fn run(mut self, mut interrupt: watch::Receiver<bool>) -> (Vec<Row>, Option<Stop>) {
         self.begin();
         let mut grace: Option<Instant> = None;
         let mut listening = true;
         loop {
             while self.stop.is_none() && self.in_flight.len() < self.settings.concurrency.max(1) {
-                match self.next_work(Instant::now())? {
-                    Some((index, work)) => self.launch(index, work),
-                    None => break,
+                match self.next_work(Instant::now()) {
+                    Ok(Some((index, work))) => self.launch(index, work),
+                    Ok(None) => break,
+                    Err(error) => self.journal_failed(&error),
                 }
             }
             if self.stop.is_some() {
@@ -206,8 +205,10 @@ impl<'a> Engine<'a> {
             let far = Instant::now() + Duration::from_secs(3600);
             tokio::select! {
                 joined = self.in_flight.join_next(), if !self.in_flight.is_empty() => {
-                    if let Some(Ok((index, answer))) = joined {
-                        self.answer(index, answer)?;
+                    if let Some(Ok((index, answer))) = joined
+                        && let Err(error) = self.answer(index, answer)
+                    {
+                        self.journal_failed(&error);
                     }
                 }
                 () = tokio::time::sleep_until(due.unwrap_or(far)), if due.is_some() => {}
@@ -228,7 +229,15 @@ impl<'a> Engine<'a> {
             }
         }
         let rows = self.slots.iter().map(row).collect();
-        Ok((rows, self.stop))
+        (rows, self.stop)
+    }
+
+    /// The journal could not be written: the run stops, whatever else stopped it, and says
+    /// the first cause (later writes fail only because that one did).
+    fn journal_failed(&mut self, error: &anyhow::Error) {
+        if !matches!(self.stop, Some(Stop::Journal(_))) {
+            self.stop = Some(Stop::Journal(format!("{error:#}")));
+        }
     }
 
     /// Where each customer starts: done if the journal has it final, waited for if its

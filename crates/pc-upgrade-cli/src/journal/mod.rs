@@ -1,4 +1,7 @@
-//! The journal: an append-only file from which a run killed at any moment resumes.
+//! The journal: an append-only file from which a run killed at any moment resumes, and
+//! that survives the machine: a crash or a power loss leaves at most a torn last line (or
+//! NULs), which the next run cuts at open and says so (see `whole_lines` for why that is
+//! safe); a write that fails stops the run, and no line is written after it.
 //!
 //! Its first line says what it is (`{"journal": "pc-upgrade", "version": 2, "customers":
 //! …}`, with the customers file it belongs to); every other line is one [`Event`] as JSON.
@@ -12,12 +15,18 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::state::{Event, Known};
+
+mod replay;
+
+pub use replay::read;
+use replay::replay_bytes;
 
 /// The journal format this build writes and reads.
 const VERSION: u32 = 2;
@@ -87,12 +96,19 @@ pub struct Replayed {
     pub delimiter: Option<char>,
     /// The API the last run that named one called.
     pub base_url: Option<String>,
+    /// Bytes at its end that were no whole line (a line cut short by a crash, NULs left by a
+    /// power loss), left out.
+    pub dropped: usize,
 }
 
 /// An open journal, locked for this run.
 #[derive(Debug)]
 pub struct Journal {
     file: Mutex<File>,
+    /// Where it is, for messages.
+    path: PathBuf,
+    /// A write failed: no other is tried, so that no line is ever written after a torn one.
+    failed: AtomicBool,
 }
 
 /// Why a journal could not be opened for a run.
@@ -155,12 +171,18 @@ impl Journal {
                 return Err(error).with_context(|| format!("locking {}", path.display()));
             }
         }
-        let mut text = String::new();
-        file.read_to_string(&mut text)
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
             .with_context(|| format!("reading {}", path.display()))?;
-        let mut replayed =
-            replay(&text).with_context(|| format!("reading the journal {}", path.display()))?;
-        let mut lines = begin_or_check(path, &text, &mut replayed, customers, other_customers)?;
+        let (mut replayed, kept) = replay_bytes(&bytes)
+            .with_context(|| format!("reading the journal {}", path.display()))?;
+        if replayed.dropped > 0 {
+            // Cut here, under the lock, so that the next event starts a line of its own.
+            file.set_len(kept as u64)
+                .and_then(|()| file.sync_data())
+                .with_context(|| format!("cutting the torn end of {}", path.display()))?;
+        }
+        let mut lines = begin_or_check(path, &mut replayed, customers, other_customers)?;
         let run = Event::Run {
             pid: std::process::id(),
             at: std::time::SystemTime::now()
@@ -177,13 +199,26 @@ impl Journal {
         Ok((
             Self {
                 file: Mutex::new(file),
+                path: path.to_owned(),
+                failed: AtomicBool::new(false),
             },
             replayed,
         ))
     }
 
     /// Appends events, on disk when this returns if `durability` says so.
+    ///
+    /// # Errors
+    /// When the write fails (a full disk, an I/O error), and for every write after one
+    /// that failed: what a failed write left is at most a torn last line, which the next
+    /// open cuts, and a later line must not be glued to it.
     pub fn write(&self, events: &[Event], durability: Durability) -> Result<()> {
+        if self.failed.load(Ordering::SeqCst) {
+            bail!(
+                "an earlier write to the journal {} failed",
+                self.path.display()
+            );
+        }
         let mut text = String::new();
         for event in events {
             text.push_str(&serde_json::to_string(event)?);
@@ -193,12 +228,17 @@ impl Journal {
             .file
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        file.write_all(text.as_bytes())
-            .context("writing the journal")?;
-        if durability == Durability::Synced {
-            file.sync_data().context("syncing the journal")?;
-        }
-        Ok(())
+        let written = file
+            .write_all(text.as_bytes())
+            .and_then(|()| match durability {
+                Durability::Synced => file.sync_data(),
+                Durability::Written => Ok(()),
+            });
+        written.map_err(|error| {
+            self.failed.store(true, Ordering::SeqCst);
+            anyhow::Error::new(error)
+                .context(format!("writing the journal {}", self.path.display()))
+        })
     }
 }
 
@@ -207,7 +247,6 @@ impl Journal {
 /// journal is known to belong to `customers` (unless `other_customers`).
 fn begin_or_check(
     path: &Path,
-    text: &str,
     replayed: &mut Replayed,
     customers: Option<&CustomersFile>,
     other_customers: bool,
@@ -237,90 +276,17 @@ fn begin_or_check(
                     customers.map_or_else(String::new, |c| c.path.display().to_string())
                 );
             }
-            // A torn last line gets its end, so the next event starts on a line of
-            // its own.
-            if !text.ends_with('\n') {
-                lines.push('\n');
-            }
         }
     }
     Ok(lines)
 }
 
-/// Reads a journal that must exist, without locking it (for `status`).
-pub fn read(path: &Path) -> Result<Replayed> {
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "reading the journal {} (is it the --journal of an upgrade run?)",
-            path.display()
-        )
-    })?;
-    replay(&text).with_context(|| format!("reading the journal {}", path.display()))
-}
-
-/// What a journal's text says. An empty text is a journal not yet begun; a last line cut
-/// short by a crash is skipped; any other unreadable line is an error (the file is not a
-/// journal, or not one this version reads).
-pub fn replay(text: &str) -> Result<Replayed> {
-    let mut replayed = Replayed::default();
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, first)) = lines.next() else {
-        return Ok(replayed);
-    };
-    let header: Header = match serde_json::from_str(first) {
-        Ok(header) => header,
-        Err(_) => bail!(
-            "line 1 is not a pc-upgrade journal's version line: the file is not a journal of \
-             this version (give another --journal)"
-        ),
-    };
-    if header.journal != "pc-upgrade" || header.version != VERSION {
-        bail!(
-            "a journal of version {} (this pc-upgrade reads version {VERSION})",
-            header.version
-        );
-    }
-    replayed.delimiter = Some(header.customers.delimiter);
-    replayed.customers = Some(header.customers);
-    for (index, line) in lines {
-        let event: Event = match serde_json::from_str(line) {
-            Ok(event) => event,
-            // An event cut short by a crash (later runs end it with a newline and go on):
-            // what it said was not yet acted on, or is said again by the next run.
-            Err(_) if line.starts_with("{\"event\":") && !line.ends_with('}') => {
-                tracing::warn!(line = index + 1, "skipping a journal line cut short");
-                continue;
-            }
-            Err(error) => bail!("line {}: {error}", index + 1),
-        };
-        match event.customer() {
-            Some(customer) => replayed.known.entry(customer).or_default().apply(&event),
-            None => {
-                if let Event::Run {
-                    pid,
-                    delimiter,
-                    base_url,
-                    ..
-                } = event
-                {
-                    replayed.last_pid = Some(pid);
-                    replayed.delimiter = delimiter.or(replayed.delimiter);
-                    replayed.base_url = base_url.or(replayed.base_url.take());
-                }
-            }
-        }
-    }
-    Ok(replayed)
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn header() -> String {
+    /// A version line, for tests.
+    pub(in crate::journal) fn header() -> String {
         let customers = CustomersFile {
             path: "/c.csv".into(),
             fnv1a: "0".into(),
@@ -334,46 +300,30 @@ mod tests {
         .unwrap()
     }
 
+    /// A torn end is cut from the file at open, under the lock, and the run goes on after
+    /// the last whole line.
     #[test]
-    fn a_torn_last_line_is_skipped_and_the_rest_replayed() {
-        let customer = Uuid::from_u128(1);
-        let intent = Event::Intent {
-            customer,
+    fn open_cuts_a_torn_end_from_the_file() {
+        let intent = serde_json::to_string(&Event::Intent {
+            customer: Uuid::from_u128(1),
             request_id: Uuid::from_u128(2),
-        };
-        let text = format!(
-            "{}\n{}\n{{\"event\":\"started\",\"custo",
-            header(),
-            serde_json::to_string(&intent).unwrap()
-        );
-        let known = replay(&text).unwrap().known;
-        assert_eq!(
-            known[&customer].stage,
-            crate::state::Stage::Intended {
-                request_id: Uuid::from_u128(2)
-            }
-        );
-    }
-
-    /// A version-2 journal from before the delimiter was recorded reads as a comma's; a
-    /// run's own delimiter wins over the version line's.
-    #[test]
-    fn the_delimiter_is_read_from_the_version_line_and_the_last_run() {
-        let old =
-            r#"{"journal":"pc-upgrade","version":2,"customers":{"path":"/c.csv","fnv1a":"0"}}"#;
-        assert_eq!(replay(old).unwrap().delimiter, Some(','));
-        let run = r#"{"event":"run","pid":7,"at":1,"delimiter":";"}"#;
-        let status = r#"{"event":"run","pid":8,"at":2}"#;
-        let text = format!("{old}\n{run}\n{status}\n");
-        assert_eq!(replay(&text).unwrap().delimiter, Some(';'));
-    }
-
-    #[test]
-    fn a_file_that_is_no_journal_is_an_error() {
-        assert!(replay("name,customerId\nContoso,x\n{}\n").is_err());
-        // A journal of the first format has no version line.
-        assert!(replay("{\"event\":\"queued\",\"customer\":\"00000000-0000-0000-0000-000000000001\",\"line\":1}\n").is_err());
-        assert!(replay(&format!("{}\n{{\"event\":\"nonsense\"}}\n", header())).is_err());
+        })
+        .unwrap();
+        let whole = format!("{}\n{intent}\n", header());
+        let mut bytes = whole.clone().into_bytes();
+        bytes.extend_from_slice(b"{\"ev");
+        bytes.extend(std::iter::repeat_n(0u8, 4096));
+        let dir = std::env::temp_dir().join(format!("pc-upgrade-torn-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("journal");
+        std::fs::write(&path, &bytes).unwrap();
+        let (journal, replayed) = Journal::open(&path, None, false, None).unwrap();
+        assert_eq!(replayed.dropped, 4100);
+        drop(journal);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with(&whole) && !text.contains('\0'), "{text:?}");
+        assert!(replay::replay(&text).unwrap().last_pid.is_some());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,0 +1,200 @@
+//! Reading a journal: its bytes cut back to their whole lines (a torn end left out and
+//! counted, and why that is safe), then replayed event by event into what is known of each
+//! customer.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use super::{Header, Replayed, VERSION};
+use crate::state::Event;
+
+/// Reads a journal that must exist, without locking it or changing it (for `status`; a
+/// torn end is left out of what it says, and left on disk for the next run to cut).
+pub fn read(path: &Path) -> Result<Replayed> {
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "reading the journal {} (is it the --journal of an upgrade run?)",
+            path.display()
+        )
+    })?;
+    let (replayed, _) =
+        replay_bytes(&bytes).with_context(|| format!("reading the journal {}", path.display()))?;
+    Ok(replayed)
+}
+
+/// Where the whole lines of a journal's bytes end: after the last newline, once the NUL
+/// bytes a power loss leaves at the end are set aside. What follows (a line cut short, NULs)
+/// is a torn end.
+///
+/// Dropping it is safe because it can only be what a write that never returned was writing:
+/// the run acts on an event only after the write returns, and on the ones that matter only
+/// after they are synced. An `intent` is on disk before its create is sent, so a torn intent
+/// is a create never sent; a torn `started` (synced before its upgrade is followed) leaves
+/// the intent, whose create the next run sends again with the same `MS-RequestId`, which
+/// Partner Center takes as the same create, or whose upgrade eligibility names; a torn end
+/// of any other event (`completed`, `ineligible`, `retry`) is asked again by the next run.
+fn whole_lines(bytes: &[u8]) -> usize {
+    let end = bytes.iter().rposition(|b| *b != 0).map_or(0, |at| at + 1);
+    bytes[..end]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |at| at + 1)
+}
+
+/// What a journal's bytes say, with the torn end left out (its length in `dropped`), and
+/// where the whole lines end.
+pub(super) fn replay_bytes(bytes: &[u8]) -> Result<(Replayed, usize)> {
+    let kept = whole_lines(bytes);
+    let text = std::str::from_utf8(&bytes[..kept]).map_err(|error| {
+        let line = bytes[..error.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        anyhow::anyhow!("line {line} is not UTF-8 text: the file is not a journal, or is damaged")
+    })?;
+    let mut replayed = replay(text)?;
+    replayed.dropped = bytes.len() - kept;
+    Ok((replayed, kept))
+}
+
+/// What a journal's whole lines say. An empty text is a journal not yet begun; a line cut
+/// short that an earlier version ended with a newline and went on after is skipped; any
+/// other unreadable line is an error naming it (the file is not a journal, not one this
+/// version reads, or damaged in the middle).
+pub fn replay(text: &str) -> Result<Replayed> {
+    let mut replayed = Replayed::default();
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, first)) = lines.next() else {
+        return Ok(replayed);
+    };
+    let header: Header = match serde_json::from_str(first) {
+        Ok(header) => header,
+        Err(_) => bail!(
+            "line 1 is not a pc-upgrade journal's version line: the file is not a journal of \
+             this version (give another --journal)"
+        ),
+    };
+    if header.journal != "pc-upgrade" || header.version != VERSION {
+        bail!(
+            "a journal of version {} (this pc-upgrade reads version {VERSION})",
+            header.version
+        );
+    }
+    replayed.delimiter = Some(header.customers.delimiter);
+    replayed.customers = Some(header.customers);
+    for (index, line) in lines {
+        let event: Event = match serde_json::from_str(line) {
+            Ok(event) => event,
+            // An event cut short by a crash (later runs end it with a newline and go on):
+            // what it said was not yet acted on, or is said again by the next run.
+            Err(_) if line.starts_with("{\"event\":") && !line.ends_with('}') => {
+                tracing::warn!(line = index + 1, "skipping a journal line cut short");
+                continue;
+            }
+            Err(error) => bail!("line {}: {error}", index + 1),
+        };
+        match event.customer() {
+            Some(customer) => replayed.known.entry(customer).or_default().apply(&event),
+            None => {
+                if let Event::Run {
+                    pid,
+                    delimiter,
+                    base_url,
+                    ..
+                } = event
+                {
+                    replayed.last_pid = Some(pid);
+                    replayed.delimiter = delimiter.or(replayed.delimiter);
+                    replayed.base_url = base_url.or(replayed.base_url.take());
+                }
+            }
+        }
+    }
+    Ok(replayed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    use crate::journal::tests::header;
+    use crate::state::Event;
+
+    #[test]
+    fn a_torn_last_line_is_skipped_and_the_rest_replayed() {
+        let customer = Uuid::from_u128(1);
+        let intent = Event::Intent {
+            customer,
+            request_id: Uuid::from_u128(2),
+        };
+        let text = format!(
+            "{}\n{}\n{{\"event\":\"started\",\"custo",
+            header(),
+            serde_json::to_string(&intent).unwrap()
+        );
+        let known = replay(&text).unwrap().known;
+        assert_eq!(
+            known[&customer].stage,
+            crate::state::Stage::Intended {
+                request_id: Uuid::from_u128(2)
+            }
+        );
+    }
+
+    #[test]
+    fn the_delimiter_is_read_from_the_version_line_and_the_last_run() {
+        let old =
+            r#"{"journal":"pc-upgrade","version":2,"customers":{"path":"/c.csv","fnv1a":"0"}}"#;
+        assert_eq!(replay(old).unwrap().delimiter, Some(','));
+        let run = r#"{"event":"run","pid":7,"at":1,"delimiter":";"}"#;
+        let status = r#"{"event":"run","pid":8,"at":2}"#;
+        let text = format!("{old}\n{run}\n{status}\n");
+        assert_eq!(replay(&text).unwrap().delimiter, Some(';'));
+    }
+
+    #[test]
+    fn a_torn_end_padded_with_nuls_is_cut_back_to_the_last_whole_line() {
+        let customer = Uuid::from_u128(1);
+        let intent = serde_json::to_string(&Event::Intent {
+            customer,
+            request_id: Uuid::from_u128(2),
+        })
+        .unwrap();
+        let whole = format!("{}\n{intent}\n", header());
+        let mut bytes = whole.clone().into_bytes();
+        bytes.extend_from_slice(b"{\"ev");
+        bytes.extend(std::iter::repeat_n(0u8, 4096));
+        let (replayed, kept) = replay_bytes(&bytes).unwrap();
+        assert_eq!(kept, whole.len());
+        assert_eq!(replayed.dropped, 4 + 4096);
+        assert!(matches!(
+            replayed.known[&customer].stage,
+            crate::state::Stage::Intended { .. }
+        ));
+        // NULs alone, and a tear within a multi-byte character.
+        let mut nuls = whole.clone().into_bytes();
+        nuls.extend([0u8; 10]);
+        assert_eq!(replay_bytes(&nuls).unwrap().0.dropped, 10);
+        let mut split = whole.clone().into_bytes();
+        split.extend_from_slice(&"{\"reason\":\"é".as_bytes()[..13]);
+        assert_eq!(replay_bytes(&split).unwrap().1, whole.len());
+        // Damage in the middle is an error naming its line.
+        let middle = format!("{}\n{{\"ev\n{intent}\n", header());
+        let error = replay_bytes(middle.as_bytes()).unwrap_err();
+        assert!(format!("{error:#}").contains("line 2"), "{error:#}");
+    }
+
+    #[test]
+    fn a_file_that_is_no_journal_is_an_error() {
+        assert!(replay("name,customerId\nContoso,x\n{}\n").is_err());
+        // A journal of the first format has no version line.
+        assert!(replay("{\"event\":\"queued\",\"customer\":\"00000000-0000-0000-0000-000000000001\",\"line\":1}\n").is_err());
+        assert!(replay(&format!("{}\n{{\"event\":\"nonsense\"}}\n", header())).is_err());
+    }
+}

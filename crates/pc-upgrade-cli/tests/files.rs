@@ -1,0 +1,314 @@
+//! The operator's files survive the operator's slips and the machine: one file named twice is
+//! refused before anything is written; a journal torn by a crash or padded by a power loss
+//! resumes; a journal that cannot be written stops the run with the command that resumes; a
+//! closed or full stdout, or a closed terminal, still leaves the report; the checks come in
+//! the order an operator fixes them, a dry run's too.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{
+    BINARY, Scratch, assert_created_once, customer, customers_csv, in_process, in_process_with,
+    pc_upgrade, report, run, scratch, text,
+};
+use pc_upgrade_mock::{Customer, Fleet, MockServer};
+
+fn fleet(count: u128, takes: Duration) -> Fleet {
+    (0..count)
+        .fold(Fleet::new(), |fleet, n| {
+            fleet.customer(Customer::new(customer(n)))
+        })
+        .upgrades_take(takes)
+}
+
+async fn serve(count: u128, takes: Duration) -> MockServer {
+    MockServer::builder()
+        .fleet(fleet(count, takes))
+        .start()
+        .await
+        .unwrap()
+}
+
+/// A run's files in a folder of their own.
+struct Files {
+    customers: PathBuf,
+    journal: PathBuf,
+    report: PathBuf,
+    dir: Scratch,
+}
+
+impl Files {
+    fn new(name: &str, count: u128, report: &str) -> Self {
+        let dir = scratch(&format!("files-{name}"));
+        Self {
+            customers: customers_csv(&dir, count),
+            journal: dir.join("run.journal"),
+            report: dir.join(report),
+            dir,
+        }
+    }
+
+    /// `upgrade --yes` with this journal and `report`, and quick status reads (for the
+    /// runs of the binary, on the wall clock).
+    fn upgrade<'a>(&'a self, report: &'a Path) -> Vec<&'a str> {
+        vec![
+            "--rate",
+            "100000",
+            "--per",
+            "1",
+            "upgrade",
+            "--poll-interval",
+            "0.05",
+            "--customers",
+            self.customers.to_str().unwrap(),
+            "--journal",
+            self.journal.to_str().unwrap(),
+            "--yes",
+            "--report",
+            report.to_str().unwrap(),
+        ]
+    }
+}
+
+/// `--report run.journal`, one tab-completion away from `--journal run.journal`, would
+/// replace the journal; `--report customers.csv` the input. Both are refused with exit 2
+/// before any call, however the path is written, and both files stay byte for byte.
+#[tokio::test(start_paused = true)]
+async fn a_report_over_the_journal_or_the_customers_file_is_refused_before_anything() {
+    let server = serve(5, Duration::from_secs(60)).await;
+    let files = Files::new("same-file", 5, "report.csv");
+    let ran = in_process(&server, &files.upgrade(&files.report)).await;
+    assert_eq!(ran.code, 0, "{}", ran.both());
+    let (journal, customers) = (
+        std::fs::read(&files.journal).unwrap(),
+        std::fs::read(&files.customers).unwrap(),
+    );
+    let calls = server.requests().len();
+    let roundabout = files.dir.join(".").join("run.journal");
+    for (target, what) in [
+        (&files.journal, "--journal and --report"),
+        (&roundabout, "--journal and --report"),
+        (&files.customers, "--customers and --report"),
+    ] {
+        let ran = in_process(&server, &files.upgrade(target)).await;
+        assert_eq!(ran.code, 2, "{}", ran.both());
+        assert!(ran.err.contains(what), "{}", ran.err);
+        let status = [
+            "status",
+            "--journal",
+            files.journal.to_str().unwrap(),
+            "--report",
+            target.to_str().unwrap(),
+        ];
+        if target != &files.customers {
+            assert_eq!(in_process(&server, &status).await.code, 2);
+        }
+    }
+    assert_eq!(std::fs::read(&files.journal).unwrap(), journal);
+    assert_eq!(std::fs::read(&files.customers).unwrap(), customers);
+    assert_eq!(server.requests().len(), calls, "a refused run sent a call");
+}
+
+/// A run stopped part-way, its journal then torn in the middle of its last line and padded
+/// with 4 KiB of NULs (a crash, then a power loss): the same command says how many bytes it
+/// dropped, resumes, completes everyone, and creates nobody twice.
+#[tokio::test(start_paused = true)]
+async fn a_journal_torn_mid_line_and_padded_with_nuls_resumes_with_no_second_create() {
+    const COUNT: u128 = 40;
+    let server = serve(COUNT, Duration::from_secs(600)).await;
+    let files = Files::new("torn", COUNT, "report.json");
+    let args = files.upgrade(&files.report);
+    let (ctrl_c, interrupt) = tokio::sync::watch::channel(false);
+    let first = in_process_with(&server, &args, common::vars("cli-test-token"), interrupt);
+    let press = async {
+        while server.requests().len() < 60 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        ctrl_c.send(true).unwrap();
+    };
+    let (ran, ()) = tokio::join!(first, press);
+    assert_eq!(ran.code, 130, "{}", ran.both());
+    let mut bytes = std::fs::read(&files.journal).unwrap();
+    let last_line = bytes[..bytes.len() - 1]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .unwrap()
+        + 1;
+    bytes.truncate(last_line + 7);
+    bytes.extend(std::iter::repeat_n(0u8, 4096));
+    std::fs::write(&files.journal, &bytes).unwrap();
+
+    let ran = in_process(&server, &args).await;
+    assert_eq!(ran.code, 0, "{}", ran.both());
+    assert!(
+        ran.err.contains(&format!("{} bytes", 7 + 4096)),
+        "{}",
+        ran.err
+    );
+    let rows = report(&files.report);
+    assert_eq!(rows.len(), COUNT as usize);
+    assert!(
+        rows.values().all(|r| r["outcome"] == "completed"),
+        "{rows:?}"
+    );
+    assert_created_once(&server);
+    let journal = std::fs::read(&files.journal).unwrap();
+    assert!(!journal.contains(&0), "the NULs are still in the journal");
+}
+
+/// A dry run checks the journal's folder as the real run would, so its "run it with --yes"
+/// works; credentials come first, before a journal is begun for nothing.
+#[tokio::test(start_paused = true)]
+async fn a_dry_run_checks_the_journals_folder_and_credentials_come_first() {
+    let server = serve(2, Duration::ZERO).await;
+    let files = Files::new("order", 2, "report.csv");
+    let missing = files.dir.join("no-such-folder").join("run.journal");
+    let dry = [
+        "upgrade",
+        "--customers",
+        files.customers.to_str().unwrap(),
+        "--journal",
+        missing.to_str().unwrap(),
+    ];
+    let ran = in_process(&server, &dry).await;
+    assert_eq!(ran.code, 2, "{}", ran.both());
+    assert!(ran.err.contains("does not exist"), "{}", ran.err);
+    assert!(server.requests().is_empty(), "a call was sent");
+
+    let (_keep, interrupt) = tokio::sync::watch::channel(false);
+    let upgrade = files.upgrade(&files.report);
+    let no_credentials = pc_upgrade::Vars::default();
+    let ran = in_process_with(&server, &upgrade, no_credentials, interrupt).await;
+    assert_eq!(ran.code, 1, "{}", ran.both());
+    assert!(ran.err.contains("PC_UPGRADE_TOKEN"), "{}", ran.err);
+    assert!(
+        !files.journal.exists(),
+        "a journal was begun without credentials"
+    );
+}
+
+/// A stdout made afresh for each run.
+type StdoutOf = Box<dyn Fn() -> Stdio>;
+
+/// The binary with its stdout a pipe nobody reads (`| head -1` once head is gone) and with
+/// it `/dev/full`: no panic, the exit code it would have had, the report written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_or_full_stdout_never_panics_and_the_report_is_written() {
+    let server = serve(3, Duration::ZERO).await;
+    let files = Files::new("stdout", 3, "report.csv");
+    let ran = run(pc_upgrade(&server, &files.upgrade(&files.report))).await;
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    let status = ["status", "--journal", files.journal.to_str().unwrap()];
+    let stdouts: [(&str, StdoutOf); 2] = [
+        (
+            "a closed pipe",
+            Box::new(|| {
+                let (reader, writer) = std::io::pipe().unwrap();
+                drop(reader);
+                Stdio::from(writer)
+            }),
+        ),
+        (
+            "/dev/full",
+            Box::new(|| Stdio::from(std::fs::File::create("/dev/full").unwrap())),
+        ),
+    ];
+    for (what, stdout) in &stdouts {
+        std::fs::remove_file(&files.report).unwrap();
+        for args in [&files.upgrade(&files.report)[..], &status[..]] {
+            let mut command = pc_upgrade(&server, args);
+            command.stdout(stdout());
+            let output = run(command).await;
+            let stderr = text(&output.stderr);
+            assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+            assert_eq!(output.status.code(), Some(0), "{what}: {stderr}");
+        }
+        assert!(files.report.exists(), "{what}: no report");
+    }
+}
+
+/// Closing the terminal (SIGHUP) ends a run as Ctrl-C does: no new calls, the report and
+/// the summary written, exit 130; the same command then completes everyone.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_terminal_writes_the_report_and_the_same_command_resumes() {
+    const COUNT: u128 = 30;
+    let server = serve(COUNT, Duration::from_secs(1)).await;
+    let files = Files::new("hangup", COUNT, "report.json");
+    let args = files.upgrade(&files.report);
+    let child = pc_upgrade(&server, &args).spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while server.requests().len() < 20 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run did not get going"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let hung_up = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hung_up.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("total"), "no summary");
+    assert_eq!(report(&files.report).len(), COUNT as usize);
+    let output = run(pc_upgrade(&server, &args)).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_created_once(&server);
+}
+
+/// A journal that can take no more bytes (a file size limit, as a full disk would) stops the
+/// run with exit 1, the summary, the report, and the command that resumes; once it can be
+/// written again, that command completes everyone with no second create.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_be_written_stops_the_run_and_the_command_resumes() {
+    const COUNT: u128 = 60;
+    // How large a whole run's journal and report are, to set the limit between them.
+    let sizes = serve(COUNT, Duration::ZERO).await;
+    let measure = Files::new("full-measure", COUNT, "report.csv");
+    let ran = run(pc_upgrade(&sizes, &measure.upgrade(&measure.report))).await;
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    let size = |path: &Path| std::fs::metadata(path).unwrap().len();
+    let (journal_size, report_size) = (size(&measure.journal), size(&measure.report));
+    assert!(
+        report_size < journal_size * 3 / 4,
+        "{report_size} {journal_size}"
+    );
+    let limit_kib = (report_size + journal_size * 3 / 4) / 2 / 1024;
+
+    let server = serve(COUNT, Duration::ZERO).await;
+    let files = Files::new("full", COUNT, "report.csv");
+    let args = files.upgrade(&files.report);
+    let mut line = format!("ulimit -f {limit_kib}; trap '' XFSZ; exec {BINARY}");
+    for arg in common::command_line(&server, &args).iter().skip(1) {
+        line.push_str(&format!(" '{}'", arg.to_string_lossy()));
+    }
+    let mut limited = Command::new("bash");
+    limited
+        .args(["-c", &line])
+        .env("PC_UPGRADE_TOKEN", "cli-test-token")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = run(limited).await;
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("writing the journal"), "{stderr}");
+    assert!(stderr.contains(files.journal.to_str().unwrap()), "{stderr}");
+    assert!(stderr.contains("Free space"), "{stderr}");
+    assert!(stdout.contains("total"), "no summary: {stdout}");
+    assert!(files.report.exists(), "no report");
+    assert!(size(&files.journal) <= limit_kib * 1024);
+
+    let output = run(pc_upgrade(&server, &args)).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_created_once(&server);
+}
