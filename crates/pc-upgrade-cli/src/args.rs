@@ -97,6 +97,10 @@ pub enum Command {
         /// The journal the run writes, and resumes from.
         #[arg(long)]
         journal: PathBuf,
+        /// Where to write a CSV with a row per subscription of every upgrade that ended
+        /// (moved or not, with the customer's other columns).
+        #[arg(long, value_name = "FILE")]
+        line_items: Option<PathBuf>,
         /// Create the upgrades; without it, only say what would be done.
         #[arg(long)]
         yes: bool,
@@ -139,6 +143,9 @@ pub enum Command {
         /// Where to write the report (JSON when it ends in .json, else CSV).
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Where to write a CSV with a row per subscription of every upgrade that ended.
+        #[arg(long, value_name = "FILE")]
+        line_items: Option<PathBuf>,
         /// Read the status of every upgrade still in progress (within the rate limit), and
         /// write down those that ended.
         #[arg(long)]

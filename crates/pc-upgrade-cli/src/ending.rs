@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 use crate::console::Console;
 use crate::engine::Stop;
 use crate::report::{self, Row};
-use crate::{summary, utc};
+use crate::{line_items, summary, utc};
 
 /// Every customer ended well (completed, or not eligible and so left alone).
 pub const ALL_WELL: u8 = 0;
@@ -32,6 +32,22 @@ pub enum Rerun {
     Repeats,
     /// It is a dry run again: `--yes` upgrades.
     DryRun,
+}
+
+/// A file to write at the end, what it is, and how.
+type Written<'a> = (
+    Option<&'a Path>,
+    &'static str,
+    &'a dyn Fn(&Path) -> anyhow::Result<()>,
+);
+
+/// The files a command writes at its end, if asked to.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Outputs<'a> {
+    /// `--report`.
+    pub report: Option<&'a Path>,
+    /// `--line-items`.
+    pub line_items: Option<&'a Path>,
 }
 
 /// A command under way, and what is needed to end it.
@@ -79,19 +95,30 @@ impl<'a> Ending<'a> {
         }
     }
 
-    /// Prints the summary, writes the report, says what to do next; the exit code.
-    pub fn finish(&self, rows: &[Row], path: Option<&Path>, stop: Option<&Stop>) -> u8 {
+    /// Prints the summary, writes the report and the line items, says what to do next; the
+    /// exit code.
+    pub fn finish(&self, rows: &[Row], outputs: Outputs<'_>, stop: Option<&Stop>) -> u8 {
         let console = self.console;
         console.out(&summary::summary(rows, self.started.0.elapsed()));
         // A report that cannot be written (a full disk) is said, and the run still says
         // how it ended and what goes on.
         let mut failed = false;
-        if let Some(path) = path {
-            match report::write(path, rows, &self.info()) {
-                Ok(()) => console.out(&format!("report: {}\n", path.display())),
+        let info = self.info();
+        let writes: [Written<'_>; 2] = [
+            (outputs.report, "report", &|path| {
+                report::write(path, rows, &info)
+            }),
+            (outputs.line_items, "line items", &|path| {
+                line_items::write(path, rows)
+            }),
+        ];
+        for (path, what, write) in writes {
+            let Some(path) = path else { continue };
+            match write(path) {
+                Ok(()) => console.out(&format!("{what}: {}\n", path.display())),
                 Err(error) => {
                     failed = true;
-                    console.err(&format!("pc-upgrade: no report: {error:#}\n"));
+                    console.err(&format!("pc-upgrade: no {what}: {error:#}\n"));
                 }
             }
         }

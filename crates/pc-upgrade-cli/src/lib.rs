@@ -18,7 +18,8 @@
 //! - `engine/`: the run loop that schedules every call within the rate limit, each
 //!   customer's life in the run (`life`), and what each answer does (`answers`);
 //! - `rows`: the report's row of a customer, derived in one function; `select`: `--only`;
-//! - `report`: the report (CSV or JSON); `progress`: the bar, or a line per customer;
+//! - `report`: the report (CSV or JSON); `line_items`: `--line-items`, a row per
+//!   subscription; `progress`: the bar, or a line per customer;
 //! - `summary`: what the end of a run prints; `ending`: the next step and the exit code;
 //!   `utc`: timestamps.
 
@@ -31,6 +32,7 @@ mod ending;
 mod engine;
 mod files;
 mod journal;
+mod line_items;
 pub mod logging;
 mod progress;
 mod report;

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use pc_upgrade_client::types::UpgradesLineItem;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -25,6 +26,9 @@ pub enum Outcome {
     WouldCreate,
     /// A dry run would follow the upgrade the customer already has.
     WouldResume,
+    /// The upgrade completed, but a subscription of the customer's was not moved (its line
+    /// item failed): the customer is not whole on the Azure plan.
+    PartlyMoved,
     /// The upgrade failed.
     Failed,
     /// Partner Center refused the customer for a reason of its own (the error code says
@@ -52,6 +56,7 @@ impl Outcome {
             Self::Upgrading => "upgrading",
             Self::WouldCreate => "would-create",
             Self::WouldResume => "would-resume",
+            Self::PartlyMoved => "partly-moved",
             Self::Failed => "failed",
             Self::Refused => "refused",
             Self::InProgress => "in-progress",
@@ -140,12 +145,20 @@ pub struct Row {
     pub error_code: Option<i64>,
     /// The `MS-RequestId` of the create, or of the call that failed.
     pub request_id: Option<Uuid>,
+    /// Subscriptions moved to the Azure plan, once the upgrade ended.
+    pub moved: Option<usize>,
+    /// Subscriptions not moved, once the upgrade ended.
+    pub not_moved: Option<usize>,
     /// When this run began on the customer (UTC).
     pub started: Option<String>,
     /// When this run was done with it (UTC).
     pub finished: Option<String>,
     /// What to do next for the customer (filled in when the report is written).
     pub next: Option<String>,
+    /// The upgrade's line items, a subscription each, as the service gave them (in the
+    /// JSON report; the CSV has the counts, and `--line-items` a row per subscription).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub line_items: Vec<UpgradesLineItem>,
     /// The customers file's other columns.
     #[serde(flatten)]
     pub extra: BTreeMap<String, String>,
@@ -166,6 +179,20 @@ impl Row {
             Outcome::Pending => "run the same command again".to_owned(),
             Outcome::RetryLater => "retry later: run the same command again".to_owned(),
             Outcome::Failed => support(self.request_id),
+            Outcome::PartlyMoved => match self.error_code {
+                Some(code) => format!(
+                    "a subscription was not moved: see error {code} ({}) in its line item; \
+                     if that is fixed, move it in Partner Center; else {}",
+                    pc_upgrade_client::PartnerCenterErrorCode::from_number(code)
+                        .meaning()
+                        .unwrap_or("undocumented"),
+                    support(self.request_id)
+                ),
+                None => format!(
+                    "a subscription was not moved (see its line item): {}",
+                    support(self.request_id)
+                ),
+            },
             Outcome::Refused => match self.error_code {
                 Some(code) => format!(
                     "see error {code} ({}); if that is fixed, re-run it; else {}",
@@ -248,6 +275,8 @@ fn csv_of(rows: &[Row]) -> Result<Vec<u8>> {
         "detail",
         "errorCode",
         "requestId",
+        "moved",
+        "notMoved",
         "started",
         "finished",
         "next",
@@ -269,6 +298,8 @@ fn csv_of(rows: &[Row]) -> Result<Vec<u8>> {
             text(row.detail.clone()),
             text(row.error_code.map(|c| c.to_string())),
             text(row.request_id.map(|r| r.to_string())),
+            text(row.moved.map(|n| n.to_string())),
+            text(row.not_moved.map(|n| n.to_string())),
             text(row.started.clone()),
             text(row.finished.clone()),
             text(row.next.clone()),
@@ -309,10 +340,17 @@ pub fn write(path: &Path, rows: &[Row], run: &RunInfo) -> Result<()> {
     } else {
         out = csv_of(&rows)?;
     }
-    // Written whole, then renamed: a report is never half a file, and a report that cannot
-    // be written leaves the one before as it was.
+    replace(path, &out)
+}
+
+/// Puts `bytes` at `path`: written whole beside it, then renamed, so that a report is never
+/// half a file, and one that cannot be written leaves the one before as it was.
+///
+/// # Errors
+/// When the file cannot be written or renamed (the temporary one is then removed).
+pub fn replace(path: &Path, out: &[u8]) -> Result<()> {
     let temporary = temporary(path);
-    let written = std::fs::write(&temporary, &out)
+    let written = std::fs::write(&temporary, out)
         .with_context(|| format!("writing {}", temporary.display()))
         .and_then(|()| {
             std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))

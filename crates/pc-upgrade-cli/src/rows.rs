@@ -4,6 +4,9 @@
 
 use std::time::{Duration, SystemTime};
 
+use pc_upgrade_client::UpgradeState;
+use pc_upgrade_client::types::UpgradesLineItem;
+
 use crate::customers::{BadLine, Customer};
 use crate::journal::Replayed;
 use crate::report::{Outcome, Row};
@@ -112,8 +115,28 @@ fn journaled(known: &Known, row: &mut Row) -> (Outcome, Option<String>) {
             Outcome::InProgress,
             Some("not completed yet: the next run goes on waiting".to_owned()),
         ),
-        Stage::Completed { .. } => (Outcome::Completed, Some("Completed".to_owned())),
-        Stage::Failed { code, message, .. } => {
+        Stage::Completed { lines, .. } => {
+            lines_into(row, lines, true);
+            match lines.iter().find(|line| not_moved(line)) {
+                Some(line) => {
+                    let details = line.error_details.as_ref();
+                    row.error_code = details.and_then(|d| d.code.as_ref()?.as_i64());
+                    let text = details.and_then(|d| d.text()).unwrap_or("status Failed");
+                    let name = line.source_product.as_ref().and_then(|p| p.name.as_deref());
+                    let what = name.map_or_else(String::new, |name| format!(" {name}"));
+                    let detail = format!("subscription{what} not moved: {text}");
+                    (Outcome::PartlyMoved, Some(detail))
+                }
+                None => (Outcome::Completed, Some("Completed".to_owned())),
+            }
+        }
+        Stage::Failed {
+            code,
+            message,
+            lines,
+            ..
+        } => {
+            lines_into(row, lines, false);
             row.error_code = *code;
             let text = message
                 .clone()
@@ -131,6 +154,24 @@ fn journaled(known: &Known, row: &mut Row) -> (Outcome, Option<String>) {
             (Outcome::Refused, Some(detail.clone()))
         }
     }
+}
+
+/// Whether a line item's subscription was not moved: it failed, or says why.
+pub fn not_moved(line: &UpgradesLineItem) -> bool {
+    line.state() == Some(UpgradeState::Failed) || line.error_details.is_some()
+}
+
+/// An ended upgrade's line items into its row, with the counts: of a completed upgrade,
+/// each line not failed is moved; of a failed one, none is.
+fn lines_into(row: &mut Row, lines: &[UpgradesLineItem], completed: bool) {
+    if lines.is_empty() {
+        return;
+    }
+    let failed = lines.iter().filter(|line| not_moved(line)).count();
+    let moved = if completed { lines.len() - failed } else { 0 };
+    row.moved = Some(moved);
+    row.not_moved = Some(lines.len() - moved);
+    row.line_items = lines.to_vec();
 }
 
 /// The rows of the bad lines.

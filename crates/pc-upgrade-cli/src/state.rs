@@ -8,6 +8,7 @@
 //! transient failure changes no stage, except that a create the service answered (say
 //! "try again later", 900130) spends its request id: the next create gets a new one.
 
+use pc_upgrade_client::types::UpgradesLineItem;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -120,6 +121,10 @@ pub enum Event {
         customer: Uuid,
         /// The upgrade.
         upgrade_id: Uuid,
+        /// The status's line items, a subscription each, server text bounded (journals
+        /// before they were kept: none).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        lines: Vec<UpgradesLineItem>,
     },
     /// The upgrade failed: final.
     Failed {
@@ -133,6 +138,9 @@ pub enum Event {
         /// Their text, bounded.
         #[serde(default)]
         message: Option<String>,
+        /// The status's line items, as for `completed`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        lines: Vec<UpgradesLineItem>,
     },
     /// A call was refused for a reason of the customer's own (900105, 900108, …): final.
     Refused {
@@ -213,12 +221,14 @@ pub enum Stage {
         /// How it was found.
         origin: Origin,
     },
-    /// Completed: final.
+    /// Completed: final (though a subscription may not have moved: see its lines).
     Completed {
         /// The upgrade.
         upgrade: Uuid,
         /// How it was found.
         origin: Origin,
+        /// What moved: a line item per subscription.
+        lines: Vec<UpgradesLineItem>,
     },
     /// The upgrade failed: final.
     Failed {
@@ -230,6 +240,8 @@ pub enum Stage {
         code: Option<i64>,
         /// Their text.
         message: Option<String>,
+        /// What moved, and what did not: a line item per subscription.
+        lines: Vec<UpgradesLineItem>,
     },
     /// Refused for a reason of the customer's own: final.
     Refused {
@@ -298,23 +310,7 @@ impl Known {
                 self.extra.clone_from(extra);
                 return;
             }
-            Event::Retry {
-                code,
-                detail,
-                request_id,
-                spent,
-                ..
-            } => {
-                if *spent && matches!(self.stage, Stage::Intended { .. }) {
-                    self.stage = Stage::New;
-                }
-                self.retry = Some(RetryNote {
-                    code: *code,
-                    detail: detail.clone(),
-                    request_id: *request_id,
-                });
-                return;
-            }
+            Event::Retry { .. } => return self.retried(event),
             Event::Rerun { .. } => Stage::New,
             Event::Ineligible { reason, .. } => Stage::Ineligible {
                 reason: reason.clone(),
@@ -331,20 +327,25 @@ impl Known {
                 upgrade: *upgrade_id,
                 origin: *origin,
             },
-            Event::Completed { upgrade_id, .. } => Stage::Completed {
+            Event::Completed {
+                upgrade_id, lines, ..
+            } => Stage::Completed {
                 upgrade: *upgrade_id,
                 origin: origin_of(&self.stage),
+                lines: lines.clone(),
             },
             Event::Failed {
                 upgrade_id,
                 code,
                 message,
+                lines,
                 ..
             } => Stage::Failed {
                 upgrade: *upgrade_id,
                 origin: origin_of(&self.stage),
                 code: *code,
                 message: message.clone(),
+                lines: lines.clone(),
             },
             Event::Refused {
                 status,
@@ -361,6 +362,28 @@ impl Known {
         };
         self.stage = stage;
         self.retry = None;
+    }
+
+    /// A transient failure: noted for the report; a create's request id it spent is not
+    /// sent again (the stage goes back to `New`).
+    fn retried(&mut self, event: &Event) {
+        if let Event::Retry {
+            code,
+            detail,
+            request_id,
+            spent,
+            ..
+        } = event
+        {
+            if *spent && matches!(self.stage, Stage::Intended { .. }) {
+                self.stage = Stage::New;
+            }
+            self.retry = Some(RetryNote {
+                code: *code,
+                detail: detail.clone(),
+                request_id: *request_id,
+            });
+        }
     }
 
     /// How the upgrade was found, when it exists.
@@ -430,12 +453,14 @@ mod tests {
         known.apply(&Event::Completed {
             customer,
             upgrade_id: upgrade,
+            lines: Vec::new(),
         });
         assert_eq!(
             known.stage,
             Stage::Completed {
                 upgrade,
-                origin: Origin::Eligibility
+                origin: Origin::Eligibility,
+                lines: Vec::new(),
             }
         );
         assert!(known.stage.is_final());
@@ -466,6 +491,7 @@ mod tests {
             upgrade_id: upgrade,
             code: Some(900120),
             message: None,
+            lines: Vec::new(),
         });
         assert_eq!(known.origin(), Some(Origin::Eligibility));
     }

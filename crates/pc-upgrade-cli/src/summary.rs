@@ -16,6 +16,14 @@ const BAD_LINES_LISTED: usize = 5;
 /// The summary of `rows`, after `elapsed`.
 pub fn summary(rows: &[Row], elapsed: Duration) -> String {
     let mut out = outcomes(rows);
+    let moved: usize = rows.iter().filter_map(|r| r.moved).sum();
+    let not_moved: usize = rows.iter().filter_map(|r| r.not_moved).sum();
+    if moved + not_moved > 0 {
+        let _ = writeln!(
+            out,
+            "\nsubscriptions: {moved} moved to the Azure plan, {not_moved} not moved"
+        );
+    }
     let mut codes: BTreeMap<i64, usize> = BTreeMap::new();
     for code in rows.iter().filter_map(|r| r.error_code) {
         *codes.entry(code).or_default() += 1;
@@ -87,7 +95,7 @@ pub fn next_step(rows: &[Row], command: &str, dry_run: bool) -> Option<String> {
             .then(|| format!("next: to upgrade, run it with --yes:\n  {command} --yes"));
     }
     let later = count(Outcome::RetryLater) + count(Outcome::InProgress) + count(Outcome::Pending);
-    let attention = count(Outcome::Failed) + count(Outcome::Refused);
+    let attention = count(Outcome::Failed) + count(Outcome::Refused) + count(Outcome::PartlyMoved);
     let mut steps = Vec::new();
     if later > 0 {
         steps.push(format!(
@@ -97,8 +105,9 @@ pub fn next_step(rows: &[Row], command: &str, dry_run: bool) -> Option<String> {
     }
     if attention > 0 {
         steps.push(format!(
-            "{attention} customers failed or were refused: the report has each one's error code \
-             and the MS-RequestId to give Partner Center support"
+            "{attention} customers failed, were refused or have a subscription not moved: the \
+             report has each one's error code and the MS-RequestId to give Partner Center \
+             support"
         ));
     }
     (!steps.is_empty()).then(|| steps.join("\n"))
@@ -134,10 +143,21 @@ mod tests {
         assert!(text.contains("time: 1h 02m 03s"), "{text}");
         let next = next_step(&rows, "pc-upgrade upgrade --yes", false).unwrap();
         assert!(next.contains("1 customers are not done yet"), "{next}");
-        assert!(
-            next.contains("1 customers failed or were refused"),
-            "{next}"
-        );
+        assert!(next.contains("1 customers failed, were refused"), "{next}");
         assert_eq!(next_step(&rows[2..3], "x", false), None);
+        assert!(!text.contains("subscriptions:"), "{text}");
+        rows[2].moved = Some(2);
+        rows.push(Row {
+            moved: Some(1),
+            not_moved: Some(1),
+            ..row(Outcome::PartlyMoved, 5, Some(900105))
+        });
+        let text = summary(&rows, Duration::from_secs(1));
+        assert!(
+            text.contains("subscriptions: 3 moved to the Azure plan, 1 not moved"),
+            "{text}"
+        );
+        let next = next_step(&rows, "pc-upgrade upgrade --yes", false).unwrap();
+        assert!(next.contains("2 customers failed, were refused"), "{next}");
     }
 }

@@ -292,6 +292,13 @@ async fn killed_five_times_the_run_never_creates_twice_and_loses_no_customer() {
         rows.values().all(|r| r["outcome"] == "completed"),
         "{rows:?}"
     );
+    // What each upgrade moved survived the kills: from the journal for those that ended
+    // in a killed run.
+    assert!(
+        rows.values()
+            .all(|r| r["moved"] == 1 && r["lineItems"][0]["upgradedDate"].is_string()),
+        "{rows:?}"
+    );
     eprintln!(
         "five kills: {} create requests for {} customers, each with one MS-RequestId",
         server

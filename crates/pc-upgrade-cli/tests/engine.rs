@@ -364,6 +364,12 @@ async fn status_refresh_turns_an_upgrade_completed_since_into_completed() {
         rows.values().all(|r| r["outcome"] == "completed"),
         "{rows:?}"
     );
+    // The lines of the upgrades that ended since are filled in.
+    assert!(
+        rows.values()
+            .all(|r| r["lineItems"].as_array().is_some_and(|l| l.len() == 1) && r["moved"] == 1),
+        "{rows:?}"
+    );
     let calls = &server.requests()[before..];
     assert_eq!(calls.len(), COUNT as usize, "one status read each");
     assert!(
@@ -567,6 +573,8 @@ async fn the_demo_runs_without_an_account_and_shows_every_outcome() {
         "failed",
         "refused",
         "retry-later",
+        "partly-moved",
+        "subscriptions:",
     ] {
         assert!(
             stdout.contains(outcome),
@@ -575,6 +583,8 @@ async fn the_demo_runs_without_an_account_and_shows_every_outcome() {
     }
     assert!(stdout.contains("127.0.0.1"), "{stdout}");
     assert!(dir.join("run.journal").exists() && dir.join("report.csv").exists());
+    let lines = std::fs::read_to_string(dir.join("line-items.csv")).unwrap();
+    assert!(lines.contains("was not moved"), "{lines}");
 }
 
 /// `status` reads the customers file as the run read it: a `;` file's bad lines are

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::documented;
+use crate::fleet::ScriptedLineItem;
 use crate::operation::Operation;
 use crate::record::Refusal;
 use crate::response::MockResponse;
@@ -58,30 +59,56 @@ pub(crate) fn accepted(id: Uuid) -> MockResponse {
     MockResponse::new(202).header("Location", &format!("productUpgrades/{id}"))
 }
 
-/// A status answer: the upgrade in `state`, with error details when it failed.
+/// The documentation's one subscription, when a fleet scripts none.
+fn documented_line() -> ScriptedLineItem {
+    let id = Uuid::from_u128(0xb1be_b621_3cad_4d7a_b360_62db_33ce_028e);
+    ScriptedLineItem::new(id, "AzureSubscription")
+}
+
+/// A status answer: the upgrade in `state`, with error details when it failed, and a line
+/// item for each subscription it moves (one that is not moved says `Failed`).
 pub(crate) fn status(
     id: Uuid,
     state: &str,
     family: &Value,
     failure: Option<(i64, &str)>,
+    lines: &[ScriptedLineItem],
 ) -> MockResponse {
-    let mut line_item = json!({
-        "sourceProduct": {"id": "b1beb621-3cad-4d7a-b360-62db33ce028e", "name": "AzureSubscription"},
-        "targetProduct": {"id": "d231908e-31c1-de0e-027b-bc5ce11f09d9", "name": "Microsoft Azure plan"},
-        "status": state,
-    });
     let mut answer = json!({"id": id, "status": state, "productFamily": family});
-    if state.eq_ignore_ascii_case("Completed") {
-        line_item["upgradedDate"] = json!("2019-08-29T23:47:28.8524555Z");
-    }
+    // `description`, as Microsoft's clients read it: what the service most likely sends
+    // (see the spec's ErrorDetails).
+    let details = |code: i64, text: &str| json!({"code": code, "description": text});
     if let Some((code, text)) = failure {
-        // `description`, as Microsoft's clients read it: what the service most likely sends
-        // (see the spec's ErrorDetails).
-        let details = json!({"code": code, "description": text});
-        line_item["errorDetails"] = details.clone();
-        answer["errorDetails"] = details;
+        answer["errorDetails"] = details(code, text);
     }
-    answer["lineItems"] = json!([line_item]);
+    let documented = [documented_line()];
+    let lines = if lines.is_empty() {
+        &documented[..]
+    } else {
+        lines
+    };
+    let completed = state.eq_ignore_ascii_case("Completed");
+    let items: Vec<Value> = lines
+        .iter()
+        .map(|line| {
+            let mut item = json!({
+                "sourceProduct": {"id": line.source_product_id, "name": line.source_product_name},
+                "targetProduct": {"id": "d231908e-31c1-de0e-027b-bc5ce11f09d9", "name": "Microsoft Azure plan"},
+                "status": state,
+            });
+            match (&line.failure, failure) {
+                (Some(own), _) if completed || failure.is_some() => {
+                    item["status"] = json!("Failed");
+                    item["errorDetails"] = details(own.code, &own.message);
+                }
+                (_, Some((code, text))) => item["errorDetails"] = details(code, text),
+                _ if completed => item["upgradedDate"] = json!("2019-08-29T23:47:28.8524555Z"),
+                _ => {}
+            }
+            item
+        })
+        .collect();
+    answer["lineItems"] = Value::Array(items);
     MockResponse::json(200, answer.to_string())
 }
 

@@ -13,10 +13,19 @@
 //!     {"customerId": "…", "upgradeId": "…", "statuses": ["InProgress", "Completed"]},
 //!     {"customerId": "…", "createError": {"status": 403, "code": 900108}},
 //!     {"customerId": "…", "statuses": ["InProgress", "Failed"], "takesMs": 5000,
-//!      "failure": {"code": 900120, "message": "The upgrade could not be processed."}}
+//!      "failure": {"code": 900120, "message": "The upgrade could not be processed."}},
+//!     {"customerId": "…", "lineItems": [
+//!       {"sourceProductId": "…", "sourceProductName": "Production"},
+//!       {"sourceProductId": "…", "sourceProductName": "Test", "failure":
+//!         {"code": 900105, "message": "The subscription is suspended and was not moved."}}
+//!     ]}
 //!   ]
 //! }
 //! ```
+//!
+//! `lineItems` are the subscriptions an upgrade moves (default: one); one with a `failure`
+//! is not moved: its line item says `Failed`, while the upgrade as a whole ends as its
+//! `statuses` say.
 //!
 //! Every field but `customerId` may be left out: a customer is eligible, has no upgrade yet,
 //! its create is accepted, and its upgrade takes the fleet's `upgradeTakesMs` (default 0).
@@ -87,6 +96,36 @@ pub struct Customer {
     /// The error details of a `Failed` state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<ScriptedFailure>,
+    /// The subscriptions the upgrade moves, a line item each (default: one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line_items: Vec<ScriptedLineItem>,
+}
+
+/// One subscription an upgrade moves: a line item of its status, from the subscription's
+/// product to the Azure plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ScriptedLineItem {
+    /// The subscription's product id (the line's `sourceProduct.id`).
+    pub source_product_id: Uuid,
+    /// Its name (`sourceProduct.name`).
+    pub source_product_name: String,
+    /// Set when this subscription is not moved: the line says `Failed` with these error
+    /// details, while the upgrade as a whole may still say `Completed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<ScriptedFailure>,
+}
+
+impl ScriptedLineItem {
+    /// A subscription that is moved.
+    pub fn new(source_product_id: Uuid, source_product_name: impl Into<String>) -> Self {
+        Self {
+            source_product_id,
+            source_product_name: source_product_name.into(),
+            failure: None,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -135,7 +174,44 @@ impl Customer {
             statuses: completed(),
             takes_ms: None,
             failure: None,
+            line_items: Vec::new(),
         }
+    }
+
+    /// The upgrade moves `count` subscriptions, a line item each (named `Azure subscription
+    /// 1`, …; their product ids follow from the customer's).
+    pub fn subscriptions(mut self, count: usize) -> Self {
+        let base = self.customer_id.as_u128();
+        self.line_items = (1..=count)
+            .map(|n| ScriptedLineItem {
+                source_product_id: Uuid::from_u128(base ^ (0x5eb5_u128 << 64) ^ n as u128),
+                source_product_name: format!("Azure subscription {n}"),
+                failure: None,
+            })
+            .collect();
+        self
+    }
+
+    /// Subscription `number` (from 1; the line items grow to it) is not moved: its line item
+    /// says `Failed` with this code and text, the upgrade itself as its statuses say.
+    pub fn subscription_not_moved(
+        mut self,
+        number: usize,
+        code: i64,
+        message: impl Into<String>,
+    ) -> Self {
+        if self.line_items.len() < number.max(1) {
+            let failures: Vec<_> = self.line_items.iter().map(|l| l.failure.clone()).collect();
+            self = self.subscriptions(number.max(1));
+            for (line, failure) in self.line_items.iter_mut().zip(failures) {
+                line.failure = failure;
+            }
+        }
+        self.line_items[number.max(1) - 1].failure = Some(ScriptedFailure {
+            code,
+            message: message.into(),
+        });
+        self
     }
 
     /// The upgrade takes this long from its create (default: the fleet's

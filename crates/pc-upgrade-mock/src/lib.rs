@@ -67,7 +67,7 @@ mod throttle;
 mod upgrades;
 
 pub use entra::FakeEntra;
-pub use fleet::{Customer, Fleet, FleetError, ScriptedError, ScriptedFailure};
+pub use fleet::{Customer, Fleet, FleetError, ScriptedError, ScriptedFailure, ScriptedLineItem};
 pub use operation::Operation;
 pub use record::{RecordedRequest, Verdict};
 pub use response::MockResponse;

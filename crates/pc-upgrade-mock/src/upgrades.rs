@@ -181,7 +181,8 @@ impl FleetState {
             })
         });
         let failure = failure.as_ref().map(|f| (f.code, f.message.as_str()));
-        answers::status(id, &state, &body["productFamily"], failure)
+        let lines = self.script(owner).line_items;
+        answers::status(id, &state, &body["productFamily"], failure, &lines)
     }
 }
 

@@ -1,8 +1,9 @@
 //! `pc-upgrade demo`: the tool tried with no Partner Center account. A fake Partner Center
 //! starts in this process on 127.0.0.1 with a mixed fleet (eligible customers whose
 //! upgrades take a few seconds, customers not eligible, already upgrading, refused with a
-//! documented code, told to try again later, and upgrades that fail), and a real
-//! `upgrade --yes` runs against it, with the progress and the summary an operator sees.
+//! documented code, told to try again later, upgrades that fail, and upgrades that leave a
+//! subscription behind), and a real `upgrade --yes` runs against it, with the progress and
+//! the summary an operator sees.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,6 +51,7 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
         report: Some(dir.join("report.csv")),
     };
     let journal = dir.join("run.journal");
+    let line_items = dir.join("line-items.csv");
     let job = Job {
         mode: Mode::Upgrade,
         journal: Some(&journal),
@@ -59,6 +61,7 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
         },
         other_customers: false,
         only: None,
+        line_items: Some(&line_items),
     };
     let code = super::fleet::run(&demo, &fleet, job).await?;
     session.console.out(&format!(
@@ -97,8 +100,18 @@ fn fleet() -> Fleet {
                     .statuses(["InProgress", "Failed"])
                     .fails_with(900120, "The Azure upgrade cannot be processed.")
                     .takes(Duration::from_secs(3)),
+                // One in ten leaves a subscription behind: its line item fails.
+                9 => script
+                    .subscriptions(2)
+                    .subscription_not_moved(
+                        2,
+                        900105,
+                        "Subscription Demo test is suspended and was not moved.",
+                    )
+                    .takes(Duration::from_millis(2500)),
                 _ => script
                     .statuses(["Pending", "InProgress", "Completed"])
+                    .subscriptions(1 + (n % 3) as usize)
                     .takes(Duration::from_millis(2000 + 300 * (n % 7) as u64)),
             })
         })

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::Session;
 use crate::args::FleetArgs;
 use crate::customers::{self, Customer};
-use crate::ending::{Ending, Rerun};
+use crate::ending::{Ending, Outputs, Rerun};
 use crate::engine::{Engine, Mode, Settings};
 use crate::files::{self, Named};
 use crate::journal::{self, CustomersFile, Durability, Journal, Replayed};
@@ -34,6 +34,8 @@ pub struct Job<'a> {
     pub other_customers: bool,
     /// `--only`: an outcome, or a file of customer ids.
     pub only: Option<&'a str>,
+    /// `--line-items`: where to write a row per subscription.
+    pub line_items: Option<&'a Path>,
 }
 
 /// How a run follows each upgrade.
@@ -55,7 +57,7 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
     let base_url = &session.connection.base_url;
     let ending = Ending::begin(command, rerun, base_url, session.args, session.console);
     // Checked in the order an operator fixes them, before anything is called or written.
-    distinct(fleet, job.journal)?;
+    distinct(fleet, &job)?;
     let client = sign_in::client(&session.connection)?;
     if let Some(journal) = job.journal {
         files::folder_exists(Named {
@@ -63,8 +65,11 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
             path: journal,
         })?;
     }
-    if let Some(report) = &fleet.report {
-        crate::report::check_writable(report)?;
+    for file in [fleet.report.as_deref(), job.line_items]
+        .into_iter()
+        .flatten()
+    {
+        crate::report::check_writable(file)?;
     }
     let bytes = std::fs::read(&fleet.customers)
         .with_context(|| format!("reading {}", fleet.customers.display()))?;
@@ -100,23 +105,30 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
     rows.extend(left_alone);
     rows.sort_by_key(|r| r.line);
     rows.extend(bad_rows(&bad));
-    Ok(ending.finish(&rows, fleet.report.as_deref(), stop.as_ref()))
+    let outputs = Outputs {
+        report: fleet.report.as_deref(),
+        line_items: job.line_items,
+    };
+    Ok(ending.finish(&rows, outputs, stop.as_ref()))
 }
 
-/// The customers file, the journal and the report must be three files.
-fn distinct(fleet: &FleetArgs, journal: Option<&Path>) -> Result<(), files::Misuse> {
-    let mut named = vec![Named {
-        option: "--customers",
-        path: &fleet.customers,
-    }];
-    named.extend(journal.map(|path| Named {
-        option: "--journal",
-        path,
-    }));
-    named.extend(fleet.report.as_deref().map(|path| Named {
-        option: "--report",
-        path,
-    }));
+/// The customers file, the journal, the report and the line items must be four files.
+fn distinct(fleet: &FleetArgs, job: &Job<'_>) -> Result<(), files::Misuse> {
+    let named = [
+        ("--customers", Some(fleet.customers.as_path())),
+        ("--journal", job.journal),
+        ("--report", fleet.report.as_deref()),
+        ("--line-items", job.line_items),
+    ];
+    let named: Vec<Named<'_>> = named
+        .into_iter()
+        .filter_map(|(option, path)| {
+            Some(Named {
+                option,
+                path: path?,
+            })
+        })
+        .collect();
     files::distinct(&named)
 }
 

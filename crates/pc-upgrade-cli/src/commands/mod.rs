@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::args::{Cli, Command};
 use crate::console::{Console, Vars};
-use crate::ending::{BAD_ARGUMENTS, CANNOT_RUN};
+use crate::ending::{BAD_ARGUMENTS, CANNOT_RUN, Outputs};
 use crate::engine::Mode;
 use crate::files::Misuse;
 use crate::sign_in::{Connection, SignIn};
@@ -108,12 +108,14 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
                 },
                 other_customers: false,
                 only: None,
+                line_items: None,
             };
             fleet::run(&session, fleet, job).await
         }
         Command::Upgrade {
             fleet,
             journal,
+            line_items,
             yes,
             wait,
             poll_interval,
@@ -134,19 +136,24 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
                 },
                 other_customers: *other_customers,
                 only: only.as_deref(),
+                line_items: line_items.as_deref(),
             };
             fleet::run(&session, fleet, job).await
         }
         Command::Status {
             journal,
             report,
+            line_items,
             refresh,
             product_family,
         } => {
-            let report = report.as_deref();
+            let outputs = Outputs {
+                report: report.as_deref(),
+                line_items: line_items.as_deref(),
+            };
             match refresh {
-                true => status::refresh(&session, journal, report, product_family).await,
-                false => status::status(&session, journal, report),
+                true => status::refresh(&session, journal, outputs, product_family).await,
+                false => status::status(&session, journal, outputs),
             }
         }
         #[cfg(feature = "demo")]

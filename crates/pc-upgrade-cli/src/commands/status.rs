@@ -11,7 +11,7 @@ use pc_upgrade_client::PollOptions;
 
 use super::Session;
 use crate::customers::{self, Customer};
-use crate::ending::{Ending, Rerun};
+use crate::ending::{Ending, Outputs, Rerun};
 use crate::engine::{Engine, Mode, Settings};
 use crate::files::{self, Misuse, Named};
 use crate::journal::{self, CustomersFile, Journal, Replayed};
@@ -22,15 +22,15 @@ use crate::state::Known;
 use crate::{progress, sign_in};
 
 /// `status`: the journal's rows, with no call.
-pub fn status(session: &Session<'_>, path: &Path, report: Option<&Path>) -> Result<u8> {
-    distinct(path, report)?;
+pub fn status(session: &Session<'_>, path: &Path, outputs: Outputs<'_>) -> Result<u8> {
+    distinct(path, outputs)?;
     let replayed = journal::read(path)?;
     super::torn_end(session, path, &replayed);
     let connection = connection(session, &replayed);
     let ending = begin(session, &connection);
     let mut rows = rows::status(&replayed);
     rows.extend(bad_lines_of(&replayed));
-    Ok(ending.finish(&rows, report, None))
+    Ok(ending.finish(&rows, outputs, None))
 }
 
 /// `status --refresh`: one status read of every upgrade the journal has in progress, the
@@ -38,12 +38,12 @@ pub fn status(session: &Session<'_>, path: &Path, report: Option<&Path>) -> Resu
 pub async fn refresh(
     session: &Session<'_>,
     path: &Path,
-    report: Option<&Path>,
+    outputs: Outputs<'_>,
     family: &str,
 ) -> Result<u8> {
-    distinct(path, report)?;
-    if let Some(report) = report {
-        report::check_writable(report)?;
+    distinct(path, outputs)?;
+    for file in [outputs.report, outputs.line_items].into_iter().flatten() {
+        report::check_writable(file)?;
     }
     let given = session.given_base_url.as_deref();
     let (journal, replayed) = Journal::open(path, None, false, given)?;
@@ -74,19 +74,25 @@ pub async fn refresh(
     let (mut rows, stop) = engine.run(session.interrupt.clone()).await;
     progress.finish();
     rows.extend(bad);
-    Ok(ending.finish(&rows, report, stop.as_ref()))
+    Ok(ending.finish(&rows, outputs, stop.as_ref()))
 }
 
-/// The journal and the report must be two files.
-fn distinct(journal: &Path, report: Option<&Path>) -> Result<(), Misuse> {
-    let mut named = vec![Named {
-        option: "--journal",
-        path: journal,
-    }];
-    named.extend(report.map(|path| Named {
-        option: "--report",
-        path,
-    }));
+/// The journal, the report and the line items must be three files.
+fn distinct(journal: &Path, outputs: Outputs<'_>) -> Result<(), Misuse> {
+    let named = [
+        ("--journal", Some(journal)),
+        ("--report", outputs.report),
+        ("--line-items", outputs.line_items),
+    ];
+    let named: Vec<Named<'_>> = named
+        .into_iter()
+        .filter_map(|(option, path)| {
+            Some(Named {
+                option,
+                path: path?,
+            })
+        })
+        .collect();
     files::distinct(&named)
 }
 

@@ -6,6 +6,7 @@ use std::cmp::Reverse;
 use std::time::Duration;
 
 use anyhow::Result;
+use pc_upgrade_client::types::UpgradesLineItem;
 use pc_upgrade_client::{Error, ProductUpgradesEligibility, ProductUpgradesStatus};
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -107,10 +108,14 @@ impl Engine<'_> {
         self.reached();
         let customer = self.slots[index].customer.id;
         let upgrade_id = status.id;
+        // Whatever the upgrade says as a whole, a line may say a subscription did not move:
+        // the lines are kept with the end, and the report tells them apart.
+        let lines = || status.line_items.iter().map(bounded_line).collect();
         if status.is_completed() {
             let completed = Event::Completed {
                 customer,
                 upgrade_id,
+                lines: lines(),
             };
             self.record(index, completed, Durability::Written)?;
             self.done(index, End::AsJournaled);
@@ -128,6 +133,7 @@ impl Engine<'_> {
                 upgrade_id,
                 code,
                 message,
+                lines: lines(),
             };
             self.record(index, failed, Durability::Written)?;
             self.done(index, End::AsJournaled);
@@ -259,6 +265,32 @@ fn bounded(text: &str) -> String {
         kept.push('…');
     }
     kept
+}
+
+/// A line item as the service gave it, its server text bounded for the journal and the
+/// report, and Partner Center's metadata (`attributes`: an etag, an object type) left out.
+fn bounded_line(line: &UpgradesLineItem) -> UpgradesLineItem {
+    let mut line = line.clone();
+    let bound = |text: &mut Option<String>| {
+        if let Some(text) = text.as_mut() {
+            *text = bounded(text);
+        }
+    };
+    bound(&mut line.status);
+    for product in [&mut line.source_product, &mut line.target_product]
+        .into_iter()
+        .flatten()
+    {
+        bound(&mut product.name);
+        product.attributes = None;
+    }
+    if let Some(details) = line.error_details.as_mut() {
+        bound(&mut details.description);
+        bound(&mut details.message);
+        details.attributes = None;
+    }
+    line.attributes = None;
+    line
 }
 
 /// An error and its causes, on one line.

@@ -190,6 +190,20 @@ mod tests {
         assert!(format!("{error:#}").contains("line 2"), "{error:#}");
     }
 
+    /// A journal written before line items were kept: its `completed` reads, with none.
+    #[test]
+    fn a_completed_event_without_lines_reads() {
+        let completed = r#"{"event":"completed","customer":"00000000-0000-0000-0000-000000000001","upgrade_id":"00000000-0000-0000-0000-000000000002"}"#;
+        let known = replay(&format!("{}\n{completed}\n", header()))
+            .unwrap()
+            .known;
+        let stage = &known[&Uuid::from_u128(1)].stage;
+        assert!(
+            matches!(stage, crate::state::Stage::Completed { lines, .. } if lines.is_empty()),
+            "{stage:?}"
+        );
+    }
+
     #[test]
     fn a_file_that_is_no_journal_is_an_error() {
         assert!(replay("name,customerId\nContoso,x\n{}\n").is_err());
