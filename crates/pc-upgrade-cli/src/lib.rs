@@ -14,9 +14,9 @@
 //!   operator's files checked before a run (no file named twice, folders that exist);
 //! - `state`: each customer's journal stage, and the events that move it on;
 //! - `journal`: the locked, append-only journal a killed run resumes from;
-//! - `classify`: whose failure a failed call is (the customer's, the caller's, or transient);
 //! - `engine/`: the run loop that schedules every call within the rate limit, each
-//!   customer's life in the run (`life`), and what each answer does (`answers`);
+//!   customer's life in the run (`life`), and what each answer does (`answers`: whose failure
+//!   a failed call is comes from the client's `Error::kind`);
 //! - `rows`: the report's row of a customer, derived in one function; `select`: `--only`;
 //! - `report`: the report (CSV or JSON); `line_items`: `--line-items`, a row per
 //!   subscription; `progress`: the bar, or a line per customer;
@@ -24,7 +24,6 @@
 //!   `utc`: timestamps.
 
 mod args;
-mod classify;
 mod commands;
 mod console;
 mod customers;

@@ -76,6 +76,7 @@ mod error;
 #[allow(dead_code, unused_imports, clippy::unwrap_used)]
 mod generated;
 mod hooks;
+mod kind;
 mod poll;
 mod retry;
 mod text;
@@ -89,6 +90,7 @@ pub use entra::{
     DEFAULT_AUTHORITY, EntraError, EntraTokenSource, EntraTokenSourceBuilder, PARTNER_CENTER_SCOPE,
 };
 pub use error::{BodyExcerpt, BuildError, CallInfo, Error};
+pub use kind::{Again, ErrorKind, RequestIdUse, Service, Transient};
 pub use poll::{PollOptions, WaitError};
 pub use retry::{RetryPolicy, Timeouts};
 pub use throttle::RateLimit;

@@ -1,21 +1,28 @@
 //! What each answer does to a customer's life: eligibility's, the create's, a status read's,
-//! and a failed call's (through [`classify`]: final for the customer, a stop for the run, or
-//! a try again later).
+//! and a failed call's (by the client's `Error::kind`: final for the customer, a stop for the
+//! run, or a try again later).
 
 use std::cmp::Reverse;
 use std::time::Duration;
 
 use anyhow::Result;
 use pc_upgrade_client::types::UpgradesLineItem;
-use pc_upgrade_client::{Error, ProductUpgradesEligibility, ProductUpgradesStatus};
+use pc_upgrade_client::{
+    Again, Error, ErrorKind, ProductUpgradesEligibility, ProductUpgradesStatus, RequestIdUse,
+    Service,
+};
 use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{Answer, Engine, Life, Mode, Stop};
-use crate::classify::{Again, Failure, RequestId, Service, Transient, classify};
+
 use crate::journal::Durability;
 use crate::rows::End;
 use crate::state::{Event, Origin, Stage};
+
+/// How a transient failure is tried again: with which request id, when, and whether the
+/// service answered (the client's `Transient`, which only the client builds).
+struct Retry(RequestIdUse, Again, Service);
 
 /// This many calls in a row that found the service unreachable stop the run.
 const DOWN_AFTER: u32 = 8;
@@ -165,8 +172,8 @@ impl Engine<'_> {
         let customer = self.slots[index].customer.id;
         let code = error.code().and_then(|c| c.number());
         let detail = bounded(&error.to_string());
-        match classify(error) {
-            Failure::Customer => {
+        match error.kind() {
+            ErrorKind::Customer => {
                 self.reached();
                 let refused = Event::Refused {
                     customer,
@@ -178,11 +185,24 @@ impl Engine<'_> {
                 self.record(index, refused, Durability::Written)?;
                 self.done(index, End::AsJournaled);
             }
-            Failure::Caller => {
+            ErrorKind::Caller => {
                 self.stop.get_or_insert(Stop::Caller(detail));
             }
-            Failure::Transient(transient) => {
-                self.transient(index, error, create, transient)?;
+            // An upgrade the error names was followed in `answer`; this one names none: the
+            // next run's eligibility does.
+            ErrorKind::UpgradeExists => {
+                let retry = Retry(RequestIdUse::Spent, Again::Later, Service::Reached);
+                self.transient(index, error, create, retry)?;
+            }
+            ErrorKind::Transient(t) => {
+                let retry = Retry(t.request_id, t.again, t.service);
+                self.transient(index, error, create, retry)?;
+            }
+            // A kind this build does not know: never written down as final, and the same
+            // request id, so that a create that worked is not made twice.
+            _ => {
+                let retry = Retry(RequestIdUse::Reusable, Again::Later, Service::Reached);
+                self.transient(index, error, create, retry)?;
             }
         }
         Ok(())
@@ -195,17 +215,17 @@ impl Engine<'_> {
         index: usize,
         error: &Error,
         create: Option<Uuid>,
-        transient: Transient,
+        Retry(request_id, again, service): Retry,
     ) -> Result<()> {
-        match transient.service {
+        match service {
             Service::Unreachable => self.unreachable(error),
             Service::Reached => self.reached(),
         }
-        let spent = transient.request_id == RequestId::Spent && create.is_some();
+        let spent = request_id == RequestIdUse::Spent && create.is_some();
         let slot = &mut self.slots[index];
         slot.tries += 1;
         let tries = slot.tries;
-        let again = transient.again == Again::InThisRun && tries < TRIES_IN_RUN;
+        let again = again == Again::Soon && tries < TRIES_IN_RUN;
         let retry = Event::Retry {
             customer: slot.customer.id,
             code: error.code().and_then(|c| c.number()),
