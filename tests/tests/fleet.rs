@@ -142,7 +142,7 @@ async fn a_thousand_customers_each_get_their_scripted_answers() {
     let workers = Arc::new(tokio::sync::Semaphore::new(32));
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..CUSTOMERS {
-        let (client, polls, workers) = (client.clone(), polls.clone(), Arc::clone(&workers));
+        let (client, polls, workers) = (client.clone(), polls, Arc::clone(&workers));
         tasks.spawn(async move {
             let _permit = workers.acquire().await.unwrap();
             let request = ProductUpgradeRequest::new(customer(n), "Azure");

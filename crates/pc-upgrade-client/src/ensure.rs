@@ -8,7 +8,8 @@ use pc_upgrade_types::{
 use uuid::Uuid;
 
 use crate::client::{CallOptions, PartnerCenterClient};
-use crate::error::Error;
+use crate::error::{CallInfo, Error};
+use crate::kind::ErrorKind;
 use crate::poll::{PollOptions, WaitError};
 
 /// Where the upgrade [`PartnerCenterClient::start_upgrade`] settled on came from.
@@ -82,6 +83,59 @@ pub enum EnsureError {
         #[source]
         error: WaitError,
     },
+}
+
+impl EnsureError {
+    /// The call that failed, if a call failed (eligibility, the create, or a status read).
+    pub fn call_error(&self) -> Option<&Error> {
+        match self {
+            Self::Start(error) => Some(error),
+            Self::Wait { error, .. } => error.call_error(),
+        }
+    }
+
+    /// What is known of the call that failed: its operation, status, request ids, attempts.
+    pub fn call(&self) -> Option<&CallInfo> {
+        self.call_error().map(Error::call)
+    }
+
+    /// The `MS-RequestId` to give Partner Center support: the failed call's, else the
+    /// create's (an upgrade that failed or did not complete in time).
+    pub fn request_id(&self) -> Option<Uuid> {
+        match (self.call_error(), self) {
+            (Some(error), _) => Some(error.request_id()),
+            (None, Self::Wait { origin, .. }) => match origin {
+                Origin::Created { request_id } => Some(*request_id),
+                _ => None,
+            },
+            (None, Self::Start(_)) => None,
+        }
+    }
+
+    /// The upgrade, when it exists.
+    pub fn upgrade(&self) -> Option<UpgradeId> {
+        match self {
+            Self::Start(_) => None,
+            Self::Wait { upgrade, .. } => Some(*upgrade),
+        }
+    }
+
+    /// How the upgrade was found, when it exists.
+    pub fn origin(&self) -> Option<&Origin> {
+        match self {
+            Self::Start(_) => None,
+            Self::Wait { origin, .. } => Some(origin),
+        }
+    }
+
+    /// Whose failure this is: the failed call's [`Error::kind`], or the wait's
+    /// ([`WaitError::kind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Start(error) => error.kind(),
+            Self::Wait { error, .. } => error.kind(),
+        }
+    }
 }
 
 impl PartnerCenterClient {

@@ -107,6 +107,9 @@ pub use pc_upgrade_types::{
 pub use reqwest;
 /// The secret string type the client takes tokens as.
 pub use secrecy::SecretString;
+/// The UUID type of ids in this API (customers, upgrades, request ids): use this one to get
+/// the same version.
+pub use uuid;
 
 /// The crate README's example, compiled (and run) as a doctest.
 #[doc = include_str!("../README.md")]

@@ -6,13 +6,19 @@ use pc_upgrade_types::{ProductUpgradeRequest, ProductUpgradesStatus, UpgradeId};
 use tokio::time::Instant;
 
 use crate::client::{CallOptions, PartnerCenterClient};
-use crate::error::Error;
+use crate::error::{CallInfo, Error};
+use crate::kind::{Again, ErrorKind, RequestIdUse, Service, Transient};
 
 /// How [`PartnerCenterClient::wait_for_upgrade`] polls.
 ///
 /// Like [`RetryPolicy`](crate::RetryPolicy), `#[non_exhaustive]`: start from
 /// [`PollOptions::default`] and use the `with_*` methods.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The default: the first read **5 s** after the start, each wait **doubling up to 60 s**,
+/// for **30 minutes** in all. Upgrades take minutes to hours; reads at a minute apart cost a
+/// fleet one call per upgrade per minute, and the first ones close together catch an upgrade
+/// that ends at once. Each read is its own call, with the client's retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PollOptions {
     /// The wait after the first status read; it doubles after each read.
@@ -85,6 +91,45 @@ pub enum WaitError {
         /// The last status read, if any.
         last: Option<Box<ProductUpgradesStatus>>,
     },
+}
+
+impl WaitError {
+    /// The status read that failed, if one did.
+    pub fn call_error(&self) -> Option<&Error> {
+        match self {
+            Self::Call(error) => Some(error),
+            Self::Failed(_) | Self::TimedOut { .. } => None,
+        }
+    }
+
+    /// What is known of the status read that failed, if one did.
+    pub fn call(&self) -> Option<&CallInfo> {
+        self.call_error().map(Error::call)
+    }
+
+    /// The last status read: the failed upgrade's, or the last before the time ran out.
+    pub fn status(&self) -> Option<&ProductUpgradesStatus> {
+        match self {
+            Self::Call(_) => None,
+            Self::Failed(status) => Some(status),
+            Self::TimedOut { last, .. } => last.as_deref(),
+        }
+    }
+
+    /// Whose failure this is: a failed status read's [`Error::kind`]; a failed upgrade is
+    /// the customer's ([`ErrorKind::Customer`]: its error details say why); an upgrade not
+    /// completed in time is transient, to follow again later.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Call(error) => error.kind(),
+            Self::Failed(_) => ErrorKind::Customer,
+            Self::TimedOut { .. } => ErrorKind::Transient(Transient {
+                request_id: RequestIdUse::Reusable,
+                again: Again::Later,
+                service: Service::Reached,
+            }),
+        }
+    }
 }
 
 /// `: <the error details' text>`, bounded and escaped, when the status has any.

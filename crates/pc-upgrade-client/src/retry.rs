@@ -95,6 +95,13 @@ fn transport_retryable(error: &reqwest::Error) -> bool {
 /// with the `with_*` methods; the struct is `#[non_exhaustive]`, so that a setting added later
 /// breaks no caller.
 ///
+/// The default: **4 attempts** in all; backoff **0.5 s, doubling, at most 30 s**, with
+/// **jitter** (each wait between half and all of its value); a `Retry-After` longer than the
+/// backoff is waited instead. So a call throttled four times with no `Retry-After` waits at
+/// most 0.5 + 1 + 2 s before giving up with [`Error::Throttled`](crate::Error::Throttled):
+/// brief enough for an interactive caller, while the client's [`Timeouts`] bound the whole.
+/// A batch that would rather wait than fail raises `max_attempts` (`pc-upgrade` uses 6).
+///
 /// ```
 /// # use std::time::Duration;
 /// let policy = pc_upgrade_client::RetryPolicy::default()
@@ -102,7 +109,7 @@ fn transport_retryable(error: &reqwest::Error) -> bool {
 ///     .with_max_backoff(Duration::from_secs(10));
 /// assert_eq!(policy.max_attempts, 6);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (`1` disables retries).
@@ -208,7 +215,12 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
 ///
 /// Like [`RetryPolicy`], `#[non_exhaustive]`: start from [`Timeouts::default`] and use the
 /// `with_*` methods.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The default: **30 s per attempt** (sending the request to the end of the answer's body:
+/// each call is one small JSON request and answer, so an attempt past 30 s is stuck, and
+/// another one does better), and **120 s for the whole call**, retries and their waits
+/// included, so that no call outlives two minutes whatever the retry policy says. A time limit the platform cannot represent (`Duration::MAX`) is no limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timeouts {
     /// One attempt: from sending the request to the end of the answer's body.

@@ -105,3 +105,51 @@ async fn a_gateway_error_page_is_unreachable() {
         "{kind:?}"
     );
 }
+
+/// `EnsureError` says whose failure, which call and which request id, with no wildcard arm:
+/// a refused create names its own request id; a failed upgrade names the upgrade and the
+/// create's request id, and is the customer's.
+#[tokio::test(start_paused = true)]
+async fn ensure_errors_name_the_call_the_request_id_and_the_upgrade() {
+    use pc_upgrade_client::{CallOptions, PollOptions};
+    use pc_upgrade_mock::{Customer, Fleet};
+
+    let (refused, failing) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+    let fleet = Fleet::new()
+        .customer(Customer::new(refused).create_fails(403, 900108))
+        .customer(Customer::new(failing).fails_with(900120, "The upgrade cannot be processed."));
+    let server = MockServer::builder().fleet(fleet).start().await.unwrap();
+    let client = PartnerCenterClient::builder()
+        .base_url(server.base_url())
+        .token("kinds")
+        .build()
+        .unwrap();
+    let ensure = |customer| {
+        let request = ProductUpgradeRequest::new(customer, "Azure");
+        let client = client.clone();
+        async move {
+            let create = CallOptions::default().request_id(uuid::Uuid::from_u128(0xc0ffee));
+            client
+                .ensure_upgrade(&request, create, PollOptions::default())
+                .await
+                .unwrap_err()
+        }
+    };
+    let error = ensure(refused).await;
+    assert_eq!(error.kind(), ErrorKind::Customer);
+    assert_eq!(error.request_id(), Some(uuid::Uuid::from_u128(0xc0ffee)));
+    assert_eq!(
+        error.call().map(|c| c.operation),
+        Some("create_product_upgrade")
+    );
+    assert!(error.upgrade().is_none() && error.origin().is_none());
+
+    let error = ensure(failing).await;
+    assert_eq!(error.kind(), ErrorKind::Customer);
+    assert_eq!(error.request_id(), Some(uuid::Uuid::from_u128(0xc0ffee)));
+    assert!(error.upgrade().is_some() && error.call().is_none());
+    let pc_upgrade_client::EnsureError::Wait { error: wait, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert!(wait.status().is_some_and(|s| s.is_failed()), "{wait:?}");
+}

@@ -146,7 +146,7 @@ impl Engine<'_> {
             self.done(index, End::AsJournaled);
             return Ok(());
         }
-        let polling = self.settings.polling.clone();
+        let polling = self.settings.polling;
         let Life::Waiting(waiting) = &mut self.slots[index].life else {
             return Ok(());
         };
