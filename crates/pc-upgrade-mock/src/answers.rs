@@ -127,12 +127,7 @@ pub(crate) fn refusal(refusal: &Refusal) -> MockResponse {
 
 /// `429`: the tenant's window is used up for `wait`.
 pub(crate) fn throttling(wait: Duration) -> MockResponse {
-    let seconds = wait.as_millis().div_ceil(1000).max(1);
-    let body = json!({
-        "statusCode": 429,
-        "message": format!("Rate limit is exceeded. Try again in {seconds} seconds."),
-    });
-    MockResponse::json(429, body.to_string()).header("Retry-After", &seconds.to_string())
+    MockResponse::throttled(wait)
 }
 
 /// A request that names no valid customer.

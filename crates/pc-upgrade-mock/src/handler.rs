@@ -16,6 +16,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::answers;
 use crate::contract::{self, Parameters, Route};
@@ -229,19 +230,27 @@ fn valid_answer(
     {
         return answers::throttling(wait);
     }
-    if let Some(queued) = live
-        .queues
-        .get_mut(&call.operation)
-        .and_then(VecDeque::pop_front)
-    {
+    let body = match call.json {
+        Some(json) => json.clone(),
+        None => serde_json::from_slice(call.body).unwrap_or(Value::Null),
+    };
+    let customer = body
+        .get("customerId")
+        .and_then(Value::as_str)
+        .and_then(|id| Uuid::try_parse(id).ok());
+    let for_customer = customer.and_then(|customer| {
+        let queue = live.customer_queues.get_mut(&(customer, call.operation))?;
+        queue.pop_front()
+    });
+    if let Some(queued) = for_customer.or_else(|| {
+        live.queues
+            .get_mut(&call.operation)
+            .and_then(VecDeque::pop_front)
+    }) {
         return queued;
     }
     let Some(fleet) = live.fleet.as_mut() else {
         return answers::documented(call.operation);
-    };
-    let body = match call.json {
-        Some(json) => json.clone(),
-        None => serde_json::from_slice(call.body).unwrap_or(Value::Null),
     };
     let answer = match call.operation {
         Operation::CheckEligibility => fleet.eligibility(&body),

@@ -43,6 +43,18 @@ impl MockResponse {
         }
     }
 
+    /// `429 Too Many Requests` asking to wait `wait`, as Partner Center says it: a
+    /// `Retry-After` in whole seconds (rounded up, at least 1; the spec's form) and its
+    /// `statusCode`/`message` body. On Tokio's paused clock the wait costs no time.
+    pub fn throttled(wait: Duration) -> Self {
+        let seconds = wait.as_millis().div_ceil(1000).max(1);
+        let body = serde_json::json!({
+            "statusCode": 429,
+            "message": format!("Rate limit is exceeded. Try again in {seconds} seconds."),
+        });
+        Self::json(429, body.to_string()).header("Retry-After", &seconds.to_string())
+    }
+
     /// An answer with `status` and `body` as `application/json` (sent as given, valid or not).
     pub fn json(status: u16, body: impl Into<Bytes>) -> Self {
         Self::new(status)

@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+use uuid::Uuid;
 
 use crate::contract;
 use crate::entra::{EntraState, FakeEntra};
@@ -162,6 +164,7 @@ impl MockServerBuilder {
         let state = Arc::new(ServerState {
             live: Mutex::new(Live {
                 queues: HashMap::new(),
+                customer_queues: HashMap::new(),
                 requests: Vec::new(),
                 recording: true,
                 fleet: self.fleet.as_ref().map(FleetState::new),
@@ -234,6 +237,24 @@ impl MockServer {
         lock(&self.state)
             .queues
             .entry(operation)
+            .or_default()
+            .push_back(response);
+    }
+
+    /// Queues `response` as the next answer to `operation` for `customer` alone (after those
+    /// already queued for them), before any answer queued for the operation: for example a
+    /// `429`, then a `500`, then the create accepted, for one customer of a fleet while the
+    /// others are answered as the fleet says. Once the customer's queue is empty, their calls
+    /// are answered as before.
+    ///
+    /// A `429`'s `Retry-After` is in whole seconds, as the service sends it
+    /// ([`MockResponse::throttled`]); a test that should not wait them runs on Tokio's paused
+    /// clock (`#[tokio::test(start_paused = true)]`), which the fake and the client both keep:
+    /// the second passes at once.
+    pub fn enqueue_for(&self, customer: Uuid, operation: Operation, response: MockResponse) {
+        lock(&self.state)
+            .customer_queues
+            .entry((customer, operation))
             .or_default()
             .push_back(response);
     }

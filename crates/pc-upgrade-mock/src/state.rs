@@ -7,6 +7,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use uuid::Uuid;
+
 use crate::entra::EntraState;
 use crate::operation::Operation;
 use crate::record::RecordedRequest;
@@ -17,6 +19,8 @@ use crate::upgrades::FleetState;
 /// What changes while the fake answers.
 pub(crate) struct Live {
     pub(crate) queues: HashMap<Operation, VecDeque<MockResponse>>,
+    /// Answers queued for one customer's calls of one operation, before `queues`.
+    pub(crate) customer_queues: HashMap<(Uuid, Operation), VecDeque<MockResponse>>,
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) recording: bool,
     pub(crate) fleet: Option<FleetState>,
