@@ -32,6 +32,8 @@ resumes); 2 bad arguments (a bad value, one file given for two of --customers, -
 logs each call with its MS-RequestId and MS-CorrelationId.";
 
 /// `pc-upgrade`'s command line.
+// The doc comments of the options are clap's help text, where a URL is plain text.
+#[allow(rustdoc::bare_urls)]
 #[derive(Parser, Debug)]
 #[command(
     name = "pc-upgrade",

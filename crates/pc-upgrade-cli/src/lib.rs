@@ -5,23 +5,23 @@
 //! sets up the log and the runtime, and calls [`run`] with an [`Invocation`]. A test does
 //! the same in-process, with a [`Console`] it reads and [`Vars`] it chooses, on a paused
 //! clock.
-//!
-//! Module map:
-//! - `args`: the command line (clap); `commands/`: one module per command, and [`run`];
-//! - `console`: where text goes, and the environment read; `sign_in`: the client and how
-//!   it signs in; `signals`: Ctrl-C and SIGTERM; `logging`: the log's filter and writer;
-//! - `customers`: the customers file (CSV or a GUID per line), bad lines kept; `files`: the
-//!   operator's files checked before a run (no file named twice, folders that exist);
-//! - `state`: each customer's journal stage, and the events that move it on;
-//! - `journal`: the locked, append-only journal a killed run resumes from;
-//! - `engine/`: the run loop that schedules every call within the rate limit, each
-//!   customer's life in the run (`life`), and what each answer does (`answers`: whose failure
-//!   a failed call is comes from the client's `Error::kind`);
-//! - `rows`: the report's row of a customer, derived in one function; `select`: `--only`;
-//! - `report`: the report (CSV or JSON); `line_items`: `--line-items`, a row per
-//!   subscription; `progress`: the bar, or a line per customer;
-//! - `summary`: what the end of a run prints; `ending`: the next step and the exit code;
-//!   `utc`: timestamps.
+
+// Module map (private modules; the docs above name the public API):
+// - `args`: the command line (clap); `commands/`: one module per command, and [`run`];
+// - `console`: where text goes, and the environment read; `sign_in`: the client and how
+//   it signs in; `signals`: Ctrl-C and SIGTERM; `logging`: the log's filter and writer;
+// - `customers`: the customers file (CSV or a GUID per line), bad lines kept; `files`: the
+//   operator's files checked before a run (no file named twice, folders that exist);
+// - `state`: each customer's journal stage, and the events that move it on;
+// - `journal`: the locked, append-only journal a killed run resumes from;
+// - `engine/`: the run loop that schedules every call within the rate limit, each
+//   customer's life in the run (`life`), and what each answer does (`answers`: whose failure
+//   a failed call is comes from the client's `Error::kind`);
+// - `rows`: the report's row of a customer, derived in one function; `select`: `--only`;
+// - `report`: the report (CSV or JSON); `line_items`: `--line-items`, a row per
+//   subscription; `progress`: the bar, or a line per customer;
+// - `summary`: what the end of a run prints; `ending`: the next step and the exit code;
+//   `utc`: timestamps.
 
 mod args;
 mod commands;

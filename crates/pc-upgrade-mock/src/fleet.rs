@@ -1,42 +1,5 @@
 //! [`Fleet`]: customers with scripted answers, built in code or loaded from JSON. What the
 //! fake keeps of them as it runs is in `upgrades`.
-//!
-//! A fleet is built in code or loaded from JSON ([`Fleet::from_json`], [`Fleet::load`]):
-//!
-//! ```json
-//! {
-//!   "throttle": {"limit": 100, "windowMs": 1000},
-//!   "upgradeTakesMs": 20000,
-//!   "customers": [
-//!     {"customerId": "4c721420-72ad-4708-a0a7-371a2f7b0969"},
-//!     {"customerId": "…", "eligible": false, "reason": "No Azure subscription."},
-//!     {"customerId": "…", "upgradeId": "…", "statuses": ["InProgress", "Completed"]},
-//!     {"customerId": "…", "createError": {"status": 403, "code": 900108}},
-//!     {"customerId": "…", "statuses": ["InProgress", "Failed"], "takesMs": 5000,
-//!      "failure": {"code": 900120, "message": "The upgrade could not be processed."}},
-//!     {"customerId": "…", "lineItems": [
-//!       {"sourceProductId": "…", "sourceProductName": "Production"},
-//!       {"sourceProductId": "…", "sourceProductName": "Test", "failure":
-//!         {"code": 900105, "message": "The subscription is suspended and was not moved."}}
-//!     ]}
-//!   ]
-//! }
-//! ```
-//!
-//! `lineItems` are the subscriptions an upgrade moves (default: one); one with a `failure`
-//! is not moved: its line item says `Failed`, while the upgrade as a whole ends as its
-//! `statuses` say.
-//!
-//! Every field but `customerId` may be left out: a customer is eligible, has no upgrade yet,
-//! its create is accepted, and its upgrade takes the fleet's `upgradeTakesMs` (default 0).
-//!
-//! An upgrade's status follows the time since its create, as the service's does, never the
-//! number of status calls: a client that polls more does not finish sooner. Until the
-//! upgrade's time (`takesMs`, else the fleet's `upgradeTakesMs`) has passed, it shows the
-//! states of `statuses` before the last, each for an equal share of that time (`InProgress`
-//! when `statuses` names only its end); from then on it shows the last state (`Completed`
-//! by default). An upgrade that already exists (`upgradeId`) counts from the fake's start.
-//! Customers the fleet does not name are treated as a default customer.
 
 use std::path::Path;
 use std::time::Duration;
@@ -46,7 +9,44 @@ use uuid::Uuid;
 
 use crate::throttle::{Throttle, millis};
 
-/// Customers with scripted answers, and optionally a throttle.
+/// Customers with scripted answers, and optionally a throttle: built in code
+/// ([`Fleet::customer`] and [`Customer`]'s methods) or read from JSON ([`Fleet::from_json`],
+/// [`Fleet::load`], and the `pc-upgrade-mock` program's `--fleet FILE`), in this form:
+///
+/// ```json
+/// {
+///   "throttle": {"limit": 100, "windowMs": 1000},
+///   "upgradeTakesMs": 20000,
+///   "customers": [
+///     {"customerId": "4c721420-72ad-4708-a0a7-371a2f7b0969"},
+///     {"customerId": "…", "eligible": false, "reason": "No Azure subscription."},
+///     {"customerId": "…", "upgradeId": "…", "statuses": ["InProgress", "Completed"]},
+///     {"customerId": "…", "createError": {"status": 403, "code": 900108}},
+///     {"customerId": "…", "statuses": ["InProgress", "Failed"], "takesMs": 5000,
+///      "failure": {"code": 900120, "message": "The upgrade could not be processed."}},
+///     {"customerId": "…", "lineItems": [
+///       {"sourceProductId": "…", "sourceProductName": "Production"},
+///       {"sourceProductId": "…", "sourceProductName": "Test", "failure":
+///         {"code": 900105, "message": "The subscription is suspended and was not moved."}}
+///     ]}
+///   ]
+/// }
+/// ```
+///
+/// `lineItems` are the subscriptions an upgrade moves (default: one); one with a `failure`
+/// is not moved: its line item says `Failed`, while the upgrade as a whole ends as its
+/// `statuses` say.
+///
+/// Every field but `customerId` may be left out: a customer is eligible, has no upgrade yet,
+/// its create is accepted, and its upgrade takes the fleet's `upgradeTakesMs` (default 0).
+///
+/// An upgrade's status follows the time since its create, as the service's does, never the
+/// number of status calls: a client that polls more does not finish sooner. Until the
+/// upgrade's time (`takesMs`, else the fleet's `upgradeTakesMs`) has passed, it shows the
+/// states of `statuses` before the last, each for an equal share of that time (`InProgress`
+/// when `statuses` names only its end); from then on it shows the last state (`Completed`
+/// by default). An upgrade that already exists (`upgradeId`) counts from the fake's start.
+/// Customers the fleet does not name are treated as a default customer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
@@ -325,7 +325,7 @@ impl Fleet {
         self
     }
 
-    /// Reads a fleet from JSON (see the module documentation for the format).
+    /// Reads a fleet from JSON (its format is on [`Fleet`]).
     ///
     /// # Errors
     /// [`FleetError::Json`] when the text is not a fleet (the message says where),

@@ -1,24 +1,6 @@
 //! A fake Partner Center *product upgrades* service, listening on `127.0.0.1`, for tests of
 //! code that uses `pc-upgrade-client` (and for this workspace's own tests and example).
 //!
-//! Module map:
-//! - `server`: [`MockServer`], its builder, and what a test asks of it ([`Fault`]s, queued
-//!   answers, the record); `threaded`: [`ThreadedMockServer`], for benchmarks;
-//! - `state`: what a running fake holds, and what changes as it answers;
-//! - `handler`: one request: validate, decide, render;
-//! - `operation`: [`Operation`]; `record`: [`RecordedRequest`], [`Verdict`], the log line;
-//! - `contract`: every request checked against the spec (`generated.rs`, the spec as JSON
-//!   written by `cargo xtask generate`), refused the way the service would, and in debug
-//!   builds every fleet answer too; `binding`: how a body's media type and names bind;
-//!   [`schema`]: the spec's schemas as JSON Schema documents;
-//! - `fleet`: [`Fleet`], customers with scripted answers whose upgrades take time;
-//!   `upgrades`: what the fake keeps of them as it runs, and so what it answers;
-//!   `throttle`: [`Throttle`], per tenant over all operations;
-//! - `answers`: every answer the fake renders (documented, fleet, refusal, throttling,
-//!   Partner Center errors); `response`: [`MockResponse`], one scripted answer;
-//! - `entra`: [`FakeEntra`], a fake Entra ID token endpoint on the same server;
-//! - [`documented`]: the documentation's examples, the answers given when there is no fleet.
-//!
 //! Unless told otherwise it answers every valid request with the documented example;
 //! [`MockServer::builder`] gives it a [`Fleet`] (answers per customer, from code or a JSON
 //! file) and a throttle; [`MockServer::enqueue`] scripts the next answers of an operation
@@ -40,6 +22,24 @@
 //! # Ok(())
 //! # }
 //! ```
+
+// Module map (private modules; the docs above name the public API):
+// - `server`: [`MockServer`], its builder, and what a test asks of it ([`Fault`]s, queued
+//   answers, the record); `threaded`: [`ThreadedMockServer`], for benchmarks;
+// - `state`: what a running fake holds, and what changes as it answers;
+// - `handler`: one request: validate, decide, render;
+// - `operation`: [`Operation`]; `record`: [`RecordedRequest`], [`Verdict`], the log line;
+// - `contract`: every request checked against the spec (`generated.rs`, the spec as JSON
+//   written by `cargo xtask generate`), refused the way the service would, and in debug
+//   builds every fleet answer too; `binding`: how a body's media type and names bind;
+//   [`schema`]: the spec's schemas as JSON Schema documents;
+// - `fleet`: [`Fleet`], customers with scripted answers whose upgrades take time;
+//   `upgrades`: what the fake keeps of them as it runs, and so what it answers;
+//   `throttle`: [`Throttle`], per tenant over all operations;
+// - `answers`: every answer the fake renders (documented, fleet, refusal, throttling,
+//   Partner Center errors); `response`: [`MockResponse`], one scripted answer;
+// - `entra`: [`FakeEntra`], a fake Entra ID token endpoint on the same server;
+// - [`documented`]: the documentation's examples, the answers given when there is no fleet.
 
 // docs.rs marks what a feature adds.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -74,3 +74,8 @@ pub use response::MockResponse;
 pub use server::{Fault, MockServer, MockServerBuilder};
 pub use threaded::ThreadedMockServer;
 pub use throttle::Throttle;
+
+/// The crate README's example, compiled (and run) as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
