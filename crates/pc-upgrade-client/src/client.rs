@@ -34,8 +34,9 @@ pub struct PartnerCenterClient {
     correlation_header: HeaderValue,
 }
 
-/// Per-call settings of the `*_with` methods.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Per-call settings of the `*_with` methods. The default: a new `MS-RequestId` for the call,
+/// and the client's own time limits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 #[must_use]
 pub struct CallOptions {

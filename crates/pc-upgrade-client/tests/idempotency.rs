@@ -56,7 +56,7 @@ async fn a_create_repeated_after_a_restart_with_its_request_id_is_the_same_creat
     let request_id = Uuid::new_v4();
     let options = CallOptions::default().request_id(request_id);
     let first = client(&server)
-        .create_product_upgrade_with(&request(1), options.clone())
+        .create_product_upgrade_with(&request(1), options)
         .await
         .unwrap();
     // The process "restarts": a new client, the request id read back from where it was kept.
