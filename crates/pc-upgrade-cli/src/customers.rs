@@ -30,10 +30,45 @@ pub struct BadLine {
 
 /// The customers of a file, and its bad lines. `delimiter` separates a CSV's fields.
 pub fn read(path: &Path, delimiter: u8) -> Result<(Vec<Customer>, Vec<BadLine>)> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    // A byte-order mark (Excel writes one) is not part of the first line.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    read_named(path, delimiter).map(|(customers, bad, _)| (customers, bad))
+}
+
+/// [`read`], and the name of the encoding the file was read in.
+pub fn read_named(
+    path: &Path,
+    delimiter: u8,
+) -> Result<(Vec<Customer>, Vec<BadLine>, &'static str)> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let (text, encoding) = decode(&bytes);
+    let (customers, bad) = parse(&text, delimiter)?;
+    Ok((customers, bad, encoding))
+}
+
+/// The text of a customers file as Windows writes them too: UTF-8 with or without a
+/// byte-order mark; UTF-16 (little- or big-endian) with one, as Windows PowerShell 5.1's `>`
+/// and `Out-File` write; and, when the bytes are not UTF-8, Windows-1252, as Excel's "CSV
+/// (Comma delimited)" writes. Decoded by `encoding_rs`; the encoding's name for the run to
+/// say.
+pub fn decode(bytes: &[u8]) -> (String, &'static str) {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom..]);
+        let name = match encoding.name() {
+            "UTF-8" => "UTF-8 (with a byte-order mark)",
+            name => name,
+        };
+        return (text.into_owned(), name);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (text.to_owned(), "UTF-8"),
+        Err(_) => {
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            (text.into_owned(), "Windows-1252 (the bytes are not UTF-8)")
+        }
+    }
+}
+
+/// The customers of a file's text, and its bad lines.
+fn parse(text: &str, delimiter: u8) -> Result<(Vec<Customer>, Vec<BadLine>)> {
     let first = text
         .lines()
         .map(str::trim)
@@ -237,6 +272,38 @@ mod tests {
         let (customers, bad) = read_text(list);
         assert_eq!(customers.len(), 1);
         assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), [4]);
+    }
+
+    /// Windows PowerShell 5.1's `Out-File` (UTF-16LE with a BOM, CRLF), the same big-endian,
+    /// and Excel's "CSV (Comma delimited)" (Windows-1252): read, their other columns kept.
+    #[test]
+    fn files_windows_writes_are_read_and_their_encoding_named() {
+        let text = "customerId,name\r\n4c721420-72ad-4708-a0a7-371a2f7b0969,Zürich AG – Dépôt\r\n";
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        let (cp1252, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
+        assert!(!unmappable);
+        for (bytes, name) in [
+            (le, "UTF-16LE"),
+            (be, "UTF-16BE"),
+            (
+                cp1252.into_owned(),
+                "Windows-1252 (the bytes are not UTF-8)",
+            ),
+            (text.as_bytes().to_vec(), "UTF-8"),
+        ] {
+            let (decoded, encoding) = decode(&bytes);
+            assert_eq!(encoding, name);
+            let (customers, bad) = parse(&decoded, b',').unwrap();
+            assert!(bad.is_empty(), "{name}: {bad:?}");
+            assert_eq!(customers[0].line, 2);
+            assert_eq!(
+                customers[0].extra,
+                [("name".to_owned(), "Zürich AG – Dépôt".to_owned())]
+            );
+        }
     }
 
     #[test]

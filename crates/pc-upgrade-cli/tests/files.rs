@@ -312,3 +312,77 @@ async fn a_journal_that_cannot_be_written_stops_the_run_and_the_command_resumes(
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert_created_once(&server);
 }
+
+/// A customers file as Windows PowerShell 5.1's `Out-File` writes it (UTF-16LE with a BOM,
+/// CRLF), and one as Excel's "CSV (Comma delimited)" writes it (Windows-1252): each is read,
+/// its encoding named in the run's first lines, its other columns carried into the report.
+#[tokio::test(start_paused = true)]
+async fn files_from_powershell_and_excel_are_read_and_their_encoding_named() {
+    let server = serve(2, Duration::ZERO).await;
+    let dir = scratch("files-windows");
+    let text = format!(
+        "customerId,name\r\n{},Zürich AG\r\n{},Dépôt Sàrl\r\n",
+        customer(0),
+        customer(1)
+    );
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let cp1252: Vec<u8> = text
+        .chars()
+        .map(|c| match c {
+            'ü' => 0xFC,
+            'é' => 0xE9,
+            'ô' => 0xF4,
+            'à' => 0xE0,
+            c => u8::try_from(c).unwrap(),
+        })
+        .collect();
+    for (name, bytes, encoding) in [
+        ("powershell.csv", utf16, "UTF-16LE"),
+        ("excel.csv", cp1252, "Windows-1252"),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let report_path = dir.join(format!("{name}.json"));
+        let args = [
+            "eligibility",
+            "--customers",
+            path.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+        ];
+        let args: Vec<std::ffi::OsString> = ["pc-upgrade", "--base-url", &server.base_url()]
+            .iter()
+            .chain(&args)
+            .map(Into::into)
+            .collect();
+        let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args).unwrap();
+        let (console, captured) = pc_upgrade::Console::captured();
+        let (_keep, interrupt) = tokio::sync::watch::channel(false);
+        let invocation = pc_upgrade::Invocation {
+            cli,
+            args,
+            console,
+            vars: common::vars("cli-test-token"),
+            interrupt,
+        };
+        let code = pc_upgrade::run(invocation).await;
+        assert_eq!(code, 0, "{name}: {}", captured.err());
+        assert!(
+            captured.err().contains(encoding),
+            "{name}: {}",
+            captured.err()
+        );
+        let rows = report(&report_path);
+        assert_eq!(
+            rows[&customer(0).to_string()]["name"],
+            "Zürich AG",
+            "{name}"
+        );
+        assert_eq!(
+            rows[&customer(1).to_string()]["name"],
+            "Dépôt Sàrl",
+            "{name}"
+        );
+    }
+}

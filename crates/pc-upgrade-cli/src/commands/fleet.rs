@@ -74,9 +74,17 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
     let bytes = std::fs::read(&fleet.customers)
         .with_context(|| format!("reading {}", fleet.customers.display()))?;
     let identity = CustomersFile::of(&fleet.customers, &bytes, fleet.delimiter);
-    let (customers, bad) = customers::read(&fleet.customers, fleet.delimiter)?;
+    let (customers, bad, encoding) = customers::read_named(&fleet.customers, fleet.delimiter)?;
     if customers.is_empty() && bad.is_empty() {
         anyhow::bail!("{} names no customer", fleet.customers.display());
+    }
+    if !session.quiet {
+        session.console.err(&format!(
+            "pc-upgrade: {} customers and {} bad lines in {}, read as {encoding}\n",
+            customers.len(),
+            bad.len(),
+            fleet.customers.display()
+        ));
     }
     let (journal, replayed) = open(&job, &identity, base_url)?;
     if let Some(path) = job.journal {
