@@ -653,3 +653,45 @@ async fn status_reads_the_customers_file_with_the_runs_delimiter_and_names_its_a
         3
     );
 }
+
+/// A first test with two customers against a mistyped URL (nothing listens there): the run
+/// says the service is unreachable, naming the URL and the cause, with exit 1 within a
+/// minute; it used to end "retry later" with exit 3 after about a minute, never saying why.
+#[tokio::test(start_paused = true)]
+async fn two_customers_against_a_url_nobody_answers_stop_as_unreachable() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let dir = scratch("engine-unreachable");
+    let customers = customers_csv(&dir, 2);
+    let args: Vec<std::ffi::OsString> = [
+        "pc-upgrade",
+        "-q",
+        "--base-url",
+        &url,
+        "eligibility",
+        "--customers",
+        customers.to_str().unwrap(),
+    ]
+    .iter()
+    .map(Into::into)
+    .collect();
+    let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args).unwrap();
+    let (console, captured) = pc_upgrade::Console::captured();
+    let (_keep, interrupt) = tokio::sync::watch::channel(false);
+    let invocation = pc_upgrade::Invocation {
+        cli,
+        args,
+        console,
+        vars: vars("cli-test-token"),
+        interrupt,
+    };
+    let started = Instant::now();
+    let code = pc_upgrade::run(invocation).await;
+    let took = started.elapsed();
+    let err = captured.err();
+    assert_eq!(code, 1, "{}\n{err}", captured.out());
+    assert!(took < Duration::from_secs(60), "stopped after {took:?}");
+    assert!(err.contains(&url), "{err}");
+    assert!(err.to_lowercase().contains("connection refused"), "{err}");
+}

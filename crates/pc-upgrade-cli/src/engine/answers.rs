@@ -263,13 +263,21 @@ impl Engine<'_> {
     /// The service answered: it is reachable.
     fn reached(&mut self) {
         self.unreachable.in_a_row = 0;
+        self.unreachable.ever_reached = true;
     }
 
-    /// A call found the service unreachable; enough in a row stop the run.
+    /// A call found the service unreachable (each call is already the client's retries):
+    /// enough in a row stop the run. A run that never reached the service (a mistyped URL, a
+    /// first test with two customers) stops once every customer's call failed and one more,
+    /// however few its customers.
     fn unreachable(&mut self, error: &Error) {
         self.unreachable.in_a_row += 1;
         self.unreachable.last = cause(error);
-        if self.unreachable.in_a_row >= DOWN_AFTER && self.stop.is_none() {
+        let enough = match self.unreachable.ever_reached {
+            true => DOWN_AFTER,
+            false => DOWN_AFTER.min(self.unreachable.customers.saturating_add(1)),
+        };
+        if self.unreachable.in_a_row >= enough && self.stop.is_none() {
             self.stop = Some(Stop::Down(format!(
                 "Partner Center at {} did not answer {} calls in a row; the last: {}",
                 self.settings.base_url, self.unreachable.in_a_row, self.unreachable.last

@@ -114,6 +114,11 @@ enum Answer {
 #[derive(Default)]
 struct Unreachable {
     in_a_row: u32,
+    /// Whether any call of this run got an answer.
+    ever_reached: bool,
+    /// Customers this run has calls for: with nothing ever reached, one unreachable call
+    /// more than these is enough to stop.
+    customers: u32,
     /// The last one's error and its causes.
     last: String,
 }
@@ -244,6 +249,12 @@ impl<'a> Engine<'a> {
     /// upgrade exists, else eligibility first.
     fn begin(&mut self) {
         let now = Instant::now();
+        let customers = self
+            .slots
+            .iter()
+            .filter(|s| !s.known.stage.is_final())
+            .count();
+        self.unreachable.customers = u32::try_from(customers).unwrap_or(u32::MAX);
         for index in 0..self.slots.len() {
             let stage = &self.slots[index].known.stage;
             match stage {
