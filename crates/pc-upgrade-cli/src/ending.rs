@@ -60,6 +60,9 @@ pub struct Ending<'a> {
     pub base_url: String,
     /// The command line as typed, for the command that goes on.
     pub args: &'a [OsString],
+    /// The command that moves the customers on, when it is not the one typed (`status`
+    /// names the `upgrade` that goes on).
+    pub goes_on: Option<String>,
     /// Where its text goes.
     pub console: &'a Console,
     started: (Instant, SystemTime),
@@ -79,6 +82,7 @@ impl<'a> Ending<'a> {
             rerun,
             base_url: base_url.to_owned(),
             args,
+            goes_on: None,
             console,
             started: (Instant::now(), SystemTime::now()),
         }
@@ -165,7 +169,8 @@ impl<'a> Ending<'a> {
             return CANNOT_RUN;
         }
         let dry_run = self.rerun == Rerun::DryRun;
-        if let Some(next) = summary::next_step(rows, &command, dry_run) {
+        let goes_on = self.goes_on.as_deref().unwrap_or(&command);
+        if let Some(next) = summary::next_step(rows, goes_on, dry_run) {
             console.out(&format!("{next}\n"));
         }
         let well = rows.iter().all(|r| r.outcome.ended_well());
@@ -175,21 +180,62 @@ impl<'a> Ending<'a> {
 
 /// The command line as typed, quoted for a shell: the command that resumes the run.
 pub fn command_line(args: &[OsString]) -> String {
-    let quote = |arg: OsString| {
-        let arg = arg.to_string_lossy().into_owned();
-        let plain = !arg.is_empty()
-            && arg
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
-        if plain {
-            arg
-        } else {
-            format!("'{}'", arg.replace('\'', "'\\''"))
-        }
-    };
     args.iter()
-        .cloned()
-        .map(quote)
+        .map(|arg| quoted(&arg.to_string_lossy()))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `arg` as a shell reads it: as is when plain, else in single quotes.
+pub fn quoted(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+/// An `upgrade` command line, as a shell takes it: the next step of `status` and of
+/// `eligibility`.
+pub struct Upgrade<'a> {
+    /// The program as typed (`pc-upgrade` when not known).
+    pub program: Option<&'a OsString>,
+    /// The API, named when it is not Partner Center's own.
+    pub base_url: Option<&'a str>,
+    /// The customers file.
+    pub customers: &'a Path,
+    /// Its delimiter, named when it is not a comma.
+    pub delimiter: char,
+    /// The journal.
+    pub journal: &'a Path,
+    /// `--yes`: for real, not a dry run.
+    pub yes: bool,
+}
+
+impl std::fmt::Display for Upgrade<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let program = self.program.map(|p| p.to_string_lossy());
+        f.write_str(&quoted(program.as_deref().unwrap_or("pc-upgrade")))?;
+        let default = pc_upgrade_client::DEFAULT_BASE_URL;
+        if let Some(url) = self.base_url.filter(|url| *url != default) {
+            write!(f, " --base-url {}", quoted(url))?;
+        }
+        write!(
+            f,
+            " upgrade --customers {}",
+            quoted(&self.customers.to_string_lossy())
+        )?;
+        if self.delimiter != ',' {
+            write!(f, " --delimiter {}", quoted(&self.delimiter.to_string()))?;
+        }
+        write!(f, " --journal {}", quoted(&self.journal.to_string_lossy()))?;
+        if self.yes {
+            f.write_str(" --yes")?;
+        }
+        Ok(())
+    }
 }

@@ -94,13 +94,20 @@ pub fn next_step(rows: &[Row], command: &str, dry_run: bool) -> Option<String> {
         return (would > 0)
             .then(|| format!("next: to upgrade, run it with --yes:\n  {command} --yes"));
     }
+    let upgradable = count(Outcome::Eligible) + count(Outcome::Upgrading);
     let later = count(Outcome::RetryLater) + count(Outcome::InProgress) + count(Outcome::Pending);
     let attention = count(Outcome::Failed) + count(Outcome::Refused) + count(Outcome::PartlyMoved);
     let mut steps = Vec::new();
+    if upgradable > 0 {
+        steps.push(format!(
+            "next: {upgradable} customers can be upgraded or are upgrading; a dry run of their \
+             upgrade first (it creates nothing):\n  {command}"
+        ));
+    }
     if later > 0 {
         steps.push(format!(
-            "next: {later} customers are not done yet (in progress, or to retry later); run the \
-             same command again later, it goes on where this run stopped:\n  {command}"
+            "next: {later} customers are not done yet (in progress, or to retry later); later, \
+             this goes on where the run stopped:\n  {command}"
         ));
     }
     if attention > 0 {

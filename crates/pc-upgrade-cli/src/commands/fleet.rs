@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::Session;
 use crate::args::FleetArgs;
-use crate::customers::{self, Customer};
-use crate::ending::{Ending, Outputs, Rerun};
+use crate::customers::{self, BadLine, Customer};
+use crate::ending::{Ending, Outputs, Rerun, Upgrade};
 use crate::engine::{Engine, Mode, Settings};
 use crate::files::{self, Named};
 use crate::journal::{self, CustomersFile, Durability, Journal, Replayed};
@@ -49,13 +49,8 @@ pub struct Following {
 
 /// Reads the customers, runs them, reports (bad lines included).
 pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Result<u8> {
-    let (command, rerun) = match job.mode {
-        Mode::Eligibility => ("eligibility", Rerun::Repeats),
-        Mode::DryRun => ("upgrade", Rerun::DryRun),
-        Mode::Upgrade | Mode::Refresh => ("upgrade", Rerun::Resumes),
-    };
     let base_url = &session.connection.base_url;
-    let ending = Ending::begin(command, rerun, base_url, session.args, session.console);
+    let ending = ending(session, fleet, &job);
     // Checked in the order an operator fixes them, before anything is called or written.
     distinct(fleet, &job)?;
     let client = sign_in::client(&session.connection)?;
@@ -71,21 +66,7 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
     {
         crate::report::check_writable(file)?;
     }
-    let bytes = std::fs::read(&fleet.customers)
-        .with_context(|| format!("reading {}", fleet.customers.display()))?;
-    let identity = CustomersFile::of(&fleet.customers, &bytes, fleet.delimiter);
-    let (customers, bad, encoding) = customers::read_named(&fleet.customers, fleet.delimiter)?;
-    if customers.is_empty() && bad.is_empty() {
-        anyhow::bail!("{} names no customer", fleet.customers.display());
-    }
-    if !session.quiet {
-        session.console.err(&format!(
-            "pc-upgrade: {} customers and {} bad lines in {}, read as {encoding}\n",
-            customers.len(),
-            bad.len(),
-            fleet.customers.display()
-        ));
-    }
+    let (identity, customers, bad) = read_customers(session, fleet)?;
     let (journal, replayed) = open(&job, &identity, base_url)?;
     if let Some(path) = job.journal {
         super::torn_end(session, path, &replayed);
@@ -95,6 +76,12 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
         queue(journal, &customers, &known)?;
     }
     let (taken, left_alone) = choose(&job, fleet, customers, &mut known, journal.as_ref())?;
+    if let (Some(selection), true) = (job.only, taken.is_empty()) {
+        session
+            .console
+            .out(&format!("nothing to do: no customer is {selection}\n"));
+        return Ok(crate::ending::ALL_WELL);
+    }
     let polling = PollOptions::default()
         .with_initial_interval(job.following.first_poll)
         .with_max_interval(Duration::from_secs(60).max(job.following.first_poll))
@@ -138,6 +125,55 @@ fn distinct(fleet: &FleetArgs, job: &Job<'_>) -> Result<(), files::Misuse> {
         })
         .collect();
     files::distinct(&named)
+}
+
+/// How the run ends: its command, what running it again does, and (eligibility) the dry run
+/// of the upgrade that comes next, its journal beside the customers file.
+fn ending<'a>(session: &Session<'a>, fleet: &FleetArgs, job: &Job<'_>) -> Ending<'a> {
+    let (command, rerun) = match job.mode {
+        Mode::Eligibility => ("eligibility", Rerun::Repeats),
+        Mode::DryRun => ("upgrade", Rerun::DryRun),
+        Mode::Upgrade | Mode::Refresh => ("upgrade", Rerun::Resumes),
+    };
+    let base_url = &session.connection.base_url;
+    let mut ending = Ending::begin(command, rerun, base_url, session.args, session.console);
+    if job.mode == Mode::Eligibility {
+        let journal = fleet.customers.with_extension("journal");
+        let upgrade = Upgrade {
+            program: session.args.first(),
+            base_url: session.given_base_url.as_deref(),
+            customers: &fleet.customers,
+            delimiter: char::from(fleet.delimiter),
+            journal: &journal,
+            yes: false,
+        };
+        ending.goes_on = Some(upgrade.to_string());
+    }
+    ending
+}
+
+/// The customers file: its identity for the journal, its customers and bad lines; the run's
+/// first line says how many, and in which encoding it was read.
+fn read_customers(
+    session: &Session<'_>,
+    fleet: &FleetArgs,
+) -> Result<(CustomersFile, Vec<Customer>, Vec<BadLine>)> {
+    let bytes = std::fs::read(&fleet.customers)
+        .with_context(|| format!("reading {}", fleet.customers.display()))?;
+    let identity = CustomersFile::of(&fleet.customers, &bytes, fleet.delimiter);
+    let (customers, bad, encoding) = customers::read_named(&fleet.customers, fleet.delimiter)?;
+    if customers.is_empty() && bad.is_empty() {
+        anyhow::bail!("{} names no customer", fleet.customers.display());
+    }
+    if !session.quiet {
+        session.console.err(&format!(
+            "pc-upgrade: {} customers and {} bad lines in {}, read as {encoding}\n",
+            customers.len(),
+            bad.len(),
+            fleet.customers.display()
+        ));
+    }
+    Ok((identity, customers, bad))
 }
 
 /// The journal opened for an upgrade run, or read for a dry run (which writes nothing).

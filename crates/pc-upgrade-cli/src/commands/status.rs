@@ -11,7 +11,7 @@ use pc_upgrade_client::PollOptions;
 
 use super::Session;
 use crate::customers::{self, Customer};
-use crate::ending::{Ending, Outputs, Rerun};
+use crate::ending::{Ending, Outputs, Rerun, Upgrade};
 use crate::engine::{Engine, Mode, Settings};
 use crate::files::{self, Misuse, Named};
 use crate::journal::{self, CustomersFile, Journal, Replayed};
@@ -27,7 +27,8 @@ pub fn status(session: &Session<'_>, path: &Path, outputs: Outputs<'_>) -> Resul
     let replayed = journal::read(path)?;
     super::torn_end(session, path, &replayed);
     let connection = connection(session, &replayed);
-    let ending = begin(session, &connection);
+    let mut ending = begin(session, &connection);
+    ending.goes_on = upgrade_command(session, path, &replayed);
     let mut rows = rows::status(&replayed);
     rows.extend(bad_lines_of(&replayed));
     Ok(ending.finish(&rows, outputs, None))
@@ -49,7 +50,8 @@ pub async fn refresh(
     let (journal, replayed) = Journal::open(path, None, false, given)?;
     super::torn_end(session, path, &replayed);
     let connection = connection(session, &replayed);
-    let ending = begin(session, &connection);
+    let mut ending = begin(session, &connection);
+    ending.goes_on = upgrade_command(session, path, &replayed);
     let bad = bad_lines_of(&replayed);
     let mut customers: Vec<(Customer, Known)> = replayed
         .known
@@ -105,6 +107,25 @@ fn begin<'a>(session: &Session<'a>, connection: &Connection) -> Ending<'a> {
         session.args,
         session.console,
     )
+}
+
+/// The `upgrade` command that goes on with the journal's customers: its customers file and
+/// delimiter, the journal, and the API when it is not Partner Center's own.
+fn upgrade_command(session: &Session<'_>, journal: &Path, replayed: &Replayed) -> Option<String> {
+    let customers = replayed.customers.as_ref()?;
+    let base_url = session
+        .given_base_url
+        .as_ref()
+        .or(replayed.base_url.as_ref());
+    let upgrade = Upgrade {
+        program: session.args.first(),
+        base_url: base_url.map(String::as_str),
+        customers: &customers.path,
+        delimiter: replayed.delimiter.unwrap_or(','),
+        journal,
+        yes: true,
+    };
+    Some(upgrade.to_string())
 }
 
 /// The run's own API, unless `--base-url` (or its variable) names another.
