@@ -22,7 +22,7 @@ struct Scenario {
     takes: f64,
     /// The fake's limit, calls per second per tenant.
     limit: u32,
-    /// Whether the run is told the limit (`--rate LIMIT --per 1`) or finds it.
+    /// Whether the run is told the limit (`--rate LIMIT/s`) or finds it.
     told: bool,
     /// The target ratio the issue sets, if any.
     target: Option<f64>,
@@ -209,7 +209,7 @@ fn run(release: &Path, work: &Path, scenario: &Scenario) -> Result<Measured> {
             .env_remove("RUST_LOG");
         command.args(["--base-url", &url]);
         if scenario.told {
-            command.args(["--rate", &scenario.limit.to_string(), "--per", "1"]);
+            command.args(["--rate", &format!("{}/s", scenario.limit)]);
         }
         command
             .args(["upgrade", "--yes", "--customers"])

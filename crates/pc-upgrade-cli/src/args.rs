@@ -20,7 +20,9 @@ Credentials come from the environment:
   PC_UPGRADE_AUTHORITY            the Entra ID authority (default https://login.microsoftonline.com)
 
 Rate: without --rate, the run finds Partner Center's limit itself: it starts at 2 calls a
-second, raises the rate while calls succeed and backs off on a 429. --rate sets a ceiling.
+second, raises the rate while calls succeed and backs off on a 429. --rate sets a ceiling,
+its unit in the value: --rate 5/s, --rate 300/min (Partner Center quotes limits per minute).
+The run's first lines say the rate in force.
 
 Exit codes: 0 every customer ended well (completed, or not eligible); 3 some did not (failed,
 refused, not completed yet, to retry later, a bad line); 1 the run could not go on (the
@@ -46,10 +48,10 @@ pub struct Cli {
     /// `status`, the run's own].
     #[arg(long, global = true, env = "PC_UPGRADE_BASE_URL")]
     pub base_url: Option<String>,
-    /// At most this many calls per --per seconds, shared by all calls (default: found as
-    /// the run goes; a 429 pauses every call).
-    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(1..))]
-    pub rate: Option<u32>,
+    /// At most this many calls, with the unit in the value: 5/s, 300/min, 1000/h, 30/10s;
+    /// shared by all calls (default: found as the run goes; a 429 pauses every call).
+    #[arg(long, global = true, value_name = "CALLS/UNIT", value_parser = rate)]
+    pub rate: Option<Rate>,
     /// More to the log on stderr: -v each call (operation, status, attempts, latency,
     /// MS-RequestId, MS-CorrelationId), -vv more.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -57,9 +59,10 @@ pub struct Cli {
     /// Less: no progress, only the summary and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// The window of --rate, in seconds.
-    #[arg(long, global = true, default_value = "60", value_parser = window)]
-    pub per: Duration,
+    /// Gone: the unit is in --rate's value (a hidden option, so that an old command line
+    /// gets the hint rather than "unexpected argument").
+    #[arg(long, global = true, hide = true, value_parser = per_is_gone)]
+    pub per: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -203,7 +206,80 @@ fn seconds(text: &str) -> Result<Duration, String> {
     bounded_seconds(text, 7.0 * 24.0 * 3600.0)
 }
 
-/// Seconds, at most a day.
-fn window(text: &str) -> Result<Duration, String> {
-    bounded_seconds(text, 24.0 * 3600.0)
+/// A rate limit as the operator gave it: `calls` per `per`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Calls in each window.
+    pub calls: u32,
+    /// The window.
+    pub per: Duration,
+    /// As given (`20/s`), to say it back.
+    pub text: String,
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// `5/s`, `300/min`, `1000/h`, `30/10s`: calls, a slash and the window. A bare number is
+/// refused: it used to mean calls per `--per` seconds, a minute unless said, which reads as
+/// per second (`--rate 20` ran at 20 a minute).
+fn rate(text: &str) -> Result<Rate, String> {
+    let hint = "give the unit: 5/s, 300/min, 1000/h or 30/10s";
+    let Some((calls, unit)) = text.trim().split_once('/') else {
+        return Err(format!(
+            "{text:?} has no unit ({hint}); a bare number used to mean calls per minute"
+        ));
+    };
+    let calls: u32 = calls
+        .trim()
+        .parse()
+        .ok()
+        .filter(|calls| *calls > 0)
+        .ok_or_else(|| format!("{calls:?} is not a number of calls, at least 1 ({hint})"))?;
+    let per = match unit.trim() {
+        "s" | "sec" => Duration::from_secs(1),
+        "min" | "m" => Duration::from_secs(60),
+        "h" => Duration::from_secs(3600),
+        seconds => match seconds.strip_suffix('s') {
+            Some(number) => bounded_seconds(number, 24.0 * 3600.0)?,
+            None => return Err(format!("{unit:?} is not a unit ({hint})")),
+        },
+    };
+    Ok(Rate {
+        calls,
+        per,
+        text: text.trim().to_owned(),
+    })
+}
+
+/// `--per` is gone.
+fn per_is_gone(_: &str) -> Result<String, String> {
+    Err("--per is gone: the unit is in --rate's value (--rate 20/s, --rate 300/min)".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rate_has_its_unit_in_the_value() {
+        for (text, calls, seconds) in [
+            ("5/s", 5, 1.0),
+            ("300/min", 300, 60.0),
+            ("1000/h", 1000, 3600.0),
+            ("30/10s", 30, 10.0),
+            ("3/0.5s", 3, 0.5),
+        ] {
+            let rate = rate(text).unwrap();
+            assert_eq!((rate.calls, rate.per.as_secs_f64()), (calls, seconds), "{text}");
+            assert_eq!(rate.to_string(), text);
+        }
+        for bad in ["20", "0/s", "x/s", "5/fortnight", "5/0s", "5/-1s"] {
+            assert!(rate(bad).is_err(), "{bad}");
+        }
+        assert!(rate("20").unwrap_err().contains("300/min"));
+    }
 }

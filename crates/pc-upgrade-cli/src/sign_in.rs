@@ -2,13 +2,12 @@
 //! retries, and how it signs in (a token given, or Entra ID from the environment's
 //! `PC_UPGRADE_*` variables, which `pc-upgrade --help` lists).
 
-use std::time::Duration;
-
 use anyhow::{Context, Result};
 use pc_upgrade_client::{
     DEFAULT_AUTHORITY, EntraTokenSource, PartnerCenterClient, RateLimit, RetryPolicy,
 };
 
+use crate::args::Rate;
 use crate::console::Vars;
 
 /// How a command reaches Partner Center.
@@ -16,12 +15,22 @@ use crate::console::Vars;
 pub struct Connection {
     /// The API's base URL.
     pub base_url: String,
-    /// `--rate` calls per `per`, a ceiling; none: the limit is found as the run goes.
-    pub rate: Option<u32>,
-    /// The window of `rate`.
-    pub per: Duration,
+    /// `--rate`, a ceiling; none: the limit is found as the run goes.
+    pub rate: Option<Rate>,
     /// How it signs in.
     pub sign_in: SignIn,
+}
+
+impl Connection {
+    /// The rate in force, in the operator's words.
+    pub fn rate_text(&self) -> String {
+        match &self.rate {
+            Some(rate) => format!("at most {rate} (--rate), less if Partner Center throttles"),
+            None => "found as the run goes (from 2 calls a second; --rate sets a ceiling, \
+                     5/s or 300/min)"
+                .to_owned(),
+        }
+    }
 }
 
 /// How a command signs in.
@@ -47,8 +56,8 @@ pub fn client(connection: &Connection) -> Result<PartnerCenterClient> {
     let builder = PartnerCenterClient::builder()
         .base_url(&connection.base_url)
         .application_name(concat!("pc-upgrade/", env!("CARGO_PKG_VERSION")))
-        .rate_limit(match connection.rate {
-            Some(rate) => RateLimit::adaptive_up_to(rate, connection.per),
+        .rate_limit(match &connection.rate {
+            Some(rate) => RateLimit::adaptive_up_to(rate.calls, rate.per),
             None => RateLimit::adaptive(),
         })
         .retry(RetryPolicy::default().with_max_attempts(6));

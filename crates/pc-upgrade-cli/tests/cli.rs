@@ -85,9 +85,7 @@ async fn a_thousand_customers_end_as_scripted_in_the_report() {
         &server,
         &[
             "--rate",
-            "100000",
-            "--per",
-            "1",
+            "100000/s",
             "upgrade",
             "--customers",
             customers.to_str().unwrap(),
@@ -217,9 +215,7 @@ async fn killed_five_times_the_run_never_creates_twice_and_loses_no_customer() {
     );
     let args = [
         "--rate",
-        "100000",
-        "--per",
-        "1",
+        "100000/s",
         "upgrade",
         "--customers",
         customers.to_str().unwrap(),
@@ -556,10 +552,12 @@ async fn bad_values_exit_2_before_any_call() {
         "--yes",
     ];
     for bad in [
-        &["--rate", "0"][..],
-        &["--per", "0"],
-        &["--per", "1e9"],
-        &["--per", "nan"],
+        &["--rate", "0/s"][..],
+        &["--rate", "20/0s"],
+        &["--rate", "20/1e9s"],
+        &["--rate", "20/nans"],
+        &["--rate", "20/fortnight"],
+        &["--per", "1"],
         &["--concurrency", "0"],
         &["--poll-interval", "0"],
         &["--poll-interval", "nan"],
@@ -572,6 +570,16 @@ async fn bad_values_exit_2_before_any_call() {
         assert_eq!(output.status.code(), Some(2), "{bad:?}: {stderr}");
         assert!(stderr.contains("invalid value"), "{bad:?}: {stderr}");
     }
+    // The old form, a bare number (per --per seconds, a minute unless said), says what to
+    // write instead.
+    let args: Vec<&str> = upgrade.iter().copied().chain(["--rate", "20"]).collect();
+    let output = run(pc_upgrade(&server, &args)).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("5/s") && stderr.contains("300/min"),
+        "{stderr}"
+    );
     assert!(server.requests().is_empty(), "a bad value sent a call");
     assert!(
         !std::path::Path::new(journal).exists(),

@@ -466,9 +466,7 @@ async fn the_shared_throttle_keeps_to_the_limit_after_the_first_429() {
         &server,
         &[
             "--rate",
-            &LIMIT.to_string(),
-            "--per",
-            "1",
+            &format!("{LIMIT}/s"),
             "eligibility",
             "--customers",
             customers.to_str().unwrap(),

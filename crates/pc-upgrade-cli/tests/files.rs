@@ -56,9 +56,7 @@ impl Files {
     fn upgrade<'a>(&'a self, report: &'a Path) -> Vec<&'a str> {
         vec![
             "--rate",
-            "100000",
-            "--per",
-            "1",
+            "100000/s",
             "upgrade",
             "--poll-interval",
             "0.05",

@@ -45,7 +45,7 @@ async fn the_bar_moves_fits_the_terminal_and_ctrl_c_leaves_the_way_on() {
     let customers = customers_csv(&dir, COUNT);
     let journal = dir.join("journal");
     let command = format!(
-        "stty cols {COLUMNS} rows {ROWS}; exec {BINARY} --base-url {} --rate 1000 --per 1 \
+        "stty cols {COLUMNS} rows {ROWS}; exec {BINARY} --base-url {} --rate 1000/s \
          upgrade --customers {} --journal {} --yes --poll-interval 1",
         server.base_url(),
         customers.display(),

@@ -41,7 +41,6 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
         connection: Connection {
             base_url: server.base_url(),
             rate: None,
-            per: Duration::from_secs(1),
             sign_in: SignIn::Token(TOKEN.to_owned()),
         },
         given_base_url: Some(server.base_url()),

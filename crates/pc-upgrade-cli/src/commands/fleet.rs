@@ -167,10 +167,12 @@ fn read_customers(
     }
     if !session.quiet {
         session.console.err(&format!(
-            "pc-upgrade: {} customers and {} bad lines in {}, read as {encoding}\n",
+            "pc-upgrade: {} customers and {} bad lines in {}, read as {encoding}\n\
+             pc-upgrade: rate: {}\n",
             customers.len(),
             bad.len(),
-            fleet.customers.display()
+            fleet.customers.display(),
+            session.connection.rate_text()
         ));
     }
     Ok((identity, customers, bad))

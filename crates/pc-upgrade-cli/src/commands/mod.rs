@@ -60,8 +60,7 @@ pub async fn run(invocation: Invocation) -> u8 {
     let session = Session {
         connection: Connection {
             base_url: (cli.base_url.clone()).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
-            rate: cli.rate,
-            per: cli.per,
+            rate: cli.rate.clone(),
             sign_in: SignIn::FromEnvironment(vars),
         },
         given_base_url: cli.base_url.clone(),
