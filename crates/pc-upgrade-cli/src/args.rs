@@ -274,7 +274,11 @@ mod tests {
             ("3/0.5s", 3, 0.5),
         ] {
             let rate = rate(text).unwrap();
-            assert_eq!((rate.calls, rate.per.as_secs_f64()), (calls, seconds), "{text}");
+            assert_eq!(
+                (rate.calls, rate.per.as_secs_f64()),
+                (calls, seconds),
+                "{text}"
+            );
             assert_eq!(rate.to_string(), text);
         }
         for bad in ["20", "0/s", "x/s", "5/fortnight", "5/0s", "5/-1s"] {
