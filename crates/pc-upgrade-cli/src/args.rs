@@ -89,6 +89,10 @@ pub enum Command {
         /// The customers file and how the run goes over it.
         #[command(flatten)]
         fleet: FleetArgs,
+        /// What stdout holds: the summary (text), or the report as one JSON document (its
+        /// rows and counts; the summary then goes to stderr).
+        #[arg(short, long, value_enum, default_value = "text")]
+        output: Output,
     },
     /// Upgrades each customer: eligibility, then create or resume, then wait. A dry run
     /// unless --yes.
@@ -145,6 +149,10 @@ pub enum Command {
         /// The run's journal.
         #[arg(long)]
         journal: PathBuf,
+        /// What stdout holds: the summary (text), or the report as one JSON document (its
+        /// rows and counts; the summary then goes to stderr).
+        #[arg(short, long, value_enum, default_value = "text")]
+        output: Output,
         /// Where to write the report (JSON when it ends in .json, else CSV).
         #[arg(long)]
         report: Option<PathBuf>,
@@ -159,6 +167,16 @@ pub enum Command {
         #[arg(long, default_value = "Azure")]
         product_family: String,
     },
+}
+
+/// What a command writes to stdout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// The summary and the next step, for a person.
+    #[default]
+    Text,
+    /// The report as one JSON document, for a script (`jq`); nothing else.
+    Json,
 }
 
 /// The options of the commands that work on a customers file.

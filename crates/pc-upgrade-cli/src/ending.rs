@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
+use crate::args::Output;
 use crate::console::Console;
 use crate::engine::Stop;
 use crate::report::{self, Row};
@@ -48,6 +49,8 @@ pub struct Outputs<'a> {
     pub report: Option<&'a Path>,
     /// `--line-items`.
     pub line_items: Option<&'a Path>,
+    /// `--output`: what stdout holds.
+    pub stdout: Output,
 }
 
 /// A command under way, and what is needed to end it.
@@ -63,6 +66,7 @@ pub struct Ending<'a> {
     /// The command that moves the customers on, when it is not the one typed (`status`
     /// names the `upgrade` that goes on).
     pub goes_on: Option<String>,
+
     /// Where its text goes.
     pub console: &'a Console,
     started: (Instant, SystemTime),
@@ -83,6 +87,7 @@ impl<'a> Ending<'a> {
             base_url: base_url.to_owned(),
             args,
             goes_on: None,
+
             console,
             started: (Instant::now(), SystemTime::now()),
         }
@@ -103,7 +108,18 @@ impl<'a> Ending<'a> {
     /// exit code.
     pub fn finish(&self, rows: &[Row], outputs: Outputs<'_>, stop: Option<&Stop>) -> u8 {
         let console = self.console;
-        console.out(&summary::summary(rows, self.started.0.elapsed()));
+        // With `--output json`, stdout holds the JSON document alone; the rest goes to stderr.
+        let say = |text: &str| match outputs.stdout {
+            Output::Text => console.out(text),
+            Output::Json => console.err(text),
+        };
+        if outputs.stdout == Output::Json {
+            match report::json_of(rows, &self.info()) {
+                Ok(json) => console.out_bytes(&json),
+                Err(error) => console.err(&format!("pc-upgrade: no JSON: {error:#}\n")),
+            }
+        }
+        say(&summary::summary(rows, self.started.0.elapsed()));
         // A report that cannot be written (a full disk) is said, and the run still says
         // how it ended and what goes on.
         let mut failed = false;
@@ -119,7 +135,7 @@ impl<'a> Ending<'a> {
         for (path, what, write) in writes {
             let Some(path) = path else { continue };
             match write(path) {
-                Ok(()) => console.out(&format!("{what}: {}\n", path.display())),
+                Ok(()) => say(&format!("{what}: {}\n", path.display())),
                 Err(error) => {
                     failed = true;
                     console.err(&format!("pc-upgrade: no {what}: {error:#}\n"));
@@ -171,7 +187,7 @@ impl<'a> Ending<'a> {
         let dry_run = self.rerun == Rerun::DryRun;
         let goes_on = self.goes_on.as_deref().unwrap_or(&command);
         if let Some(next) = summary::next_step(rows, goes_on, dry_run) {
-            console.out(&format!("{next}\n"));
+            say(&format!("{next}\n"));
         }
         let well = rows.iter().all(|r| r.outcome.ended_well());
         if well { ALL_WELL } else { PARTIAL }

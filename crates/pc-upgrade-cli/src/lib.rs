@@ -43,7 +43,7 @@ mod state;
 mod summary;
 mod utc;
 
-pub use args::{Cli, Command, FleetArgs, Rate};
+pub use args::{Cli, Command, FleetArgs, Output, Rate};
 pub use commands::{Invocation, run};
 pub use console::{Captured, Console, Vars};
 pub use ending::{ALL_WELL, BAD_ARGUMENTS, CANNOT_RUN, INTERRUPTED, PARTIAL};

@@ -321,26 +321,39 @@ pub fn write(path: &Path, rows: &[Row], run: &RunInfo) -> Result<()> {
     let json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let rows: Vec<Row> = rows
-        .iter()
+    let out = if json {
+        json_of(rows, run)?
+    } else {
+        csv_of(&with_next_steps(rows))?
+    };
+    replace(path, &out)
+}
+
+/// The rows, each with its next step.
+fn with_next_steps(rows: &[Row]) -> Vec<Row> {
+    rows.iter()
         .map(|row| Row {
             next: row.next_step(),
             ..row.clone()
         })
+        .collect()
+}
+
+/// The JSON report (the run, the counts by outcome, the rows), as the file and
+/// `--output json` have it.
+///
+/// # Errors
+/// When it cannot be serialized (it always can: the types are plain data).
+pub fn json_of(rows: &[Row], run: &RunInfo) -> Result<Vec<u8>> {
+    let rows = with_next_steps(rows);
+    let counts = Tally::of(&rows)
+        .iter()
+        .map(|(outcome, count)| (outcome.as_str(), count))
         .collect();
-    let mut out = Vec::new();
-    if json {
-        let counts = Tally::of(&rows)
-            .iter()
-            .map(|(outcome, count)| (outcome.as_str(), count))
-            .collect();
-        let report = JsonReport { run, counts, rows };
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        out.push(b'\n');
-    } else {
-        out = csv_of(&rows)?;
-    }
-    replace(path, &out)
+    let report = JsonReport { run, counts, rows };
+    let mut out = serde_json::to_vec_pretty(&report)?;
+    out.push(b'\n');
+    Ok(out)
 }
 
 /// Puts `bytes` at `path`: written whole beside it, then renamed, so that a report is never

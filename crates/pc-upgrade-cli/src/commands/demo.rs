@@ -67,6 +67,7 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
         other_customers: false,
         only: None,
         line_items: Some(&line_items),
+        stdout: crate::args::Output::Text,
     };
     let code = super::fleet::run(&demo, &fleet, job).await?;
     session.console.out(&format!(

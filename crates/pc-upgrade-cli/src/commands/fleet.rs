@@ -11,7 +11,7 @@ use pc_upgrade_client::PollOptions;
 use uuid::Uuid;
 
 use super::Session;
-use crate::args::FleetArgs;
+use crate::args::{FleetArgs, Output};
 use crate::customers::{self, BadLine, Customer};
 use crate::ending::{Ending, Outputs, Rerun, Upgrade};
 use crate::engine::{Engine, Mode, Settings};
@@ -36,6 +36,8 @@ pub struct Job<'a> {
     pub only: Option<&'a str>,
     /// `--line-items`: where to write a row per subscription.
     pub line_items: Option<&'a Path>,
+    /// `--output`: what stdout holds.
+    pub stdout: Output,
 }
 
 /// How a run follows each upgrade.
@@ -103,6 +105,7 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
     let outputs = Outputs {
         report: fleet.report.as_deref(),
         line_items: job.line_items,
+        stdout: job.stdout,
     };
     Ok(ending.finish(&rows, outputs, stop.as_ref()))
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use pc_upgrade_client::DEFAULT_BASE_URL;
 use tokio::sync::watch;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, Output};
 use crate::console::{Console, Vars};
 use crate::ending::{BAD_ARGUMENTS, CANNOT_RUN, Outputs};
 use crate::engine::Mode;
@@ -97,7 +97,7 @@ fn torn_end(session: &Session<'_>, path: &std::path::Path, replayed: &crate::jou
 
 async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> {
     match command {
-        Command::Eligibility { fleet } => {
+        Command::Eligibility { fleet, output } => {
             let job = fleet::Job {
                 mode: Mode::Eligibility,
                 journal: None,
@@ -108,6 +108,7 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
                 other_customers: false,
                 only: None,
                 line_items: None,
+                stdout: *output,
             };
             fleet::run(&session, fleet, job).await
         }
@@ -136,11 +137,13 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
                 other_customers: *other_customers,
                 only: only.as_deref(),
                 line_items: line_items.as_deref(),
+                stdout: Output::Text,
             };
             fleet::run(&session, fleet, job).await
         }
         Command::Status {
             journal,
+            output,
             report,
             line_items,
             refresh,
@@ -149,6 +152,7 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
             let outputs = Outputs {
                 report: report.as_deref(),
                 line_items: line_items.as_deref(),
+                stdout: *output,
             };
             match refresh {
                 true => status::refresh(&session, journal, outputs, product_family).await,
