@@ -147,37 +147,8 @@ impl<'a> Ending<'a> {
             Rerun::Repeats | Rerun::DryRun => "run the same command again",
         };
         let command = command_line(self.args);
-        let (code, text) = match stop {
-            None => (None, String::new()),
-            Some(Stop::Interrupted) => (
-                Some(INTERRUPTED),
-                format!("pc-upgrade: interrupted. To go on, {again}:\n  {command}\n"),
-            ),
-            Some(Stop::Caller(cause)) => (
-                Some(CANNOT_RUN),
-                format!(
-                    "pc-upgrade: stopped: {cause}\n  This is about this tool's credentials or \
-                     permissions, not about the customers: nothing final was written down for \
-                     them. Fix it, then {again}:\n  {command}\n"
-                ),
-            ),
-            Some(Stop::Down(cause)) => (
-                Some(CANNOT_RUN),
-                format!(
-                    "pc-upgrade: stopped: {cause}\n  Check the network and --base-url, then \
-                     {again}:\n  {command}\n"
-                ),
-            ),
-            Some(Stop::Journal(cause)) => (
-                Some(CANNOT_RUN),
-                format!(
-                    "pc-upgrade: stopped: {cause}\n  No call was sent that the journal does not \
-                     know of. Free space on its disk (or fix the disk), then {again}:\n  \
-                     {command}\n"
-                ),
-            ),
-        };
-        if let Some(code) = code {
+        if let Some(stop) = stop {
+            let (code, text) = stopped(stop, again, &command);
             console.err(&text);
             return code;
         }
@@ -191,6 +162,40 @@ impl<'a> Ending<'a> {
         }
         let well = rows.iter().all(|r| r.outcome.ended_well());
         if well { ALL_WELL } else { PARTIAL }
+    }
+}
+
+/// What a run stopped early says, and its exit code: why, whose problem it is, and the
+/// command that goes on once it is fixed.
+fn stopped(stop: &Stop, again: &str, command: &str) -> (u8, String) {
+    match stop {
+        Stop::Interrupted => (
+            INTERRUPTED,
+            format!("pc-upgrade: interrupted. To go on, {again}:\n  {command}\n"),
+        ),
+        Stop::Caller(cause) => (
+            CANNOT_RUN,
+            format!(
+                "pc-upgrade: stopped: {cause}\n  This is about this tool's credentials or \
+                 permissions, not about the customers: nothing final was written down for \
+                 them. Fix it, then {again}:\n  {command}\n"
+            ),
+        ),
+        Stop::Down(cause) => (
+            CANNOT_RUN,
+            format!(
+                "pc-upgrade: stopped: {cause}\n  Check the network and --base-url, then \
+                 {again}:\n  {command}\n"
+            ),
+        ),
+        Stop::Journal(cause) => (
+            CANNOT_RUN,
+            format!(
+                "pc-upgrade: stopped: {cause}\n  No call was sent that the journal does not \
+                 know of. Free space on its disk (or fix the disk), then {again}:\n  \
+                 {command}\n"
+            ),
+        ),
     }
 }
 
