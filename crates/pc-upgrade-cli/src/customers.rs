@@ -19,13 +19,16 @@ pub struct Customer {
     pub extra: Vec<(String, String)>,
 }
 
-/// A line that names no customer.
+/// A line that names no customer, or one already named.
 #[derive(Clone, Debug)]
 pub struct BadLine {
     /// The line number (1-based).
     pub line: usize,
     /// Why.
     pub reason: String,
+    /// It names a customer an earlier line names: the customer is run once, and the line is
+    /// reported, but it is no fault of a customer's.
+    pub duplicate: bool,
 }
 
 /// The customers of a file, and its bad lines. `delimiter` separates a CSV's fields.
@@ -89,6 +92,7 @@ fn parse(text: &str, delimiter: u8) -> Result<(Vec<Customer>, Vec<BadLine>)> {
             Some(first) => bad.push(BadLine {
                 line: customer.line,
                 reason: format!("customer {} is already on line {first}", customer.id),
+                duplicate: true,
             }),
             None => {
                 seen.insert(customer.id, customer.line);
@@ -129,6 +133,7 @@ fn read_list(text: &str) -> (Vec<Customer>, Vec<BadLine>) {
             Err(reason) => bad.push(BadLine {
                 line: index + 1,
                 reason,
+                duplicate: false,
             }),
         }
     }
@@ -177,6 +182,7 @@ fn read_csv(text: &str, delimiter: u8) -> Result<(Vec<Customer>, Vec<BadLine>)> 
                 bad.push(BadLine {
                     line,
                     reason: format!("not a CSV line: {error}"),
+                    duplicate: false,
                 });
                 continue;
             }
@@ -194,6 +200,7 @@ fn read_csv(text: &str, delimiter: u8) -> Result<(Vec<Customer>, Vec<BadLine>)> 
                     record.len(),
                     headers.len()
                 ),
+                duplicate: false,
             });
             continue;
         }
@@ -209,7 +216,11 @@ fn read_csv(text: &str, delimiter: u8) -> Result<(Vec<Customer>, Vec<BadLine>)> 
                     .map(|(_, (h, v))| (h.to_owned(), v.to_owned()))
                     .collect(),
             }),
-            Err(reason) => bad.push(BadLine { line, reason }),
+            Err(reason) => bad.push(BadLine {
+                line,
+                reason,
+                duplicate: false,
+            }),
         }
     }
     Ok((customers, bad))

@@ -44,6 +44,8 @@ pub enum Outcome {
     Pending,
     /// A line of the customers file that names no customer.
     BadLine,
+    /// A line that names a customer an earlier line names: reported, the customer run once.
+    Duplicate,
 }
 
 impl Outcome {
@@ -63,6 +65,7 @@ impl Outcome {
             Self::RetryLater => "retry-later",
             Self::Pending => "pending",
             Self::BadLine => "bad-line",
+            Self::Duplicate => "duplicate",
         }
     }
 
@@ -76,6 +79,7 @@ impl Outcome {
                 | Self::Upgrading
                 | Self::WouldCreate
                 | Self::WouldResume
+                | Self::Duplicate
         )
     }
 }
@@ -204,6 +208,7 @@ impl Row {
                 None => support(self.request_id),
             },
             Outcome::BadLine => "fix the line in the customers file".to_owned(),
+            Outcome::Duplicate => "none: the customer is on an earlier line".to_owned(),
         };
         Some(step)
     }

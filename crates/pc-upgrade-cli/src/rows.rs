@@ -179,7 +179,11 @@ pub fn bad_rows(bad: &[BadLine]) -> Vec<Row> {
     bad.iter()
         .map(|b| Row {
             line: b.line,
-            outcome: Outcome::BadLine,
+            outcome: if b.duplicate {
+                Outcome::Duplicate
+            } else {
+                Outcome::BadLine
+            },
             detail: Some(b.reason.clone()),
             ..Row::default()
         })

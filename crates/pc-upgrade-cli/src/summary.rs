@@ -12,8 +12,12 @@ use crate::report::{Outcome, Row, Tally};
 
 /// How many bad lines are listed before "and N more".
 const BAD_LINES_LISTED: usize = 5;
+/// How many reasons are listed before "and N more".
+const REASONS_LISTED: usize = 8;
+/// The width the summary keeps to, a terminal's.
+const WIDTH: usize = 80;
 
-/// The summary of `rows`, after `elapsed`.
+/// The summary of `rows`, after `elapsed`: each line at most 80 columns.
 pub fn summary(rows: &[Row], elapsed: Duration) -> String {
     let mut out = outcomes(rows);
     let moved: usize = rows.iter().filter_map(|r| r.moved).sum();
@@ -24,38 +28,114 @@ pub fn summary(rows: &[Row], elapsed: Duration) -> String {
             "\nsubscriptions: {moved} moved to the Azure plan, {not_moved} not moved"
         );
     }
+    out.push_str(&reasons(rows));
+    out.push_str(&codes(rows));
+    out.push_str(&bad_lines(rows));
+    let _ = writeln!(out, "\ntime: {}", clock(elapsed));
+    out
+}
+
+/// Why customers were not eligible, failed or were refused: each reason once, with how many
+/// customers gave it, the most first.
+fn reasons(rows: &[Row]) -> String {
+    let mut counts: BTreeMap<(Outcome, &str), usize> = BTreeMap::new();
+    for row in rows {
+        let why = matches!(
+            row.outcome,
+            Outcome::Ineligible | Outcome::Failed | Outcome::Refused | Outcome::PartlyMoved
+        );
+        if let (true, Some(detail)) = (why, row.detail.as_deref()) {
+            *counts.entry((row.outcome, detail)).or_default() += 1;
+        }
+    }
+    if counts.is_empty() {
+        return String::new();
+    }
+    let mut sorted: Vec<_> = counts.into_iter().collect();
+    sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut out = format!("\n{:<w$}  customers\n", "why", w = WIDTH - 11);
+    for ((outcome, detail), count) in sorted.iter().take(REASONS_LISTED) {
+        let why = fit(&format!("{outcome}: {detail}"), WIDTH - 11);
+        let _ = writeln!(out, "{why:<w$}  {count:>9}", w = WIDTH - 11);
+    }
+    if sorted.len() > REASONS_LISTED {
+        let more = sorted.len() - REASONS_LISTED;
+        let _ = writeln!(out, "and {more} more reasons (in the report)");
+    }
+    out
+}
+
+/// The Partner Center error codes met, with their meaning.
+fn codes(rows: &[Row]) -> String {
     let mut codes: BTreeMap<i64, usize> = BTreeMap::new();
     for code in rows.iter().filter_map(|r| r.error_code) {
         *codes.entry(code).or_default() += 1;
     }
-    if !codes.is_empty() {
-        out.push_str("\nerror code  customers  meaning\n");
-        for (code, count) in &codes {
-            let meaning = PartnerCenterErrorCode::from_number(*code)
-                .meaning()
-                .unwrap_or("not a documented product-upgrade code");
-            let _ = writeln!(out, "{code:<10}  {count:>9}  {meaning}");
-        }
+    if codes.is_empty() {
+        return String::new();
     }
+    let mut out = "\nerror code  customers  meaning\n".to_owned();
+    for (code, count) in &codes {
+        let meaning = PartnerCenterErrorCode::from_number(*code)
+            .meaning()
+            .unwrap_or("not a documented product-upgrade code");
+        let line = format!("{code:<10}  {count:>9}  {meaning}");
+        let _ = writeln!(out, "{}", fit(&line, WIDTH));
+    }
+    out
+}
+
+/// The lines of the customers file that name no customer, or one named before.
+fn bad_lines(rows: &[Row]) -> String {
     let bad: Vec<&Row> = rows
         .iter()
-        .filter(|r| r.outcome == Outcome::BadLine)
+        .filter(|r| matches!(r.outcome, Outcome::BadLine | Outcome::Duplicate))
         .collect();
-    if !bad.is_empty() {
-        out.push_str("\nbad lines of the customers file:\n");
-        for row in bad.iter().take(BAD_LINES_LISTED) {
-            let reason = row.detail.as_deref().unwrap_or_default();
-            let _ = writeln!(out, "  line {}: {reason}", row.line);
-        }
-        if bad.len() > BAD_LINES_LISTED {
-            let _ = writeln!(
-                out,
-                "  and {} more (in the report)",
-                bad.len() - BAD_LINES_LISTED
-            );
-        }
+    if bad.is_empty() {
+        return String::new();
     }
-    let _ = writeln!(out, "\ntime: {}", clock(elapsed));
+    let mut out = "\nbad lines of the customers file:\n".to_owned();
+    for row in bad.iter().take(BAD_LINES_LISTED) {
+        let reason = row.detail.as_deref().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}",
+            fit(&format!("  line {}: {reason}", row.line), WIDTH)
+        );
+    }
+    if bad.len() > BAD_LINES_LISTED {
+        let more = bad.len() - BAD_LINES_LISTED;
+        let _ = writeln!(out, "  and {more} more (in the report)");
+    }
+    out
+}
+
+/// `text` in at most `width` characters: cut, with `…`, when longer.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    kept.push('…');
+    kept
+}
+
+/// Prose wrapped at 80 columns, at spaces.
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
     out
 }
 
@@ -91,33 +171,45 @@ pub fn next_step(rows: &[Row], command: &str, dry_run: bool) -> Option<String> {
     let count = |outcome: Outcome| rows.iter().filter(|r| r.outcome == outcome).count();
     if dry_run {
         let would = count(Outcome::WouldCreate) + count(Outcome::WouldResume);
-        return (would > 0)
-            .then(|| format!("next: to upgrade, run it with --yes:\n  {command} --yes"));
+        let command = format!("{command} --yes");
+        return (would > 0).then(|| step("next: to upgrade, run it with --yes:", Some(&command)));
     }
     let upgradable = count(Outcome::Eligible) + count(Outcome::Upgrading);
     let later = count(Outcome::RetryLater) + count(Outcome::InProgress) + count(Outcome::Pending);
     let attention = count(Outcome::Failed) + count(Outcome::Refused) + count(Outcome::PartlyMoved);
     let mut steps = Vec::new();
     if upgradable > 0 {
-        steps.push(format!(
+        let prose = format!(
             "next: {upgradable} customers can be upgraded or are upgrading; a dry run of their \
-             upgrade first (it creates nothing):\n  {command}"
-        ));
+             upgrade first (it creates nothing):"
+        );
+        steps.push(step(&prose, Some(command)));
     }
     if later > 0 {
-        steps.push(format!(
+        let prose = format!(
             "next: {later} customers are not done yet (in progress, or to retry later); later, \
-             this goes on where the run stopped:\n  {command}"
-        ));
+             this goes on where the run stopped:"
+        );
+        steps.push(step(&prose, Some(command)));
     }
     if attention > 0 {
-        steps.push(format!(
+        let prose = format!(
             "{attention} customers failed, were refused or have a subscription not moved: the \
              report has each one's error code and the MS-RequestId to give Partner Center \
              support"
-        ));
+        );
+        steps.push(step(&prose, None));
     }
     (!steps.is_empty()).then(|| steps.join("\n"))
+}
+
+/// A next step: its prose wrapped at 80 columns, then the command on a line of its own (a
+/// command is never cut: it is copied whole).
+fn step(prose: &str, command: Option<&str>) -> String {
+    match command {
+        Some(command) => format!("{}\n  {command}", wrap(prose)),
+        None => wrap(prose),
+    }
 }
 
 #[cfg(test)]
@@ -166,5 +258,37 @@ mod tests {
         );
         let next = next_step(&rows, "pc-upgrade upgrade --yes", false).unwrap();
         assert!(next.contains("2 customers failed, were refused"), "{next}");
+        for line in text.lines().chain(next.lines()) {
+            assert!(
+                line.chars().count() <= 80,
+                "{} columns: {line}",
+                line.chars().count()
+            );
+        }
+    }
+
+    /// 26 customers not eligible for one reason are one line with 26, not 26 lines; a long
+    /// reason is cut at 80 columns.
+    #[test]
+    fn reasons_are_grouped_with_their_counts() {
+        let mut rows: Vec<Row> = (0..26)
+            .map(|n| Row {
+                outcome: Outcome::Ineligible,
+                line: n,
+                detail: Some("No Azure subscription.".to_owned()),
+                ..Row::default()
+            })
+            .collect();
+        rows.push(Row {
+            outcome: Outcome::Failed,
+            detail: Some("x".repeat(200)),
+            ..Row::default()
+        });
+        let text = summary(&rows, Duration::from_secs(1));
+        assert_eq!(text.matches("No Azure subscription.").count(), 1, "{text}");
+        let line = text.lines().find(|l| l.contains("No Azure")).unwrap();
+        assert!(line.starts_with("ineligible: No Azure subscription.") && line.ends_with(" 26"));
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(text.contains('…'), "{text}");
     }
 }

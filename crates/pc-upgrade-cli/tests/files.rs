@@ -384,3 +384,40 @@ async fn files_from_powershell_and_excel_are_read_and_their_encoding_named() {
         );
     }
 }
+
+/// A customer named twice is upgraded once and its second line reported, but that alone does
+/// not make the run end badly: exit 0 when every customer completed.
+#[tokio::test(start_paused = true)]
+async fn a_duplicate_line_is_reported_and_does_not_fail_the_run() {
+    let server = serve(2, Duration::ZERO).await;
+    let dir = scratch("files-duplicate");
+    let customers = dir.join("customers.csv");
+    let text = format!(
+        "customerId\n{}\n{}\n{}\n",
+        customer(0),
+        customer(1),
+        customer(0)
+    );
+    std::fs::write(&customers, text).unwrap();
+    let (journal, report_path) = (dir.join("run.journal"), dir.join("report.json"));
+    let args = [
+        "upgrade",
+        "--customers",
+        customers.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--yes",
+        "--report",
+        report_path.to_str().unwrap(),
+    ];
+    let ran = in_process(&server, &args).await;
+    assert_eq!(ran.code, 0, "{}", ran.both());
+    assert!(ran.out.contains("line 4: customer"), "{}", ran.out);
+    let rows = common::report_rows(&report_path);
+    assert!(
+        rows.iter()
+            .any(|r| r["outcome"] == "duplicate" && r["line"] == 4),
+        "{rows:?}"
+    );
+    assert_created_once(&server);
+}

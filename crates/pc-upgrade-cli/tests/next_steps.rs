@@ -14,11 +14,27 @@ use pc_upgrade_mock::{Customer, Fleet, MockServer, Operation};
 /// The command on the line after `next: …` in `text`, split and unquoted as a shell would
 /// (the tests' words have no spaces; a quoted one is in single quotes).
 fn next_command(text: &str, after: &str) -> Vec<OsString> {
-    let line = text
-        .lines()
-        .skip_while(|line| !line.starts_with("next:") || !line.contains(after))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no next step {after:?} in:\n{text}"));
+    // A step: prose from a `next:` line (wrapped over lines), then the command, indented.
+    let mut prose: Option<String> = None;
+    let mut found = None;
+    for line in text.lines() {
+        match (&mut prose, line.strip_prefix("  ")) {
+            (Some(words), Some(command)) => {
+                if words.contains(after) {
+                    found = Some(command.to_owned());
+                    break;
+                }
+                prose = None;
+            }
+            (Some(words), None) => {
+                words.push(' ');
+                words.push_str(line);
+            }
+            (None, _) if line.starts_with("next:") => prose = Some(line.to_owned()),
+            (None, _) => {}
+        }
+    }
+    let line = found.unwrap_or_else(|| panic!("no next step {after:?} in:\n{text}"));
     line.split_whitespace()
         .map(
             |word| match word.strip_prefix('\'').and_then(|w| w.strip_suffix('\'')) {
