@@ -19,7 +19,7 @@
 //   a failed call is comes from the client's `Error::kind`);
 // - `rows`: the report's row of a customer, derived in one function; `select`: `--only`;
 // - `report`: the report (CSV or JSON); `line_items`: `--line-items`, a row per
-//   subscription; `progress`: the bar, or a line per customer;
+//   subscription; `progress`: the bar, or a line per customer; `eta`: its time left;
 // - `summary`: what the end of a run prints; `ending`: the next step and the exit code;
 //   `utc`: timestamps.
 
@@ -29,6 +29,7 @@ mod console;
 mod customers;
 mod ending;
 mod engine;
+mod eta;
 mod files;
 mod journal;
 mod line_items;

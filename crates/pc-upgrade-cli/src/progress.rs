@@ -1,17 +1,26 @@
 //! Progress while a run goes. On a terminal (the bar draws on stderr, so stderr is what is
 //! checked): a bar that ticks every second, with the customers done, the upgrades being
-//! waited for, the calls per second and an estimate of the time left, fitted to the
-//! terminal's width, and log lines printed above it, never through it. Elsewhere: one line
-//! per customer as it ends, with a UTC timestamp. Quiet: nothing.
+//! waited for, the rate in force (per second, or per minute when the operator gave it so)
+//! and an estimate of the time left (`eta.rs`), in 80 columns; while Partner Center has
+//! asked every call to wait (a `429`), the bar says so and for how long instead. Log lines
+//! print above it, never through it. Elsewhere: one line per customer as it ends, with a UTC
+//! timestamp. Quiet: nothing.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
+use pc_upgrade_client::RateLimit;
 
+use crate::eta::Eta;
 use crate::report::{Row, Tally};
+
+/// A lock, even one a panicking thread held (what it guards stays usable).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// What the run tells the bar between customers.
 #[derive(Default)]
@@ -20,6 +29,11 @@ struct Live {
     waiting: AtomicUsize,
     /// Calls sent.
     calls: AtomicU64,
+    /// The client's rate limit (its rate, its pause), and whether the operator gave the
+    /// rate per minute.
+    limit: Mutex<Option<(Arc<RateLimit>, bool)>>,
+    /// The estimate of the time left.
+    eta: Mutex<Eta>,
 }
 
 /// The bar on screen, if any: log lines go above it.
@@ -59,10 +73,19 @@ impl Progress {
         self.live.calls.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The bar shows `limit`'s rate (per minute when `per_minute`) and its pauses.
+    pub fn watch(&self, limit: Option<Arc<RateLimit>>, per_minute: bool) {
+        *lock(&self.live.limit) = limit.map(|limit| (limit, per_minute));
+    }
+
     /// A customer is done.
     pub fn done(&self, row: &Row) {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         counts.add(row.outcome);
+        // The pace is of customers this run worked on, not of those the journal had done.
+        if row.started.is_some() {
+            lock(&self.live.eta).done(Instant::now());
+        }
         match &self.bar {
             Some(bar) => bar.inc(1),
             None if self.quiet => {}
@@ -103,6 +126,38 @@ fn short_duration(seconds: f64) -> String {
     }
 }
 
+/// What the bar says after the count.
+#[derive(Clone, Copy, Debug, Default)]
+struct Shown {
+    /// Upgrades being waited for.
+    waiting: usize,
+    /// Calls a second: the rate in force, or else the pace so far.
+    rate: f64,
+    /// Say the rate per minute.
+    per_minute: bool,
+    /// What is left of a pause Partner Center asked for.
+    paused: Duration,
+    /// The time left, once worth reading.
+    eta: Option<Duration>,
+}
+
+/// `· 37 waiting · 19.6/s · ETA 2m 03s`, or `· Partner Center asked to wait 17 s`.
+fn state_text(shown: Shown) -> String {
+    if !shown.paused.is_zero() {
+        let seconds = shown.paused.as_secs_f64().ceil();
+        return format!("· Partner Center asked to wait {seconds} s");
+    }
+    let rate = match shown.per_minute {
+        true => format!("{:.0}/min", shown.rate * 60.0),
+        false => format!("{:.1}/s", shown.rate),
+    };
+    let eta = shown
+        .eta
+        .map(|left| format!(" · ETA {}", short_duration(left.as_secs_f64())))
+        .unwrap_or_default();
+    format!("· {} waiting · {rate}{eta}", shown.waiting)
+}
+
 /// The bar, in 80 columns even for 10,000 customers:
 /// `⠋ 00:01:02 [####>-------] 120/400 · 37 waiting · 19.6/s · ETA 2m 03s`.
 fn bar(total: usize, live: &Arc<Live>) -> ProgressBar {
@@ -111,17 +166,18 @@ fn bar(total: usize, live: &Arc<Live>) -> ProgressBar {
     let state = move |state: &ProgressState, out: &mut dyn std::fmt::Write| {
         let calls = live.calls.load(Ordering::Relaxed) as f64;
         let seconds = state.elapsed().as_secs_f64().max(1.0);
-        let waiting = live.waiting.load(Ordering::Relaxed);
-        let _ = write!(out, "· {waiting} waiting · {:.1}/s · ETA ", calls / seconds);
-        // Customers left at the pace so far; unknown until the first is done.
-        let (done, total) = (state.pos(), state.len().unwrap_or(0));
-        let _ = match done {
-            0 => write!(out, "?"),
-            _ => {
-                let left = seconds * total.saturating_sub(done) as f64 / done as f64;
-                write!(out, "{}", short_duration(left))
-            }
+        let mut shown = Shown {
+            waiting: live.waiting.load(Ordering::Relaxed),
+            rate: calls / seconds,
+            ..Shown::default()
         };
+        if let Some((limit, per_minute)) = lock(&live.limit).as_ref() {
+            (shown.rate, shown.per_minute) = (limit.rate(), *per_minute);
+            shown.paused = limit.paused_for();
+        }
+        let left = state.len().unwrap_or(0).saturating_sub(state.pos());
+        shown.eta = lock(&live.eta).estimate(left, Instant::now());
+        let _ = out.write_str(&state_text(shown));
     };
     let style =
         ProgressStyle::with_template("{spinner} {elapsed_precise} [{bar:12}] {pos}/{len} {state}")
@@ -181,16 +237,45 @@ mod tests {
 
     #[test]
     fn the_widest_bar_fits_80_columns() {
-        let widest = format!(
-            "⠋ 99:59:59 [{}] 10000/10000 · 10000 waiting · 9999.9/s · ETA {}",
-            "#".repeat(12),
-            short_duration(99.0 * 3600.0 + 59.0 * 60.0)
-        );
-        assert!(
-            widest.chars().count() <= 80,
-            "{} columns: {widest}",
-            widest.chars().count()
-        );
+        let most = Shown {
+            waiting: 10_000,
+            rate: 9999.9,
+            eta: Some(Duration::from_secs(99 * 3600 + 59 * 60)),
+            ..Shown::default()
+        };
+        let forms = [
+            most,
+            Shown {
+                rate: 9999.9 / 60.0,
+                per_minute: true,
+                ..most
+            },
+            Shown {
+                paused: Duration::from_secs(3599),
+                ..most
+            },
+        ];
+        for shown in forms {
+            let widest = format!(
+                "⠋ 99:59:59 [{}] 10000/10000 {}",
+                "#".repeat(12),
+                state_text(shown)
+            );
+            let columns = widest.chars().count();
+            assert!(columns <= 80, "{columns} columns: {widest}");
+        }
+        let paused = Shown {
+            paused: Duration::from_millis(16_200),
+            ..most
+        };
+        assert_eq!(state_text(paused), "· Partner Center asked to wait 17 s");
+        let per_minute = Shown {
+            rate: 5.0,
+            per_minute: true,
+            eta: None,
+            ..most
+        };
+        assert_eq!(state_text(per_minute), "· 10000 waiting · 300/min");
         assert_eq!(short_duration(123.0), "2m 03s");
         assert_eq!(short_duration(9.4), "9s");
     }

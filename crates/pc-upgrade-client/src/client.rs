@@ -295,6 +295,12 @@ fn check_base_url(url: &str) -> Result<String, BuildError> {
 }
 
 impl PartnerCenterClient {
+    /// The rate limit this client's calls share, if it has one: to watch its rate, its
+    /// `429`s, and a pause under way ([`RateLimit::paused_for`]).
+    pub fn rate_limit(&self) -> Option<Arc<RateLimit>> {
+        self.shared.rate_limit.clone()
+    }
+
     /// A builder with the defaults: the public endpoint, `en-US`, [`RetryPolicy::default`],
     /// [`Timeouts::default`]. A token is required.
     pub fn builder() -> ClientBuilder {

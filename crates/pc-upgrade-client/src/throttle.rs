@@ -250,6 +250,13 @@ impl RateLimit {
         self.slots().throttled
     }
 
+    /// How long every call still waits because Partner Center asked to (a `429`'s
+    /// `Retry-After`); zero when no pause is on. For a screen that says why nothing moves.
+    pub fn paused_for(&self) -> Duration {
+        let until = self.slots().paused_until;
+        until.saturating_duration_since(Instant::now())
+    }
+
     /// Waits for the next free slot.
     pub(crate) async fn acquire(&self) {
         // One call at a time waits for the next slot, in the order they came, and its slot
@@ -303,6 +310,19 @@ impl RateLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `429`'s pause is there to be read (a screen says how long), counting down.
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_says_how_long_it_has_left() {
+        let limit = RateLimit::new(10, Duration::from_secs(1));
+        assert_eq!(limit.paused_for(), Duration::ZERO);
+        limit.pause(Duration::from_secs(17));
+        assert_eq!(limit.paused_for(), Duration::from_secs(17));
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(limit.paused_for(), Duration::from_secs(7));
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        assert_eq!(limit.paused_for(), Duration::ZERO);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn calls_are_spaced_and_a_pause_moves_them_all() {

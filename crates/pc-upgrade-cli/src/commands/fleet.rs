@@ -96,6 +96,12 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
         base_url: base_url.clone(),
     };
     let progress = progress::Progress::new(taken.len(), session.quiet);
+    let per_minute = session
+        .connection
+        .rate
+        .as_ref()
+        .is_some_and(|r| r.per.as_secs() >= 60);
+    progress.watch(client.rate_limit(), per_minute);
     let engine = Engine::new(client, journal.as_ref(), settings, &progress, taken);
     let (mut rows, stop) = engine.run(session.interrupt.clone()).await;
     progress.finish();

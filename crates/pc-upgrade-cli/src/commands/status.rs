@@ -72,6 +72,11 @@ pub async fn refresh(
     };
     let client = sign_in::client(&connection)?;
     let progress = progress::Progress::new(customers.len(), session.quiet);
+    let per_minute = connection
+        .rate
+        .as_ref()
+        .is_some_and(|r| r.per.as_secs() >= 60);
+    progress.watch(client.rate_limit(), per_minute);
     let engine = Engine::new(client, Some(&journal), settings, &progress, customers);
     let (mut rows, stop) = engine.run(session.interrupt.clone()).await;
     progress.finish();
