@@ -45,7 +45,7 @@ fn reasons(rows: &[Row]) -> String {
             Outcome::Ineligible | Outcome::Failed | Outcome::Refused | Outcome::PartlyMoved
         );
         if let (true, Some(detail)) = (why, row.detail.as_deref()) {
-            *counts.entry((row.outcome, detail)).or_default() += 1;
+            *counts.entry((row.outcome, reason_of(detail))).or_default() += 1;
         }
     }
     if counts.is_empty() {
@@ -63,6 +63,16 @@ fn reasons(rows: &[Row]) -> String {
         let _ = writeln!(out, "and {more} more reasons (in the report)");
     }
     out
+}
+
+/// What a refusal says, without the call that got it: an error's text names its request ids
+/// (`Partner Center refused the call (create_product_upgrade, …, MS-RequestId …): error
+/// 900108 from PartnerFD: …`), which would make each customer's reason its own.
+fn reason_of(detail: &str) -> &str {
+    match detail.split_once("): ") {
+        Some((call, reason)) if call.starts_with("Partner Center ") => reason,
+        _ => detail,
+    }
 }
 
 /// The Partner Center error codes met, with their meaning.
@@ -120,8 +130,12 @@ fn fit(text: &str, width: usize) -> String {
     kept
 }
 
-/// Prose wrapped at 80 columns, at spaces.
-fn wrap(text: &str) -> String {
+/// Prose wrapped at 80 columns, at spaces (each line of `text` on its own).
+pub fn wrap(text: &str) -> String {
+    text.lines().map(wrap_line).collect::<Vec<_>>().join("\n")
+}
+
+fn wrap_line(text: &str) -> String {
     let mut out = String::new();
     let mut line = String::new();
     for word in text.split(' ') {

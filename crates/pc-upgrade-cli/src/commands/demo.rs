@@ -32,11 +32,14 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
     if !given {
         args.extend(["--dir".into(), dir.clone().into_os_string()]);
     }
-    session.console.out(&format!(
+    let banner = format!(
         "pc-upgrade demo: a fake Partner Center on {} with {CUSTOMERS} customers of every \
-         kind; no account is needed and nothing leaves this machine.\n\n",
+         kind; no account is needed and nothing leaves this machine.",
         server.base_url()
-    ));
+    );
+    session
+        .console
+        .out(&format!("{}\n\n", crate::summary::wrap(&banner)));
     let demo = Session {
         connection: Connection {
             base_url: server.base_url(),
@@ -70,12 +73,14 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
         stdout: crate::args::Output::Text,
     };
     let code = super::fleet::run(&demo, &fleet, job).await?;
+    let real = "For real, with your customers file: a dry run first, then the same with \
+                --yes (pc-upgrade --help names the credentials):";
     session.console.out(&format!(
-        "journal: {}\n\nFor real, with your customers file: a dry run first, then the same \
-         with --yes (pc-upgrade --help names the credentials):\n  pc-upgrade upgrade \
-         --customers customers.csv --journal run.journal\n  pc-upgrade upgrade --customers \
-         customers.csv --journal run.journal --yes\n",
-        journal.display()
+        "journal: {}\n\n{}\n  pc-upgrade upgrade --customers customers.csv --journal \
+         run.journal\n  pc-upgrade upgrade --customers customers.csv --journal run.journal \
+         --yes\n",
+        journal.display(),
+        crate::summary::wrap(real)
     ));
     drop(server);
     // Some customers fail, are refused or are to retry later by design: a demo that ran to

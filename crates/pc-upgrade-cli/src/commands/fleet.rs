@@ -175,14 +175,17 @@ fn read_customers(
         anyhow::bail!("{} names no customer", fleet.customers.display());
     }
     if !session.quiet {
-        session.console.err(&format!(
+        let said = format!(
             "pc-upgrade: {} customers and {} bad lines in {}, read as {encoding}\n\
-             pc-upgrade: rate: {}\n",
+             pc-upgrade: rate: {}",
             customers.len(),
             bad.len(),
             fleet.customers.display(),
             session.connection.rate_text()
-        ));
+        );
+        session
+            .console
+            .err(&format!("{}\n", crate::summary::wrap(&said)));
     }
     Ok((identity, customers, bad))
 }
