@@ -47,6 +47,23 @@ pub fn distinct(files: &[Named<'_>]) -> Result<(), Misuse> {
     Ok(())
 }
 
+/// [`distinct`] over options that may not be given: `(option, path if given)`.
+///
+/// # Errors
+/// [`Misuse`], naming both options and the file.
+pub fn distinct_options(options: &[(&'static str, Option<&Path>)]) -> Result<(), Misuse> {
+    let named: Vec<Named<'_>> = options
+        .iter()
+        .filter_map(|(option, path)| {
+            Some(Named {
+                option,
+                path: (*path)?,
+            })
+        })
+        .collect();
+    distinct(&named)
+}
+
 /// Whether two paths are one file: the same file on disk (links followed, hard links
 /// included) when both exist, else the same absolute path once the folder's links are
 /// resolved.

@@ -546,25 +546,16 @@ async fn the_demo_runs_without_an_account_and_shows_every_outcome() {
             .iter()
             .map(Into::into)
             .collect();
-    let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args).unwrap();
-    let (console, captured) = pc_upgrade::Console::captured();
-    let (_keep, interrupt) = tokio::sync::watch::channel(false);
-    let invocation = pc_upgrade::Invocation {
-        cli,
-        args,
-        console,
-        vars: pc_upgrade::Vars::default(),
-        interrupt,
-    };
     let started = Instant::now();
-    let code = pc_upgrade::run(invocation).await;
+    let ran = common::run_args_with(args, pc_upgrade::Vars::default()).await;
+    let code = ran.code;
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "{:?}",
         started.elapsed()
     );
-    let stdout = captured.out();
-    assert_eq!(code, 0, "{stdout}\n{}", captured.err());
+    let stdout = ran.out.clone();
+    assert_eq!(code, 0, "{stdout}\n{}", ran.err.clone());
     for outcome in [
         "completed",
         "ineligible",
@@ -624,19 +615,10 @@ async fn status_reads_the_customers_file_with_the_runs_delimiter_and_names_its_a
     .iter()
     .map(Into::into)
     .collect();
-    let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args).unwrap();
-    let (console, captured) = pc_upgrade::Console::captured();
-    let (_keep, interrupt) = tokio::sync::watch::channel(false);
-    let invocation = pc_upgrade::Invocation {
-        cli,
-        args,
-        console,
-        vars: vars("cli-test-token"),
-        interrupt,
-    };
-    let code = pc_upgrade::run(invocation).await;
-    assert_eq!(code, 3, "{}", captured.out());
-    assert!(captured.out().contains("line 3"), "{}", captured.out());
+    let ran = common::run_args_with(args, vars("cli-test-token")).await;
+    let code = ran.code;
+    assert_eq!(code, 3, "{}", ran.out.clone());
+    assert!(ran.out.clone().contains("line 3"), "{}", ran.out.clone());
     let status: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
     assert_eq!(status["baseUrl"], server.base_url(), "{status}");
@@ -674,21 +656,12 @@ async fn two_customers_against_a_url_nobody_answers_stop_as_unreachable() {
     .iter()
     .map(Into::into)
     .collect();
-    let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args).unwrap();
-    let (console, captured) = pc_upgrade::Console::captured();
-    let (_keep, interrupt) = tokio::sync::watch::channel(false);
-    let invocation = pc_upgrade::Invocation {
-        cli,
-        args,
-        console,
-        vars: vars("cli-test-token"),
-        interrupt,
-    };
     let started = Instant::now();
-    let code = pc_upgrade::run(invocation).await;
+    let ran = common::run_args_with(args, vars("cli-test-token")).await;
+    let code = ran.code;
     let took = started.elapsed();
-    let err = captured.err();
-    assert_eq!(code, 1, "{}\n{err}", captured.out());
+    let err = ran.err.clone();
+    assert_eq!(code, 1, "{}\n{err}", ran.out.clone());
     assert!(took < Duration::from_secs(60), "stopped after {took:?}");
     assert!(err.contains(&url), "{err}");
     assert!(err.to_lowercase().contains("connection refused"), "{err}");

@@ -354,22 +354,13 @@ async fn files_from_powershell_and_excel_are_read_and_their_encoding_named() {
             .chain(&args)
             .map(Into::into)
             .collect();
-        let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args).unwrap();
-        let (console, captured) = pc_upgrade::Console::captured();
-        let (_keep, interrupt) = tokio::sync::watch::channel(false);
-        let invocation = pc_upgrade::Invocation {
-            cli,
-            args,
-            console,
-            vars: common::vars("cli-test-token"),
-            interrupt,
-        };
-        let code = pc_upgrade::run(invocation).await;
-        assert_eq!(code, 0, "{name}: {}", captured.err());
+        let ran = common::run_args_with(args, common::vars("cli-test-token")).await;
+        let code = ran.code;
+        assert_eq!(code, 0, "{name}: {}", ran.err.clone());
         assert!(
-            captured.err().contains(encoding),
+            ran.err.clone().contains(encoding),
             "{name}: {}",
-            captured.err()
+            ran.err.clone()
         );
         let rows = report(&report_path);
         assert_eq!(

@@ -8,7 +8,7 @@ mod common;
 use std::ffi::OsString;
 use std::time::Duration;
 
-use common::{Ran, customer, customers_csv, in_process, scratch, vars};
+use common::{Ran, customer, customers_csv, in_process, scratch};
 use pc_upgrade_mock::{Customer, Fleet, MockServer, Operation};
 
 /// The command on the line after `next: …` in `text`, split and unquoted as a shell would
@@ -47,23 +47,7 @@ fn next_command(text: &str, after: &str) -> Vec<OsString> {
 
 /// `args` as printed, run in this process.
 async fn run_printed(args: Vec<OsString>) -> Ran {
-    let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args)
-        .unwrap_or_else(|error| panic!("{args:?} does not parse: {error}"));
-    let (console, captured) = pc_upgrade::Console::captured();
-    let (_keep, interrupt) = tokio::sync::watch::channel(false);
-    let invocation = pc_upgrade::Invocation {
-        cli,
-        args,
-        console,
-        vars: vars("cli-test-token"),
-        interrupt,
-    };
-    let code = pc_upgrade::run(invocation).await;
-    Ran {
-        code,
-        out: captured.out(),
-        err: captured.err(),
-    }
+    common::run_args(args).await
 }
 
 /// `status` of a run whose upgrades were not done yet names the upgrade that goes on (with

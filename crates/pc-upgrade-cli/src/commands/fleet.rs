@@ -118,22 +118,12 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
 
 /// The customers file, the journal, the report and the line items must be four files.
 fn distinct(fleet: &FleetArgs, job: &Job<'_>) -> Result<(), files::Misuse> {
-    let named = [
+    files::distinct_options(&[
         ("--customers", Some(fleet.customers.as_path())),
         ("--journal", job.journal),
         ("--report", fleet.report.as_deref()),
         ("--line-items", job.line_items),
-    ];
-    let named: Vec<Named<'_>> = named
-        .into_iter()
-        .filter_map(|(option, path)| {
-            Some(Named {
-                option,
-                path: path?,
-            })
-        })
-        .collect();
-    files::distinct(&named)
+    ])
 }
 
 /// How the run ends: its command, what running it again does, and (eligibility) the dry run

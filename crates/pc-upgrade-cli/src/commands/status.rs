@@ -13,7 +13,7 @@ use super::Session;
 use crate::customers::{self, Customer};
 use crate::ending::{Ending, Outputs, Rerun, Upgrade};
 use crate::engine::{Engine, Mode, Settings};
-use crate::files::{self, Misuse, Named};
+use crate::files::{self, Misuse};
 use crate::journal::{self, CustomersFile, Journal, Replayed};
 use crate::report::{self, Row};
 use crate::rows::{self, bad_rows, customer_of};
@@ -86,21 +86,11 @@ pub async fn refresh(
 
 /// The journal, the report and the line items must be three files.
 fn distinct(journal: &Path, outputs: Outputs<'_>) -> Result<(), Misuse> {
-    let named = [
+    files::distinct_options(&[
         ("--journal", Some(journal)),
         ("--report", outputs.report),
         ("--line-items", outputs.line_items),
-    ];
-    let named: Vec<Named<'_>> = named
-        .into_iter()
-        .filter_map(|(option, path)| {
-            Some(Named {
-                option,
-                path: path?,
-            })
-        })
-        .collect();
-    files::distinct(&named)
+    ])
 }
 
 fn begin<'a>(session: &Session<'a>, connection: &Connection) -> Ending<'a> {

@@ -173,8 +173,29 @@ pub async fn in_process_with(
     vars: pc_upgrade::Vars,
     interrupt: tokio::sync::watch::Receiver<bool>,
 ) -> Ran {
-    let args = command_line(server, args);
-    let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args).unwrap();
+    invoke(command_line(server, args), vars, interrupt).await
+}
+
+/// A command line as typed (the program first), run in this process with the test token,
+/// never interrupted.
+pub async fn run_args(args: Vec<std::ffi::OsString>) -> Ran {
+    run_args_with(args, vars("cli-test-token")).await
+}
+
+/// [`run_args`] with these variables.
+pub async fn run_args_with(args: Vec<std::ffi::OsString>, vars: pc_upgrade::Vars) -> Ran {
+    let (_keep, interrupt) = tokio::sync::watch::channel(false);
+    invoke(args, vars, interrupt).await
+}
+
+/// The command line `args` (the program first) run in this process.
+async fn invoke(
+    args: Vec<std::ffi::OsString>,
+    vars: pc_upgrade::Vars,
+    interrupt: tokio::sync::watch::Receiver<bool>,
+) -> Ran {
+    let cli = <pc_upgrade::Cli as clap::Parser>::try_parse_from(&args)
+        .unwrap_or_else(|error| panic!("{args:?} does not parse: {error}"));
     let (console, captured) = pc_upgrade::Console::captured();
     let invocation = pc_upgrade::Invocation {
         cli,
@@ -189,6 +210,11 @@ pub async fn in_process_with(
         out: captured.out(),
         err: captured.err(),
     }
+}
+
+/// Words as a command line.
+pub fn words(words: &[&str]) -> Vec<std::ffi::OsString> {
+    words.iter().map(Into::into).collect()
 }
 
 /// `pc-upgrade ARGS…` run in this process, never interrupted.
