@@ -33,6 +33,10 @@ use crate::throttle::{Throttle, millis};
 /// }
 /// ```
 ///
+/// `"upgradesFail": {"percent": 60, "code": 900120, "message": "…"}` beside `customers` makes
+/// about that share of the upgrades end `Failed` (a systemic failure), the same customers on
+/// every run.
+///
 /// `lineItems` are the subscriptions an upgrade moves (default: one); one with a `failure`
 /// is not moved: its line item says `Failed`, while the upgrade as a whole ends as its
 /// `statuses` say.
@@ -61,6 +65,38 @@ pub struct Fleet {
     /// (`takesMs`); default 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub upgrade_takes_ms: u64,
+    /// A share of the upgrades that end `Failed` (a systemic failure), for customers whose
+    /// script does not say how their upgrade ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrades_fail: Option<FailureShare>,
+}
+
+/// A share of a fleet's upgrades that fail: `{"percent": 60, "code": 900120, "message": "…"}`.
+/// Which customers is decided by their id alone, so the same ones fail on every run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FailureShare {
+    /// Out of a hundred customers, about how many.
+    pub percent: u8,
+    /// The error details' code.
+    pub code: i64,
+    /// Their text.
+    pub message: String,
+}
+
+impl FailureShare {
+    /// Whether `customer`'s upgrade is among those that fail.
+    pub(crate) fn picks(&self, customer: Uuid) -> bool {
+        // splitmix64 of the id's halves: consecutive test ids spread evenly.
+        let id = customer.as_u128();
+        let mut x = (id as u64) ^ ((id >> 64) as u64);
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^= x >> 31;
+        x % 100 < u64::from(self.percent)
+    }
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -322,6 +358,17 @@ impl Fleet {
     /// ([`Customer::takes`]).
     pub fn upgrades_take(mut self, duration: Duration) -> Self {
         self.upgrade_takes_ms = millis(duration);
+        self
+    }
+
+    /// About `percent` of the upgrades end `Failed` with `code` and `message`: those of
+    /// customers whose script does not say how their upgrade ends, chosen by their id.
+    pub fn upgrades_fail(mut self, percent: u8, code: i64, message: impl Into<String>) -> Self {
+        self.upgrades_fail = Some(FailureShare {
+            percent: percent.min(100),
+            code,
+            message: message.into(),
+        });
         self
     }
 

@@ -226,7 +226,7 @@ fn valid_answer(
     request_id: &HeaderValue,
 ) -> MockResponse {
     if let (Some(throttle), Some(tenant)) = (&state.throttle, tenant(call.headers))
-        && let Some(wait) = live.windows.throttled(throttle, tenant)
+        && let Some(wait) = live.windows.throttled(throttle, tenant, call.operation)
     {
         return answers::throttling(wait);
     }

@@ -67,13 +67,15 @@ mod throttle;
 mod upgrades;
 
 pub use entra::FakeEntra;
-pub use fleet::{Customer, Fleet, FleetError, ScriptedError, ScriptedFailure, ScriptedLineItem};
+pub use fleet::{
+    Customer, FailureShare, Fleet, FleetError, ScriptedError, ScriptedFailure, ScriptedLineItem,
+};
 pub use operation::Operation;
 pub use record::{RecordedRequest, Verdict};
 pub use response::MockResponse;
 pub use server::{Fault, MockServer, MockServerBuilder};
 pub use threaded::ThreadedMockServer;
-pub use throttle::Throttle;
+pub use throttle::{Change, Scope, Shape, Throttle};
 
 /// The crate README's example, compiled (and run) as a doctest.
 #[doc = include_str!("../README.md")]

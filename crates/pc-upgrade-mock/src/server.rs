@@ -160,7 +160,7 @@ impl MockServerBuilder {
         };
         let throttle = self
             .throttle
-            .or_else(|| self.fleet.as_ref().and_then(|f| f.throttle));
+            .or_else(|| self.fleet.as_ref().and_then(|f| f.throttle.clone()));
         let state = Arc::new(ServerState {
             live: Mutex::new(Live {
                 queues: HashMap::new(),

@@ -12,7 +12,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::answers::{self, Eligibility};
-use crate::fleet::{Customer, Fleet, ScriptedFailure};
+use crate::fleet::{Customer, FailureShare, Fleet, ScriptedFailure};
 use crate::response::MockResponse;
 
 fn is_failed(state: &str) -> bool {
@@ -34,6 +34,8 @@ pub(crate) struct FleetState {
     scripts: HashMap<Uuid, Customer>,
     /// How long upgrades take when their customer does not say.
     takes: Duration,
+    /// The share of upgrades that fail, for customers whose script does not say.
+    failing: Option<FailureShare>,
     upgrades: HashMap<Uuid, Upgrade>,
     /// Customer → its upgrade.
     by_customer: HashMap<Uuid, Uuid>,
@@ -44,6 +46,7 @@ impl FleetState {
         let mut state = Self {
             scripts: HashMap::with_capacity(fleet.customers.len()),
             takes: Duration::from_millis(fleet.upgrade_takes_ms),
+            failing: fleet.upgrades_fail.clone(),
             upgrades: HashMap::new(),
             by_customer: HashMap::new(),
         };
@@ -70,10 +73,22 @@ impl FleetState {
     }
 
     fn script(&self, customer: Uuid) -> Customer {
-        self.scripts
+        let script = self
+            .scripts
             .get(&customer)
             .cloned()
-            .unwrap_or_else(|| Customer::new(customer))
+            .unwrap_or_else(|| Customer::new(customer));
+        match &self.failing {
+            // Only an upgrade whose end the script leaves as the default, Completed.
+            Some(share)
+                if script.failure.is_none()
+                    && script.statuses.last().is_none_or(|s| s == "Completed")
+                    && share.picks(customer) =>
+            {
+                script.fails_with(share.code, share.message.clone())
+            }
+            _ => script,
+        }
     }
 
     /// The state an upgrade shows now: it follows the time since the create alone.
@@ -229,5 +244,37 @@ mod tests {
         assert_eq!(walk(&three, 86_400_000), "Failed");
         let instant = state_at(&["Completed".to_owned()], Duration::ZERO, Duration::ZERO);
         assert_eq!(instant, "Completed");
+    }
+}
+
+#[cfg(test)]
+mod failure_share_tests {
+    use super::*;
+
+    /// About the share of a thousand upgrades fail, the same customers every time, and a
+    /// customer whose script says how its upgrade ends is left to it.
+    #[test]
+    fn a_share_of_upgrades_fails_the_same_every_time() {
+        let scripted = Uuid::from_u128(7);
+        let fleet = Fleet::new()
+            .customer(Customer::new(scripted).statuses(["InProgress"]))
+            .upgrades_fail(60, 900120, "The Azure upgrade cannot be processed.");
+        let (first, second) = (FleetState::new(&fleet), FleetState::new(&fleet));
+        let failing = |state: &FleetState| -> Vec<u128> {
+            (0..1000u128)
+                .filter(|n| {
+                    state
+                        .script(Uuid::from_u128(0x4000_8000 << 64 | n))
+                        .failure
+                        .is_some()
+                })
+                .collect()
+        };
+        let failed = failing(&first);
+        assert!((540..=660).contains(&failed.len()), "{}", failed.len());
+        assert_eq!(failed, failing(&second));
+        assert!(first.script(scripted).failure.is_none());
+        let script = first.script(Uuid::from_u128(0x4000_8000 << 64 | failed[0]));
+        assert_eq!(script.statuses.last().map(String::as_str), Some("Failed"));
     }
 }
