@@ -4,7 +4,9 @@
 //!
 //! The bound: every customer needs eligibility, a create and one status read at least, and
 //! its upgrade takes D from its create, so no run at R calls a second ends before
-//! max(3N/R, 2N/R + D). The fake's tenant limit is R in windows of one second. The large
+//! max(3N/R, 2N/R + D). The fake's tenant limit is R in windows of one second, or shaped as
+//! Microsoft describes its limits (`Limits`: per-minute windows, a budget per API, a limit
+//! that moves, a token bucket), each with its own bound. The large
 //! fleets run on a scaled clock (R × 10, D / 10), which keeps the bound's shape and runs
 //! in minutes.
 
@@ -26,6 +28,79 @@ struct Scenario {
     told: bool,
     /// The target ratio the issue sets, if any.
     target: Option<f64>,
+    /// How the fake counts its limit.
+    limits: Limits,
+}
+
+/// How the fake limits the tenant (`limit` is calls a second).
+#[derive(Clone, Copy, Debug)]
+enum Limits {
+    /// One budget over all calls, in windows of this many seconds.
+    Shared { window: u64 },
+    /// A budget per operation: creates at `create` a second, the others at `limit`.
+    PerApi { create: u32 },
+    /// One budget that falls to `low` a second at `at.0` seconds and rises to `high` at
+    /// `at.1`.
+    Moving { low: u32, high: u32, at: (u64, u64) },
+    /// One budget counted as a token bucket.
+    Bucket,
+}
+
+impl Limits {
+    /// The fake's `throttle`, for `limit` calls a second.
+    fn throttle(self, limit: u32) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Self::Shared { window } => json!({
+                "limit": u64::from(limit) * window, "windowMs": window * 1000,
+            }),
+            Self::PerApi { create } => json!({
+                "limit": limit, "windowMs": 1000, "scope": "perOperation",
+                "operationLimits": {"create_product_upgrade": create},
+            }),
+            Self::Moving { low, high, at } => json!({
+                "limit": limit, "windowMs": 1000,
+                "changes": [
+                    {"atMs": at.0 * 1000, "limit": low}, {"atMs": at.1 * 1000, "limit": high},
+                ],
+            }),
+            Self::Bucket => json!({"limit": limit, "windowMs": 1000, "shape": "tokenBucket"}),
+        }
+    }
+
+    /// No run ends before this, in seconds, for `n` customers whose upgrades take `takes`:
+    /// with one budget of `limit` a second, max(3N/R, 2N/R + D); with a budget per API, the
+    /// slowest API's calls over its rate, plus D; with a moving limit, the time its capacity
+    /// takes to cover 3N calls.
+    fn bound(self, n: f64, limit: u32, takes: f64) -> f64 {
+        let r = f64::from(limit);
+        match self {
+            Self::Shared { .. } | Self::Bucket => (3.0 * n / r).max(2.0 * n / r + takes),
+            Self::PerApi { create } => (n / f64::from(create)).max(n / r) + takes,
+            Self::Moving { low, high, at } => {
+                let (a, b) = (at.0 as f64, at.1 as f64);
+                let (before, during) = (r * a, f64::from(low) * (b - a));
+                match 3.0 * n {
+                    calls if calls <= before => calls / r,
+                    calls if calls <= before + during => a + (calls - before) / f64::from(low),
+                    calls => b + (calls - before - during) / f64::from(high),
+                }
+            }
+        }
+    }
+
+    /// Its name in the table.
+    fn name(self) -> String {
+        match self {
+            Self::Shared { window: 1 } => "1 s windows".to_owned(),
+            Self::Shared { window } => format!("{window} s windows"),
+            Self::PerApi { create } => format!("per API, creates {create}/s"),
+            Self::Moving { low, high, at } => {
+                format!("falls to {low}/s at {} s, {high}/s at {} s", at.0, at.1)
+            }
+            Self::Bucket => "token bucket".to_owned(),
+        }
+    }
 }
 
 const SCENARIOS: &[Scenario] = &[
@@ -35,6 +110,7 @@ const SCENARIOS: &[Scenario] = &[
         limit: 20,
         told: true,
         target: Some(1.3),
+        limits: Limits::Shared { window: 1 },
     },
     Scenario {
         customers: 400,
@@ -42,6 +118,7 @@ const SCENARIOS: &[Scenario] = &[
         limit: 20,
         told: true,
         target: Some(1.15),
+        limits: Limits::Shared { window: 1 },
     },
     Scenario {
         customers: 400,
@@ -49,6 +126,7 @@ const SCENARIOS: &[Scenario] = &[
         limit: 20,
         told: false,
         target: Some(1.6),
+        limits: Limits::Shared { window: 1 },
     },
     Scenario {
         customers: 1_000,
@@ -56,6 +134,7 @@ const SCENARIOS: &[Scenario] = &[
         limit: 200,
         told: true,
         target: None,
+        limits: Limits::Shared { window: 1 },
     },
     Scenario {
         customers: 1_000,
@@ -63,6 +142,7 @@ const SCENARIOS: &[Scenario] = &[
         limit: 200,
         told: true,
         target: None,
+        limits: Limits::Shared { window: 1 },
     },
     Scenario {
         customers: 10_000,
@@ -70,6 +150,7 @@ const SCENARIOS: &[Scenario] = &[
         limit: 200,
         told: true,
         target: None,
+        limits: Limits::Shared { window: 1 },
     },
     Scenario {
         customers: 10_000,
@@ -77,6 +158,7 @@ const SCENARIOS: &[Scenario] = &[
         limit: 200,
         told: true,
         target: None,
+        limits: Limits::Shared { window: 1 },
     },
     Scenario {
         customers: 10_000,
@@ -84,6 +166,44 @@ const SCENARIOS: &[Scenario] = &[
         limit: 200,
         told: false,
         target: None,
+        limits: Limits::Shared { window: 1 },
+    },
+    // Shaped as Microsoft describes its limits (issue 30), each found (no --rate).
+    Scenario {
+        customers: 400,
+        takes: 30.0,
+        limit: 20,
+        told: false,
+        target: Some(1.25),
+        limits: Limits::Shared { window: 60 },
+    },
+    Scenario {
+        customers: 300,
+        takes: 5.0,
+        limit: 20,
+        told: false,
+        target: Some(1.25),
+        limits: Limits::PerApi { create: 3 },
+    },
+    Scenario {
+        customers: 400,
+        takes: 30.0,
+        limit: 20,
+        told: false,
+        target: Some(1.25),
+        limits: Limits::Moving {
+            low: 5,
+            high: 15,
+            at: (20, 40),
+        },
+    },
+    Scenario {
+        customers: 400,
+        takes: 30.0,
+        limit: 20,
+        told: false,
+        target: Some(1.25),
+        limits: Limits::Bucket,
     },
 ];
 
@@ -114,15 +234,14 @@ pub fn fleet(root: &Path, max_customers: usize) -> Result<()> {
     let release = crate::measure::target_dir(root).join("release");
     let work = crate::measure::target_dir(root).join("fleet-bench");
     println!(
-        "| customers | upgrade takes | limit (calls/s) | --rate | makespan | bound | makespan / bound | target | calls / customer | 429s | CPU / customer | peak RSS |"
+        "| customers | upgrade takes | limit (calls/s) | limits | --rate | makespan | bound | makespan / bound | target | calls / customer | 429s | CPU / customer | peak RSS |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut missed = Vec::new();
     for scenario in SCENARIOS.iter().filter(|s| s.customers <= max_customers) {
         let measured = run(&release, &work, scenario)?;
         let n = scenario.customers as f64;
-        let r = f64::from(scenario.limit);
-        let bound = (3.0 * n / r).max(2.0 * n / r + scenario.takes);
+        let bound = scenario.limits.bound(n, scenario.limit, scenario.takes);
         let ratio = measured.makespan / bound;
         if measured.exit != Some(0) {
             missed.push(format!(
@@ -139,10 +258,11 @@ pub fn fleet(root: &Path, max_customers: usize) -> Result<()> {
             ));
         }
         println!(
-            "| {} | {} s | {} | {} | {:.1} s | {:.1} s | {:.3} | {} | {:.2} | {} ({:.2} %) | {:.0} µs | {:.1} MB |",
+            "| {} | {} s | {} | {} | {} | {:.1} s | {:.1} s | {:.3} | {} | {:.2} | {} ({:.2} %) | {:.0} µs | {:.1} MB |",
             scenario.customers,
             scenario.takes,
             scenario.limit,
+            scenario.limits.name(),
             if scenario.told { "given" } else { "found" },
             measured.makespan,
             bound,
@@ -162,8 +282,14 @@ pub fn fleet(root: &Path, max_customers: usize) -> Result<()> {
 }
 
 fn run(release: &Path, work: &Path, scenario: &Scenario) -> Result<Measured> {
+    let shape: String = scenario
+        .limits
+        .name()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     let dir = work.join(format!(
-        "{}-{}-{}-{}",
+        "{}-{}-{}-{}-{shape}",
         scenario.customers,
         scenario.takes,
         scenario.limit,
@@ -175,7 +301,7 @@ fn run(release: &Path, work: &Path, scenario: &Scenario) -> Result<Measured> {
         .map(|n| format!("00000000-0000-4000-8000-{n:012x}"))
         .collect();
     let fleet = serde_json::json!({
-        "throttle": {"limit": scenario.limit, "windowMs": 1000},
+        "throttle": scenario.limits.throttle(scenario.limit),
         "upgradeTakesMs": (scenario.takes * 1000.0) as u64,
         "customers": ids.iter().map(|id| serde_json::json!({"customerId": id})).collect::<Vec<_>>(),
     });
