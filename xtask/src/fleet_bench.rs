@@ -69,12 +69,18 @@ impl Limits {
     }
 
     /// No run ends before this, in seconds, for `n` customers whose upgrades take `takes`:
-    /// with one budget of `limit` a second, max(3N/R, 2N/R + D); with a budget per API, the
-    /// slowest API's calls over its rate, plus D; with a moving limit, the time its capacity
-    /// takes to cover 3N calls.
+    /// with one budget of `limit` a second, max(3N/R, 2N/R + D); in windows longer than a
+    /// second, whose budget may be spent at once, the later of D and the start of the last
+    /// window the 3N calls need; with a budget per API, the slowest API's calls over its
+    /// rate, plus D; with a moving limit, the time its capacity takes to cover 3N calls.
     fn bound(self, n: f64, limit: u32, takes: f64) -> f64 {
         let r = f64::from(limit);
         match self {
+            Self::Shared { window } if window > 1 => {
+                let per_window = r * window as f64;
+                let windows = (3.0 * n / per_window).ceil();
+                ((windows - 1.0) * window as f64).max(takes)
+            }
             Self::Shared { .. } | Self::Bucket => (3.0 * n / r).max(2.0 * n / r + takes),
             Self::PerApi { create } => (n / f64::from(create)).max(n / r) + takes,
             Self::Moving { low, high, at } => {
