@@ -102,7 +102,7 @@ impl Engine<'_> {
             // A refresh sends no eligibility call.
             (_, _, Mode::Refresh) => self.done(index, End::AsJournaled),
             (_, false, _) => {
-                let reason = answer.reason.clone();
+                let reason = answer.reason.as_deref().map(bounded);
                 let ineligible = Event::Ineligible { customer, reason };
                 self.record(index, ineligible, Durability::Written)?;
                 self.done(index, End::AsJournaled);
@@ -286,10 +286,19 @@ impl Engine<'_> {
     }
 }
 
-/// Server text, already escaped by the client, bounded for the journal and the report.
+/// Server text bounded for the journal, the report and the screen, its control characters
+/// escaped (`\u{1b}`): an error's text comes escaped by the client, but a status body's
+/// (a failed upgrade's message, a line item's) comes as the service sent it, and must not
+/// drive the operator's terminal.
 fn bounded(text: &str) -> String {
-    let mut kept: String = text.chars().take(MAX_DETAIL).collect();
-    if kept.len() < text.len() {
+    let mut kept = String::new();
+    for c in text.chars().take(MAX_DETAIL) {
+        match c {
+            c if c.is_control() => kept.extend(c.escape_default()),
+            c => kept.push(c),
+        }
+    }
+    if text.chars().nth(MAX_DETAIL).is_some() {
         kept.push('…');
     }
     kept
@@ -331,4 +340,24 @@ fn cause(error: &Error) -> String {
         source = next.source();
     }
     bounded(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A status body's text reaches the screen bounded, with no control character that
+    /// would drive the terminal.
+    #[test]
+    fn server_text_is_bounded_and_its_control_characters_escaped() {
+        let text = "\u{1b}[31mred\u{1b}[0m\r\nnext line\u{7}";
+        let kept = bounded(text);
+        assert!(!kept.chars().any(char::is_control), "{kept:?}");
+        assert!(kept.starts_with("\\u{1b}[31mred"), "{kept:?}");
+        let long = "é".repeat(MAX_DETAIL + 5);
+        let kept = bounded(&long);
+        assert_eq!(kept.chars().count(), MAX_DETAIL + 1);
+        assert!(kept.ends_with('…'));
+        assert_eq!(bounded(&"é".repeat(MAX_DETAIL)), "é".repeat(MAX_DETAIL));
+    }
 }
