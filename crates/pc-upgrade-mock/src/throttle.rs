@@ -307,6 +307,12 @@ mod tests {
         )
         .await;
         assert!((24..=26).contains(&steady), "{steady}");
+        // Ten idle seconds fill the bucket to its size, no more: a burst of 10 again.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(
+            allowed(&mut windows, &throttle, status, 30, Duration::ZERO).await,
+            10
+        );
         // Once refused, the wait is until the next call's worth has refilled: 100 ms at most.
         let wait = (0..3).find_map(|_| windows.throttled(&throttle, TENANT, status));
         assert!(
