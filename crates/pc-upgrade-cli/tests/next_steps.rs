@@ -208,3 +208,46 @@ async fn only_with_nobody_to_take_says_nothing_to_do() {
     );
     assert_eq!(server.requests().len(), calls);
 }
+
+/// A demo stopped part-way (Ctrl-C) says how to go on; that command, with a new fake, follows
+/// the upgrades the first one created and left in progress: none is lost or refused as
+/// unknown (the new fake learns them from the folder's journal).
+#[tokio::test(start_paused = true)]
+async fn a_demo_stopped_part_way_goes_on_with_its_upgrades() {
+    let dir = scratch("next-demo-stopped");
+    let (ctrl_c, interrupt) = tokio::sync::watch::channel(false);
+    let args = common::words(&["pc-upgrade", "-q", "demo", "--dir", dir.to_str().unwrap()]);
+    let press = async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        ctrl_c.send(true).unwrap();
+    };
+    let (first, ()) = tokio::join!(common::run_args_interrupted(args, interrupt), press);
+    assert_eq!(first.code, 130, "{}", first.both());
+    let journal = std::fs::read_to_string(dir.join("run.journal")).unwrap();
+    let started = journal.matches(r#""event":"started""#).count();
+    let ended = journal.matches(r#""event":"completed""#).count()
+        + journal.matches(r#""event":"failed""#).count();
+    assert!(
+        started > ended,
+        "nothing was left in progress: {started} started, {ended} ended"
+    );
+    let line = first
+        .err
+        .lines()
+        .skip_while(|line| !line.contains("To go on"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command to go on: {}", first.err));
+    let again = run_printed(line.split_whitespace().map(Into::into).collect()).await;
+    assert_eq!(again.code, 0, "{}", again.both());
+    let refused = again
+        .out
+        .lines()
+        .find_map(|l| l.strip_prefix("refused"))
+        .and_then(|n| n.trim().parse::<usize>().ok());
+    assert_eq!(
+        refused,
+        Some(10),
+        "only the scripted refusals: {}",
+        again.out
+    );
+}

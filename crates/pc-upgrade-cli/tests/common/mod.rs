@@ -188,6 +188,14 @@ pub async fn run_args_with(args: Vec<std::ffi::OsString>, vars: pc_upgrade::Vars
     invoke(args, vars, interrupt).await
 }
 
+/// [`run_args`], with `interrupt` standing for Ctrl-C.
+pub async fn run_args_interrupted(
+    args: Vec<std::ffi::OsString>,
+    interrupt: tokio::sync::watch::Receiver<bool>,
+) -> Ran {
+    invoke(args, vars("cli-test-token"), interrupt).await
+}
+
 /// The command line `args` (the program first) run in this process.
 async fn invoke(
     args: Vec<std::ffi::OsString>,
