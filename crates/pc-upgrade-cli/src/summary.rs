@@ -38,15 +38,22 @@ pub fn summary(rows: &[Row], elapsed: Duration) -> String {
 /// Why customers were not eligible, failed or were refused: each reason once, with how many
 /// customers gave it, the most first.
 fn reasons(rows: &[Row]) -> String {
-    let mut counts: BTreeMap<(Outcome, &str), usize> = BTreeMap::new();
+    let mut counts: BTreeMap<(Outcome, String), usize> = BTreeMap::new();
     for row in rows {
-        let why = matches!(
-            row.outcome,
-            Outcome::Ineligible | Outcome::Failed | Outcome::Refused | Outcome::PartlyMoved
-        );
-        if let (true, Some(detail)) = (why, row.detail.as_deref()) {
-            *counts.entry((row.outcome, reason_of(detail))).or_default() += 1;
-        }
+        let why = match (row.outcome, row.error_code, row.detail.as_deref()) {
+            // A refusal's text names its call's request ids: it is grouped by its code.
+            (Outcome::Refused, Some(code), _) => {
+                let meaning = PartnerCenterErrorCode::from_number(code).meaning();
+                format!("error {code}: {}", meaning.unwrap_or("undocumented"))
+            }
+            (
+                Outcome::Ineligible | Outcome::Failed | Outcome::Refused | Outcome::PartlyMoved,
+                _,
+                Some(detail),
+            ) => detail.to_owned(),
+            _ => continue,
+        };
+        *counts.entry((row.outcome, why)).or_default() += 1;
     }
     if counts.is_empty() {
         return String::new();
@@ -63,16 +70,6 @@ fn reasons(rows: &[Row]) -> String {
         let _ = writeln!(out, "and {more} more reasons (in the report)");
     }
     out
-}
-
-/// What a refusal says, without the call that got it: an error's text names its request ids
-/// (`Partner Center refused the call (create_product_upgrade, …, MS-RequestId …): error
-/// 900108 from PartnerFD: …`), which would make each customer's reason its own.
-fn reason_of(detail: &str) -> &str {
-    match detail.split_once("): ") {
-        Some((call, reason)) if call.starts_with("Partner Center ") => reason,
-        _ => detail,
-    }
 }
 
 /// The Partner Center error codes met, with their meaning.
@@ -298,7 +295,23 @@ mod tests {
             detail: Some("x".repeat(200)),
             ..Row::default()
         });
+        // Two refusals whose texts differ by their request ids are one reason.
+        for id in ["1111", "2222"] {
+            rows.push(Row {
+                outcome: Outcome::Refused,
+                error_code: Some(900108),
+                detail: Some(format!(
+                    "Partner Center refused the call (MS-RequestId {id})"
+                )),
+                ..Row::default()
+            });
+        }
         let text = summary(&rows, Duration::from_secs(1));
+        let refused = text
+            .lines()
+            .find(|l| l.starts_with("refused: error 900108"))
+            .unwrap();
+        assert!(refused.ends_with(" 2"), "{text}");
         assert_eq!(text.matches("No Azure subscription.").count(), 1, "{text}");
         let line = text.lines().find(|l| l.contains("No Azure")).unwrap();
         assert!(line.starts_with("ineligible: No Azure subscription.") && line.ends_with(" 26"));
