@@ -33,16 +33,16 @@ pub struct BadLine {
 
 /// The customers of a file, and its bad lines. `delimiter` separates a CSV's fields.
 pub fn read(path: &Path, delimiter: u8) -> Result<(Vec<Customer>, Vec<BadLine>)> {
-    read_named(path, delimiter).map(|(customers, bad, _)| (customers, bad))
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    from_bytes(&bytes, delimiter).map(|(customers, bad, _)| (customers, bad))
 }
 
-/// [`read`], and the name of the encoding the file was read in.
-pub fn read_named(
-    path: &Path,
+/// The customers of a file's bytes, its bad lines, and the encoding they were read in.
+pub fn from_bytes(
+    bytes: &[u8],
     delimiter: u8,
 ) -> Result<(Vec<Customer>, Vec<BadLine>, &'static str)> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let (text, encoding) = decode(&bytes);
+    let (text, encoding) = decode(bytes);
     let (customers, bad) = parse(&text, delimiter)?;
     Ok((customers, bad, encoding))
 }

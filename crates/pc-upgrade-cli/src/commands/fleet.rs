@@ -160,7 +160,8 @@ fn read_customers(
     let bytes = std::fs::read(&fleet.customers)
         .with_context(|| format!("reading {}", fleet.customers.display()))?;
     let identity = CustomersFile::of(&fleet.customers, &bytes, fleet.delimiter);
-    let (customers, bad, encoding) = customers::read_named(&fleet.customers, fleet.delimiter)?;
+    let (customers, bad, encoding) = customers::from_bytes(&bytes, fleet.delimiter)
+        .with_context(|| format!("reading {}", fleet.customers.display()))?;
     if customers.is_empty() && bad.is_empty() {
         anyhow::bail!("{} names no customer", fleet.customers.display());
     }
