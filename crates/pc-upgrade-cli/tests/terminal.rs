@@ -32,6 +32,22 @@ fn bar_row(parser: &vt100::Parser) -> Option<String> {
         .find(|row| row.contains(" waiting ·"))
 }
 
+/// Ctrl-C typed at the terminal; how the program ended, once all it drew is read.
+async fn ctrl_c(
+    mut child: std::process::Child,
+    reader: std::thread::JoinHandle<()>,
+) -> std::process::ExitStatus {
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\x03").unwrap();
+    stdin.flush().unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    status
+}
+
 /// `command` run by a shell in a pseudo-terminal (util-linux `script`); what it draws is
 /// gathered as it comes.
 fn in_terminal(
@@ -90,7 +106,7 @@ async fn a_throttled_run_says_partner_center_asked_to_wait_and_how_long() {
         server.base_url(),
         customers.display()
     );
-    let (mut child, drawn, reader) = in_terminal(&command);
+    let (child, drawn, reader) = in_terminal(&command);
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut waits = Vec::new();
     while waits.len() < 2 {
@@ -122,14 +138,7 @@ async fn a_throttled_run_says_partner_center_asked_to_wait_and_how_long() {
         seconds(&waits[1]) < seconds(&waits[0]),
         "it counts down: {waits:?}"
     );
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"\x03").unwrap();
-    stdin.flush().unwrap();
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    drop(stdin);
-    reader.join().unwrap();
+    let status = ctrl_c(child, reader).await;
     assert_eq!(status.code(), Some(130));
     let contents = screen(&drawn).screen().contents();
     assert!(
@@ -157,7 +166,7 @@ async fn the_bar_moves_fits_the_terminal_and_ctrl_c_leaves_the_way_on() {
         customers.display(),
         journal.display()
     );
-    let (mut child, drawn, reader) = in_terminal(&command);
+    let (child, drawn, reader) = in_terminal(&command);
     // Wait until every upgrade is created and waited for.
     let deadline = Instant::now() + Duration::from_secs(30);
     let first = loop {
@@ -197,14 +206,7 @@ async fn the_bar_moves_fits_the_terminal_and_ctrl_c_leaves_the_way_on() {
     );
 
     // Ctrl-C, typed at the terminal.
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"\x03").unwrap();
-    stdin.flush().unwrap();
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    drop(stdin);
-    reader.join().unwrap();
+    let status = ctrl_c(child, reader).await;
     let contents = screen(&drawn).screen().contents();
     assert_eq!(status.code(), Some(130), "{contents}");
     assert!(
