@@ -22,6 +22,7 @@ use crate::decode::{self, GeneratedError, Record};
 use crate::error::{CallInfo, Error};
 use crate::generated::Client;
 use crate::retry::{self, Decision};
+use crate::throttle::Answer;
 
 /// One logical call: its immutable context.
 pub(crate) struct Call<'a> {
@@ -139,9 +140,10 @@ impl<'a> Call<'a> {
         let mut refreshed = false;
         loop {
             record.attempts += 1;
-            if let Some(limit) = &self.shared.rate_limit {
-                limit.acquire().await;
-            }
+            let sent = match &self.shared.rate_limit {
+                Some(limit) => Some(limit.acquire(self.operation).await),
+                None => None,
+            };
             let per_attempt = self.shared.timeouts.per_attempt;
             // The attempt's limit, and which limit it is: the overall one when less than a
             // whole attempt's time is left.
@@ -160,7 +162,10 @@ impl<'a> Call<'a> {
                 }
             };
             let (error, asked) = match tokio::time::timeout(limit, attempt).await {
-                Ok(Ok(value)) => return Ok(value),
+                Ok(Ok(value)) => {
+                    self.budget(sent, Some(Answer::Through));
+                    return Ok(value);
+                }
                 Ok(Err(failure)) => failure,
                 Err(_) => {
                     let call = record.info();
@@ -169,9 +174,7 @@ impl<'a> Call<'a> {
             };
             let policy = &self.shared.retry;
             let delay = policy.delay(record.attempts, asked);
-            if let (true, Some(limit)) = (retry::pauses_everyone(&error), &self.shared.rate_limit) {
-                limit.pause(delay);
-            }
+            self.budget(sent, retry::budget_answer(&error, delay));
             let left = self.remaining();
             let mut decision =
                 retry::decide(policy, &error, record.attempts, delay, refreshed, left);
@@ -191,6 +194,13 @@ impl<'a> Call<'a> {
                 }
                 Decision::Refresh | Decision::GiveUp => return Err(error),
             }
+        }
+    }
+
+    /// Tells the rate limit, if any, what came of the attempt it let go at `sent`.
+    fn budget(&self, sent: Option<Instant>, answer: Option<Answer>) {
+        if let (Some(limit), Some(sent), Some(answer)) = (&self.shared.rate_limit, sent, answer) {
+            limit.answered(self.operation, sent, answer);
         }
     }
 

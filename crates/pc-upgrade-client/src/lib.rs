@@ -73,8 +73,9 @@
 // - `error`: [`Error`], [`CallInfo`]; `kind`: [`ErrorKind`], whose failure an error is;
 //   `text`: server text bounded and escaped;
 // - `retry`: every retry rule: what is retried, the token refresh, the shared pause,
-//   [`RetryPolicy`], [`Timeouts`]; `throttle`: [`RateLimit`], one rate shared by all
-//   workers, paused by a `429`, fixed or adaptive;
+//   [`RetryPolicy`], [`Timeouts`]; `throttle`: [`RateLimit`], the pace shared by all
+//   workers, paused by a `429`, fixed or adaptive: per operation or over all calls, as the
+//   [`Budget`] turns out (each adaptive rate's rules: `throttle/adaptive.rs`);
 // - `tls`: the TLS crypto provider the features choose (`aws-lc-rs`, the default, or `ring`);
 // - `token`: [`TokenSource`]; `entra`: [`EntraTokenSource`], Entra ID sign-in (refresh token
 //   or client credentials);
@@ -123,7 +124,7 @@ pub use error::{BodyExcerpt, BuildError, CallInfo, Error};
 pub use kind::{Again, ErrorKind, RequestIdUse, Service, Transient};
 pub use poll::{PollOptions, WaitError};
 pub use retry::{RetryPolicy, Timeouts};
-pub use throttle::RateLimit;
+pub use throttle::{Budget, Learned, RateLimit};
 pub use token::{StaticToken, TokenError, TokenFuture, TokenSource, token_fn};
 
 /// The types crate, re-exported so that callers need only one dependency.

@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use crate::error::{Error, find_source};
+use crate::throttle::Answer;
 
 /// What the attempt loop does after a failed attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,10 +47,21 @@ pub(crate) fn decide(
     Decision::Wait(delay)
 }
 
-/// Whether a failure pauses every call of the client (and its clones) for the wait: a
-/// `429` is about the partner's whole budget, not this call.
-pub(crate) fn pauses_everyone(error: &Error) -> bool {
-    matches!(error, Error::Throttled { .. })
+/// What a failure says of the service's budget, for the rate limit: a `429` pauses the
+/// calls it applies to for the wait (it is about the partner's budget, not this call); any
+/// other answer the service gave shows the budget let the call through; no answer (a
+/// timeout, a transport failure, no token) says nothing.
+pub(crate) fn budget_answer(error: &Error, wait: Duration) -> Option<Answer> {
+    match error {
+        Error::Throttled { .. } => Some(Answer::Throttled(wait)),
+        Error::Api { .. }
+        | Error::UnexpectedStatus { .. }
+        | Error::InvalidJson { .. }
+        | Error::MissingLocation { .. }
+        | Error::InvalidLocation { .. }
+        | Error::BodyTooLarge { .. } => Some(Answer::Through),
+        _ => None,
+    }
 }
 
 /// The retry classifier, applied to an attempt's typed error: throttling, `408 Request
