@@ -96,8 +96,8 @@ impl Adaptive {
 
     /// A rate taking over from others that shared one budget unknowingly: `sending` calls a
     /// second between them met a `429` whose pause ends at `until`.
-    pub(super) fn taking_over(now: Instant, sending: f64, until: Instant) -> Self {
-        let mut adaptive = Self::new(sending.max(FLOOR_RATE), f64::INFINITY);
+    pub(super) fn taking_over(now: Instant, sending: f64, until: Instant, ceiling: f64) -> Self {
+        let mut adaptive = Self::new(sending.max(FLOOR_RATE), ceiling);
         adaptive.cut(now, until, BACKOFF);
         adaptive
     }

@@ -50,9 +50,10 @@ const SETTLED: i32 = 2;
 ///   again within seconds. A rate 10% past the last throttled one means the limit has
 ///   grown, and the search (doubling) starts again. A rate grows only while calls queue
 ///   for it, never while the client is idle.
-/// - [`RateLimit::adaptive_up_to`]: the same over all calls as one budget (the rate a
-///   caller gives is the whole client's), never above `calls` per `per`, and starting there.
-/// - [`RateLimit::resuming`]: the rates an earlier run had found ([`RateLimit::learned`]).
+/// - [`RateLimit::adaptive_up_to`]: the same, each rate starting at `calls` per `per`, and
+///   all calls together never above it (the rate a caller gives is the whole client's).
+/// - [`RateLimit::resuming`], [`RateLimit::resuming_up_to`]: the rates an earlier run had
+///   found ([`RateLimit::learned`]), probing upwards from there.
 ///
 /// Calls are spaced 2% wider than `1 / rate`: then no window, fixed or sliding, holds more
 /// calls than the rate allows even when they reach the service a little early or late, so
@@ -88,6 +89,17 @@ pub struct Learned {
     pub operations: Vec<(String, f64)>,
 }
 
+/// Which pace a call waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Which {
+    /// The one over all calls, while the budget is shared.
+    Whole,
+    /// Its operation's own, while it is not.
+    Lane,
+    /// Then the caller's ceiling over all calls, if one was given.
+    Ceiling,
+}
+
 /// What came of one attempt sent under the limit.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Answer {
@@ -105,6 +117,10 @@ struct State {
     whole: Pace,
     /// A pace per operation, while the budget is not found shared.
     lanes: Vec<Pace>,
+    /// The most calls a second over all calls that the caller allows (infinite if no
+    /// ceiling was given), and while the operations have their own paces, the fixed pace
+    /// that keeps them under it together.
+    ceiling: (f64, Option<Pace>),
     /// Witnesses of separate budgets count down, of a shared one up.
     witnesses: i32,
     /// Rates an earlier run found, by operation, for the lanes not yet made.
@@ -199,13 +215,35 @@ fn per_second(calls: u32, per: Duration) -> f64 {
 /// The name of the pace over all calls.
 const ALL: &str = "*";
 
+/// Where a rate that knows nothing starts: at the caller's ceiling, if any.
+fn start_rate(ceiling: f64) -> f64 {
+    if ceiling.is_finite() {
+        ceiling
+    } else {
+        START_RATE
+    }
+}
+
+impl Learned {
+    /// Nothing learned yet.
+    fn nothing() -> Self {
+        Self {
+            budget: Budget::Unknown,
+            shared: None,
+            operations: Vec::new(),
+        }
+    }
+}
+
 impl RateLimit {
-    fn with(budget: Budget, whole: Pace, resumed: Vec<(String, f64)>) -> Self {
+    fn with(budget: Budget, whole: Pace, ceiling: f64, resumed: Vec<(String, f64)>) -> Self {
+        let fixed = ceiling.is_finite().then(|| Pace::new(ALL, ceiling, None));
         Self {
             state: Mutex::new(State {
                 budget,
                 whole,
                 lanes: Vec::new(),
+                ceiling: (ceiling, fixed),
                 witnesses: 0,
                 resumed,
                 throttled: 0,
@@ -216,41 +254,41 @@ impl RateLimit {
     /// A fixed rate over all calls: `calls` per `per` (`calls` of 0 is taken as 1).
     pub fn new(calls: u32, per: Duration) -> Self {
         let rate = per_second(calls, per);
-        Self::with(Budget::Shared, Pace::new(ALL, rate, None), Vec::new())
+        let whole = Pace::new(ALL, rate, None);
+        Self::with(Budget::Shared, whole, f64::INFINITY, Vec::new())
     }
 
     /// Rates that find the service's limits, per operation or shared: see [`RateLimit`].
     pub fn adaptive() -> Self {
-        Self::resuming(&Learned {
-            budget: Budget::Unknown,
-            shared: None,
-            operations: Vec::new(),
-        })
+        Self::resuming(&Learned::nothing())
     }
 
-    /// One rate over all calls that finds the service's limit, never above `calls` per
-    /// `per`, and starting at that ceiling: see [`RateLimit`].
+    /// Rates that find the service's limits, each starting at `calls` per `per`, all calls
+    /// together never above it: see [`RateLimit`].
     pub fn adaptive_up_to(calls: u32, per: Duration) -> Self {
-        let ceiling = per_second(calls, per);
-        let whole = Adaptive::new(ceiling, ceiling);
-        Self::with(
-            Budget::Shared,
-            Pace::new(ALL, ceiling, Some(whole)),
-            Vec::new(),
-        )
+        Self::resuming_up_to(&Learned::nothing(), calls, per)
     }
 
     /// Adaptive rates starting from what an earlier limit had found: its budget, and its
     /// rates probing upwards from where they were. Operations it knew nothing of start at
     /// two calls a second.
     pub fn resuming(learned: &Learned) -> Self {
-        let whole_rate = learned.shared.unwrap_or(START_RATE);
-        let whole = match learned.shared {
-            Some(rate) => Adaptive::resumed(rate, f64::INFINITY),
-            None => Adaptive::new(START_RATE, f64::INFINITY),
+        Self::resuming_below(learned, f64::INFINITY)
+    }
+
+    /// [`RateLimit::resuming`], all calls together never above `calls` per `per`;
+    /// operations it knew nothing of start there.
+    pub fn resuming_up_to(learned: &Learned, calls: u32, per: Duration) -> Self {
+        Self::resuming_below(learned, per_second(calls, per))
+    }
+
+    fn resuming_below(learned: &Learned, ceiling: f64) -> Self {
+        let adaptive = match learned.shared {
+            Some(rate) => Adaptive::resumed(rate, ceiling),
+            None => Adaptive::new(start_rate(ceiling), ceiling),
         };
-        let whole = Pace::new(ALL, whole_rate, Some(whole));
-        Self::with(learned.budget, whole, learned.operations.clone())
+        let whole = Pace::new(ALL, adaptive.rate, Some(adaptive));
+        Self::with(learned.budget, whole, ceiling, learned.operations.clone())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -263,7 +301,12 @@ impl RateLimit {
         let state = self.state();
         match state.budget {
             Budget::Shared => state.whole.rate(),
-            _ => state.lanes.iter().map(Pace::rate).sum(),
+            _ => state
+                .lanes
+                .iter()
+                .map(Pace::rate)
+                .sum::<f64>()
+                .min(state.ceiling.0),
         }
     }
 
@@ -309,27 +352,41 @@ impl RateLimit {
     /// Waits for the next free slot of `operation`; returns when the call was let go.
     pub(crate) async fn acquire(&self, operation: &'static str) -> Instant {
         loop {
-            let (turn, lane) = self.state().turn(operation);
-            // One call at a time waits for the next slot of its pace, in the order they
-            // came, and its slot is settled only when it is next: a rate changed or a pause
-            // begun meanwhile applies to every call not yet sent, not only to later ones.
-            let _turn = turn.lock().await;
-            loop {
-                let slot = {
-                    let mut state = self.state();
-                    match state.pace(operation, lane) {
-                        Some(pace) => pace.slot(Instant::now()),
-                        None => break,
-                    }
-                };
-                tokio::time::sleep_until(slot).await;
-                let mut state = self.state();
-                match state.pace(operation, lane).map(|pace| pace.take(slot)) {
-                    Some(true) => return slot,
-                    Some(false) => {}
-                    // The budget was found shared while this call waited: it queues anew.
-                    None => break,
+            let (turn, which) = self.state().turn(operation);
+            let Some(slot) = self.wait(turn, operation, which).await else {
+                // The budget was found shared while this call waited: it queues anew.
+                continue;
+            };
+            if which == Which::Lane {
+                let ceiling = self.state().ceiling.1.as_ref().map(|c| Arc::clone(&c.turn));
+                if let Some(turn) = ceiling {
+                    return self
+                        .wait(turn, operation, Which::Ceiling)
+                        .await
+                        .unwrap_or(slot);
                 }
+            }
+            return slot;
+        }
+    }
+
+    /// Waits in `turn` for a slot of the pace `which` names; `None` when that pace no
+    /// longer applies to `operation`.
+    async fn wait(
+        &self,
+        turn: Arc<tokio::sync::Mutex<()>>,
+        operation: &'static str,
+        which: Which,
+    ) -> Option<Instant> {
+        // One call at a time waits for the next slot of its pace, in the order they came,
+        // and its slot is settled only when it is next: a rate changed or a pause begun
+        // meanwhile applies to every call not yet sent, not only to later ones.
+        let _turn = turn.lock().await;
+        loop {
+            let slot = self.state().pace(operation, which)?.slot(Instant::now());
+            tokio::time::sleep_until(slot).await;
+            if self.state().pace(operation, which)?.take(slot) {
+                return Some(slot);
             }
         }
     }
@@ -353,21 +410,21 @@ impl RateLimit {
 }
 
 impl State {
-    /// The turn a call of `operation` waits in, and whether it is its operation's own.
-    fn turn(&mut self, operation: &'static str) -> (Arc<tokio::sync::Mutex<()>>, bool) {
+    /// The turn a call of `operation` waits in first, and which pace's it is.
+    fn turn(&mut self, operation: &'static str) -> (Arc<tokio::sync::Mutex<()>>, Which) {
         match self.budget {
-            Budget::Shared => (Arc::clone(&self.whole.turn), false),
-            _ => (Arc::clone(&self.lane(operation).turn), true),
+            Budget::Shared => (Arc::clone(&self.whole.turn), Which::Whole),
+            _ => (Arc::clone(&self.lane(operation).turn), Which::Lane),
         }
     }
 
-    /// The pace a call of `operation` waiting in its own turn (`lane`) or the whole's goes
-    /// by; `None` when that turn is no longer the one it belongs in.
-    fn pace(&mut self, operation: &'static str, lane: bool) -> Option<&mut Pace> {
-        match (self.budget, lane) {
-            (Budget::Shared, false) => Some(&mut self.whole),
-            (Budget::Shared, true) | (_, false) => None,
-            (_, true) => Some(self.lane(operation)),
+    /// The pace `which` for a call of `operation`; `None` when it no longer applies.
+    fn pace(&mut self, operation: &'static str, which: Which) -> Option<&mut Pace> {
+        match (self.budget, which) {
+            (Budget::Shared, Which::Whole) => Some(&mut self.whole),
+            (Budget::Shared, Which::Lane) | (_, Which::Whole) => None,
+            (_, Which::Lane) => Some(self.lane(operation)),
+            (_, Which::Ceiling) => self.ceiling.1.as_mut(),
         }
     }
 
@@ -377,9 +434,10 @@ impl State {
             Some(index) => index,
             None => {
                 let resumed = self.resumed.iter().find(|(name, _)| name == operation);
+                let ceiling = self.ceiling.0;
                 let adaptive = match resumed {
-                    Some((_, rate)) => Adaptive::resumed(*rate, f64::INFINITY),
-                    None => Adaptive::new(START_RATE, f64::INFINITY),
+                    Some((_, rate)) => Adaptive::resumed(*rate, ceiling),
+                    None => Adaptive::new(start_rate(ceiling), ceiling),
                 };
                 let rate = adaptive.rate;
                 self.lanes.push(Pace::new(operation, rate, Some(adaptive)));
@@ -424,7 +482,7 @@ impl State {
             .iter()
             .map(|lane| lane.paused_until)
             .fold(now, Instant::max);
-        let adaptive = Adaptive::taking_over(now, sending, until);
+        let adaptive = Adaptive::taking_over(now, sending, until, self.ceiling.0);
         self.whole.interval = interval(adaptive.rate);
         self.whole.adaptive = Some(adaptive);
         self.whole.paused_until = until;

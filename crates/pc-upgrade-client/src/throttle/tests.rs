@@ -300,6 +300,20 @@ async fn under_a_ceiling_the_rate_starts_there_and_never_passes_it() {
     assert!(rate.rate() <= 20.0);
 }
 
+/// A ceiling given over budgets per operation: creates find their own limit, and all
+/// calls together keep to the ceiling.
+#[tokio::test(start_paused = true)]
+async fn a_ceiling_over_budgets_per_operation() {
+    let rate = Arc::new(RateLimit::adaptive_up_to(20, Duration::from_secs(1)));
+    let service = Service::new(false, |budget, _| if budget == CREATE { 3 } else { 20 });
+    run(&rate, &service, &[CREATE, STATUS], 8, 60).await;
+    let (creates, reads) = (service.counts(CREATE), service.counts(STATUS));
+    eprintln!("ceiling 20/s, creates 3/s: creates {creates:?}, status reads {reads:?}");
+    assert!(creates.0 + reads.0 <= 20 * 60 + 20, "{creates:?} {reads:?}");
+    assert!(creates.0 >= 150, "{creates:?}");
+    assert!(reads.0 >= 850, "{reads:?}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_429_while_sending_little_pauses_without_cutting_the_rate() {
     let rate = RateLimit::adaptive_up_to(40, Duration::from_secs(1));
