@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use crate::engine::{DEFAULT_MAX_FAILED, MaxFailed};
+
 /// What `--help` says after the options: credentials, rate, exit codes.
 const CREDENTIALS: &str = "\
 Credentials come from the environment:
@@ -128,6 +130,18 @@ pub enum Command {
         /// its history; the others are left as they are.
         #[arg(long, value_name = "OUTCOME|FILE")]
         only: Option<String>,
+        /// Create upgrades for the first N customers only, and no more until those N
+        /// upgrades have ended (or were followed for --wait); if more of them failed than
+        /// --max-failed allows, stop there. Costs about one upgrade's time.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        canary: usize,
+        /// Stop creating upgrades once more than N customers failed in this run (their
+        /// upgrade ended Failed, or the create was refused for the customer's own reason),
+        /// or more than P% of the upgrades that ended once more than 10 failed. Upgrades under
+        /// way are followed to their end; the customers spared stay not started, and the
+        /// same command goes on with them. 100% never stops.
+        #[arg(long, value_name = "N|P%", default_value = DEFAULT_MAX_FAILED, value_parser = MaxFailed::parse)]
+        max_failed: MaxFailed,
     },
     /// Prints shell completions for pc-upgrade.
     #[command(

@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::args::Output;
 use crate::console::Console;
-use crate::engine::Stop;
+use crate::engine::{Braked, Stop};
 use crate::report::{self, Row};
 use crate::{line_items, summary, utc};
 
@@ -146,15 +146,15 @@ impl<'a> Ending<'a> {
             Rerun::Resumes => "run the same command again; it resumes where this run stopped",
             Rerun::Repeats | Rerun::DryRun => "run the same command again",
         };
-        let command = command_line(self.args);
         if let Some(stop) = stop {
-            let (code, text) = stopped(stop, again, &command);
+            let (code, text) = stopped(stop, again, self.args);
             console.err(&text);
             return code;
         }
         if failed {
             return CANNOT_RUN;
         }
+        let command = command_line(self.args);
         let dry_run = self.rerun == Rerun::DryRun;
         let goes_on = self.goes_on.as_deref().unwrap_or(&command);
         if let Some(next) = summary::next_step(rows, goes_on, dry_run) {
@@ -167,7 +167,8 @@ impl<'a> Ending<'a> {
 
 /// What a run stopped early says, and its exit code: why, whose problem it is, and the
 /// command that goes on once it is fixed.
-fn stopped(stop: &Stop, again: &str, command: &str) -> (u8, String) {
+fn stopped(stop: &Stop, again: &str, args: &[OsString]) -> (u8, String) {
+    let command = command_line(args);
     match stop {
         Stop::Interrupted => (
             INTERRUPTED,
@@ -188,6 +189,7 @@ fn stopped(stop: &Stop, again: &str, command: &str) -> (u8, String) {
                  {again}:\n  {command}\n"
             ),
         ),
+        Stop::Braked(stopped) => (CANNOT_RUN, braked(stopped, args)),
         Stop::Journal(cause) => (
             CANNOT_RUN,
             format!(
@@ -197,6 +199,73 @@ fn stopped(stop: &Stop, again: &str, command: &str) -> (u8, String) {
             ),
         ),
     }
+}
+
+/// The longest error text quoted per code (the report has each whole).
+const TEXT: usize = 100;
+
+/// What a run a brake stopped says (`--canary`, `--max-failed`): what failed and how
+/// often, how many customers it spared, and two commands that work: the same one, which
+/// goes on with the customers not started once the cause is dealt with, and the same with
+/// the threshold raised, for failures that are expected. `args` is its command line.
+fn braked(braked: &Braked, args: &[OsString]) -> String {
+    let mut text = summary::wrap(&format!(
+        "pc-upgrade: stopped creating upgrades: {}, past {}.",
+        braked.judged, braked.brake,
+    ));
+    text.push_str("\nFailures, by error code:\n");
+    for (code, said, count) in &braked.causes {
+        let code = code.map_or_else(|| "no code".to_owned(), |code| code.to_string());
+        let cut = if said.chars().count() > TEXT {
+            "…"
+        } else {
+            ""
+        };
+        let said: String = said.chars().take(TEXT).collect();
+        text.push_str(&format!("    {code} (×{count}): {said}{cut}\n"));
+    }
+    let spared = format!(
+        "{} customers were spared: nothing was created for them (not started, in the \
+         report and the journal). The upgrades already under way were followed to their end.\n  \
+         Find the cause first (the report has each customer's error). Once it is dealt \
+         with, the same command goes on with the customers not started:",
+        braked.spared
+    );
+    let raise = "Or, if failures like these are expected, raise the threshold:";
+    text.push_str(&format!(
+        "{}\n    {}\n{}\n    {}\n",
+        summary::wrap(&spared),
+        command_line(args),
+        summary::wrap(raise),
+        command_line(&raised(args, braked))
+    ));
+    text
+}
+
+/// `args` with `--max-failed` raised above what the brake saw: a share 5 points above the
+/// share that failed, or twice the count.
+fn raised(args: &[OsString], braked: &Braked) -> Vec<OsString> {
+    let value = if braked.max_failed.ends_with('%') {
+        let seen = (braked.failed * 100).div_ceil(braked.of.max(1));
+        format!("{}%", (seen + 5).min(100))
+    } else {
+        (braked.failed * 2).to_string()
+    };
+    let mut out = Vec::with_capacity(args.len() + 2);
+    let mut skip = false;
+    for arg in args {
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        match arg.to_str() {
+            Some("--max-failed") => skip = true,
+            Some(other) if other.starts_with("--max-failed=") => {}
+            _ => out.push(arg.clone()),
+        }
+    }
+    out.push("--max-failed".into());
+    out.push(value.into());
+    out
 }
 
 /// The command line as typed, quoted for a shell: the command that resumes the run.

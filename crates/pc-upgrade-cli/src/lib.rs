@@ -15,13 +15,14 @@
 // - `state`: each customer's journal stage, and the events that move it on;
 // - `journal`: the locked, append-only journal a killed run resumes from;
 // - `engine/`: the run loop that schedules every call within the rate limit, each
-//   customer's life in the run (`life`), and what each answer does (`answers`: whose failure
-//   a failed call is comes from the client's `Error::kind`);
+//   customer's life in the run (`life`), what each answer does (`answers`: whose failure
+//   a failed call is comes from the client's `Error::kind`), when statuses are read
+//   (`reads`), and the brakes, `--canary` and `--max-failed` (`brakes`);
 // - `rows`: the report's row of a customer, derived in one function; `select`: `--only`;
 // - `report`: the report (CSV or JSON); `line_items`: `--line-items`, a row per
 //   subscription; `progress`: the bar, or a line per customer; `eta`: its time left;
 // - `summary`: what the end of a run prints; `ending`: the next step and the exit code;
-//   `utc`: timestamps.
+//   what a run stopped by a brake (`engine/brakes.rs`) says; `utc`: timestamps.
 
 mod args;
 mod commands;

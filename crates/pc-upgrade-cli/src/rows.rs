@@ -34,6 +34,8 @@ pub enum End {
     },
     /// A transient failure, tried as often as this run tries: the next run goes on.
     RetryLater,
+    /// Not started: a brake (`--canary`, `--max-failed`) stopped the creates first.
+    Spared,
 }
 
 /// What a run knows of a customer beyond the journal.
@@ -90,6 +92,10 @@ pub fn row(customer: &Customer, known: &Known, run: InRun<'_>) -> Row {
             (Outcome::InProgress, Some(detail))
         }
         Some(End::RetryLater) => (Outcome::RetryLater, row.detail.take()),
+        Some(End::Spared) => (
+            Outcome::Pending,
+            Some("not started: the run stopped creating (a brake): the next run goes on".into()),
+        ),
     };
     (row.outcome, row.detail) = settled;
     row

@@ -100,6 +100,9 @@ async fn a_thousand_customers_end_as_scripted_in_the_report() {
             "0.01",
             "--report",
             report_path.to_str().unwrap(),
+            // Two customers in five fail by script: no brake stops this run.
+            "--max-failed",
+            "100%",
         ],
     )
     .await;

@@ -71,6 +71,12 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
         only: None,
         line_items: Some(&line_items),
         stdout: crate::args::Output::Text,
+        // The demo's fleet fails one customer in ten on purpose, to show every outcome:
+        // the default threshold would stop it.
+        brakes: crate::engine::Brakes {
+            canary: 0,
+            max_failed: crate::engine::MaxFailed::Percent(100.0),
+        },
     };
     let code = super::fleet::run(&demo, &fleet, job).await?;
     let real = "For real, with your customers file: a dry run first, then the same with \

@@ -14,7 +14,7 @@ use super::Session;
 use crate::args::{FleetArgs, Output};
 use crate::customers::{self, BadLine, Customer};
 use crate::ending::{Ending, Outputs, Rerun, Upgrade};
-use crate::engine::{Engine, Mode, Settings};
+use crate::engine::{Brakes, Engine, Mode, Settings};
 use crate::files::{self, Named};
 use crate::journal::{self, CustomersFile, Durability, Journal, Replayed};
 use crate::report::Row;
@@ -38,6 +38,8 @@ pub struct Job<'a> {
     pub line_items: Option<&'a Path>,
     /// `--output`: what stdout holds.
     pub stdout: Output,
+    /// `--canary`, `--max-failed` (an upgrade run's; the others create nothing).
+    pub brakes: Brakes,
 }
 
 /// How a run follows each upgrade.
@@ -94,6 +96,7 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
         concurrency: usize::from(fleet.concurrency),
         polling,
         base_url: base_url.clone(),
+        brakes: job.brakes,
     };
     let progress = progress::Progress::new(taken.len(), session.quiet);
     let per_minute = session

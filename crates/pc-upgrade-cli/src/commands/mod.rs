@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use crate::args::{Cli, Command, Output};
 use crate::console::{Console, Vars};
 use crate::ending::{BAD_ARGUMENTS, CANNOT_RUN, Outputs};
-use crate::engine::Mode;
+use crate::engine::{Brakes, Mode};
 use crate::files::Misuse;
 use crate::sign_in::{Connection, SignIn};
 
@@ -109,6 +109,7 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
                 only: None,
                 line_items: None,
                 stdout: *output,
+                brakes: Brakes::default(),
             };
             fleet::run(&session, fleet, job).await
         }
@@ -121,6 +122,8 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
             poll_interval,
             other_customers,
             only,
+            canary,
+            max_failed,
         } => {
             if !yes {
                 session
@@ -138,6 +141,10 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
                 only: only.as_deref(),
                 line_items: line_items.as_deref(),
                 stdout: Output::Text,
+                brakes: Brakes {
+                    canary: *canary,
+                    max_failed: *max_failed,
+                },
             };
             fleet::run(&session, fleet, job).await
         }

@@ -12,7 +12,7 @@ use pc_upgrade_client::PollOptions;
 use super::Session;
 use crate::customers::{self, Customer};
 use crate::ending::{Ending, Outputs, Rerun, Upgrade};
-use crate::engine::{Engine, Mode, Settings};
+use crate::engine::{Brakes, Engine, Mode, Settings};
 use crate::files::{self, Misuse};
 use crate::journal::{self, CustomersFile, Journal, Replayed};
 use crate::report::{self, Row};
@@ -69,6 +69,7 @@ pub async fn refresh(
             .with_max_interval(once)
             .with_timeout(Duration::ZERO),
         base_url: connection.base_url.clone(),
+        brakes: Brakes::default(),
     };
     let client = sign_in::client(&connection)?;
     let progress = progress::Progress::new(customers.len(), session.quiet);

@@ -14,6 +14,7 @@ use pc_upgrade_client::{
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::reads::SENTINEL_EVERY;
 use super::{Answer, Engine, Life, Mode, Stop};
 
 use crate::journal::Durability;
@@ -42,8 +43,7 @@ impl Engine<'_> {
                 self.reached();
                 let upgrade = *upgrade.as_uuid();
                 self.started(index, upgrade, Origin::Created)?;
-                let first = Instant::now() + self.settings.polling.initial_interval;
-                self.wait(index, upgrade, first);
+                self.follow_created(index, upgrade);
             }
             Answer::Create(request_id, Err(error)) => {
                 match (error.code(), error.existing_upgrade()) {
@@ -118,6 +118,9 @@ impl Engine<'_> {
         // Whatever the upgrade says as a whole, a line may say a subscription did not move:
         // the lines are kept with the end, and the report tells them apart.
         let lines = || status.line_items.iter().map(bounded_line).collect();
+        if status.is_completed() || status.is_failed() {
+            self.ended(index);
+        }
         if status.is_completed() {
             let completed = Event::Completed {
                 customer,
@@ -159,8 +162,13 @@ impl Engine<'_> {
             };
             self.done(index, end);
         } else {
-            let wait = waiting.interval;
-            waiting.interval = polling.next_interval(wait);
+            let wait = if waiting.sentinel {
+                SENTINEL_EVERY.min(waiting.interval)
+            } else {
+                let wait = waiting.interval;
+                waiting.interval = polling.next_interval(wait);
+                wait
+            };
             let upgrade = waiting.upgrade;
             self.wait(index, upgrade, Instant::now() + wait);
         }

@@ -53,6 +53,8 @@ pub struct Waiting {
     pub interval: Duration,
     /// What the last read said, if it was not an end.
     pub last_status: Option<String>,
+    /// One of the run's first upgrades, read often until one of them ends (`reads.rs`).
+    pub sentinel: bool,
 }
 
 impl Life {

@@ -1,18 +1,22 @@
 //! The run loop: one scheduler owns what every customer needs next (eligibility, a create,
 //! or a status read due at a given time) and sends each call when a place among the calls
-//! in flight is free; the client's shared rate limit then spaces them. An upgrade being
-//! waited for costs no worker: it is a due time in a queue. Creates come first, then
-//! eligibility, then status reads, so that every customer starts as early as the budget
-//! allows and polling never takes budget from a create.
+//! in flight is free; the client's rate limit then spaces them. An upgrade being waited
+//! for costs no worker: it is a due time in a queue. The order: the status reads that tell
+//! how upgrades end (the first few upgrades', and each upgrade's once it is as old as
+//! upgrades turned out to take: `reads.rs`), then creates (unless a brake holds them:
+//! `brakes.rs`), then eligibility, then the reads of the default schedule. So every
+//! customer starts as early as the budget allows, no read is spent before it can tell
+//! something, and a failure spreading over the fleet is seen as it happens.
 //!
 //! Each customer's place in the run is one [`Life`] (`life.rs`); what each answer does to
 //! it is in `answers.rs`. Time is Tokio's, so a test on a paused clock runs hours of
 //! upgrades in milliseconds.
 
 mod answers;
+mod brakes;
 mod life;
+mod reads;
 
-use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::time::{Duration, SystemTime};
 
@@ -26,7 +30,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use uuid::Uuid;
 
+pub use brakes::{Braked, Brakes, DEFAULT_MAX_FAILED, MaxFailed};
 pub use life::{Life, Waiting};
+use reads::{DueQueue, Reads, pop_due};
 
 use crate::customers::Customer;
 use crate::journal::{Durability, Journal};
@@ -65,6 +71,8 @@ pub struct Settings {
     pub polling: PollOptions,
     /// The API's base URL, for messages.
     pub base_url: String,
+    /// `--canary` and `--max-failed` (an upgrade run's).
+    pub brakes: Brakes,
 }
 
 /// Why a run stopped before the end.
@@ -79,6 +87,8 @@ pub enum Stop {
     /// The journal could not be written (a full disk, an I/O error): nothing was sent that
     /// it does not know of, and the same command resumes once that is fixed.
     Journal(String),
+    /// A brake stopped the creates: the upgrades under way were followed to their end.
+    Braked(Braked),
 }
 
 /// One customer as the run sees it.
@@ -123,9 +133,6 @@ struct Unreachable {
     last: String,
 }
 
-/// A queue of customers by the time their next call falls due.
-type DueQueue = BinaryHeap<Reverse<(Instant, usize)>>;
-
 /// The scheduler.
 pub struct Engine<'a> {
     client: PartnerCenterClient,
@@ -139,10 +146,12 @@ pub struct Engine<'a> {
     fresh: VecDeque<usize>,
     /// Eligibility (and so the create) tried again at a time.
     retries: DueQueue,
-    /// Status reads due at a time.
-    polls: DueQueue,
+    /// Status reads due at a time (`reads.rs`).
+    reads: Reads,
     in_flight: JoinSet<(usize, Answer)>,
     unreachable: Unreachable,
+    /// The brakes: whether a create may go, and whether the run stopped creating.
+    watch: brakes::Watch,
     stop: Option<Stop>,
 }
 
@@ -155,6 +164,7 @@ impl<'a> Engine<'a> {
         progress: &'a Progress,
         customers: Vec<(Customer, Known)>,
     ) -> Self {
+        let watch = brakes::Watch::new(settings.brakes);
         let slots = customers
             .into_iter()
             .map(|(customer, known)| Slot {
@@ -175,9 +185,10 @@ impl<'a> Engine<'a> {
             creates: VecDeque::new(),
             fresh: VecDeque::new(),
             retries: BinaryHeap::new(),
-            polls: BinaryHeap::new(),
+            reads: Reads::default(),
             in_flight: JoinSet::new(),
             unreachable: Unreachable::default(),
+            watch,
             stop: None,
         }
     }
@@ -204,7 +215,7 @@ impl<'a> Engine<'a> {
                 break;
             }
             // Upgrades being waited for: due status reads (and those being sent).
-            self.progress.waiting(self.polls.len());
+            self.progress.waiting(self.reads.len());
             let room = self.in_flight.len() < self.settings.concurrency.max(1);
             let due = self.next_due().filter(|_| room && self.stop.is_none());
             let far = Instant::now() + Duration::from_secs(3600);
@@ -234,7 +245,11 @@ impl<'a> Engine<'a> {
             }
         }
         let rows = self.slots.iter().map(row).collect();
-        (rows, self.stop)
+        let braked = self.watch.braked.take().map(|mut braked| {
+            braked.spared = self.spared();
+            Stop::Braked(braked)
+        });
+        (rows, self.stop.or(braked))
     }
 
     /// The journal could not be written: the run stops, whatever else stopped it, and says
@@ -275,7 +290,15 @@ impl<'a> Engine<'a> {
     /// The next call to send, if one is due now: creates first, then eligibility (retried,
     /// then new), then status reads.
     fn next_work(&mut self, now: Instant) -> Result<Option<(usize, Work)>> {
-        if let Some(index) = self.creates.pop_front() {
+        if self.watch.braked() {
+            self.spare();
+        }
+        if let Some(read) = self.due_read(now, Reads::urgent) {
+            return Ok(Some(read));
+        }
+        let create = self.watch.may_create().then(|| self.creates.pop_front());
+        if let Some(index) = create.flatten() {
+            self.watch.creating(index);
             let request_id = match self.slots[index].known.stage {
                 Stage::Intended { request_id } => request_id,
                 _ => {
@@ -297,25 +320,21 @@ impl<'a> Engine<'a> {
             };
             return Ok(Some((index, Work::Create(request_id))));
         }
-        if let Some(index) = pop_due(&mut self.retries, now).or_else(|| self.fresh.pop_front()) {
+        let retry = pop_due(&mut self.retries, now).map(|(_, index)| index);
+        if let Some(index) = retry.or_else(|| self.fresh.pop_front()) {
             self.slots[index].life = Life::Checking;
             return Ok(Some((index, Work::Eligibility)));
         }
-        while let Some(index) = pop_due(&mut self.polls, now) {
-            if let Life::Waiting(waiting) = &self.slots[index].life {
-                return Ok(Some((index, Work::Status(waiting.upgrade))));
-            }
-        }
-        Ok(None)
+        Ok(self.due_read(now, Reads::idle))
     }
 
     /// When the next queued call falls due, if any is queued.
     fn next_due(&self) -> Option<Instant> {
         let first = |heap: &DueQueue| heap.peek().map(|r| r.0.0);
-        if !self.creates.is_empty() || !self.fresh.is_empty() {
+        if (!self.creates.is_empty() && self.watch.may_create()) || !self.fresh.is_empty() {
             return Some(Instant::now());
         }
-        match (first(&self.retries), first(&self.polls)) {
+        match (first(&self.retries), self.reads.next_due()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -355,25 +374,6 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// The customer's upgrade is waited for: its status is read at `at`. The first wait
-    /// begins the polling; a later one keeps its start and interval.
-    fn wait(&mut self, index: usize, upgrade: Uuid, at: Instant) {
-        let slot = &mut self.slots[index];
-        match &mut slot.life {
-            Life::Waiting(waiting) if waiting.upgrade == upgrade => waiting.next = at,
-            life => {
-                *life = Life::Waiting(Waiting {
-                    upgrade,
-                    since: Instant::now(),
-                    next: at,
-                    interval: self.settings.polling.initial_interval,
-                    last_status: None,
-                });
-            }
-        }
-        self.polls.push(Reverse((at, index)));
-    }
-
     /// The customer is done in this run, as `end` says.
     fn done(&mut self, index: usize, end: End) {
         let slot = &mut self.slots[index];
@@ -382,7 +382,13 @@ impl<'a> Engine<'a> {
         }
         let at = slot.began.map(|_| SystemTime::now());
         slot.life = Life::Done { end, at };
-        self.progress.done(&row(slot));
+        let row = row(slot);
+        self.progress.done(&row);
+        // Only an upgrade run creates, and so brakes.
+        let upgrading = self.settings.mode == Mode::Upgrade;
+        if upgrading && slot.began.is_some() && self.watch.done(index, &row) {
+            tracing::warn!("a brake stopped the creates: {:?}", self.watch.braked);
+        }
     }
 }
 
@@ -395,11 +401,4 @@ fn row(slot: &Slot) -> Row {
         finished: slot.life.finished(),
     };
     crate::rows::row(&slot.customer, &slot.known, run)
-}
-
-fn pop_due(heap: &mut DueQueue, now: Instant) -> Option<usize> {
-    match heap.peek() {
-        Some(Reverse((at, _))) if *at <= now => heap.pop().map(|Reverse((_, index))| index),
-        _ => None,
-    }
 }

@@ -1,0 +1,412 @@
+//! The brakes of an upgrade run, which stop a failure before it spreads over the fleet (a
+//! failed upgrade blocks the customer's purchases: error 900114).
+//!
+//! - `--canary N`: after the run's first N creates, no create is sent until those N
+//!   customers are done in this run (their upgrades ended, or followed as long as the run
+//!   follows one). If more of them failed than `--max-failed` allows (a share is taken of
+//!   the N alone), the run stops creating.
+//! - `--max-failed N` or `P%` (default [`DEFAULT_MAX_FAILED`]): the run stops creating once
+//!   more than N customers of this run failed (their upgrade ended `Failed`, or the create
+//!   was refused for a reason of the customer's own), or more than P% of the upgrades that
+//!   ended in this run, once more than [`FLOOR`] failed.
+//!
+//! A braked run sends no create and no eligibility check more, follows the upgrades under
+//! way to their end, and leaves every other customer not started (no intent in the
+//! journal): the same command goes on with them once the cause is dealt with.
+
+use std::fmt;
+
+use super::{Engine, Life, Slot};
+use crate::report::{Outcome, Row};
+use crate::rows::End;
+
+/// The default `--max-failed`. A healthy run fails seldom: customers that cannot move are
+/// refused by eligibility first, which counts for nothing here, so a few customers' own
+/// failures stay far below it. A systemic failure (a service regression, a wrong product
+/// family, a block on the partner) fails most upgrades, and passes it within the first 20
+/// or so that end.
+pub const DEFAULT_MAX_FAILED: &str = "10%";
+
+/// How many customers must have failed before a share counts: two failures among the
+/// first ten ended are no trend.
+pub const FLOOR: usize = 10;
+
+/// The failure threshold: a count of customers, or a share (in percent) of the upgrades
+/// that ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MaxFailed {
+    /// More than this many failed customers stop the creates.
+    Count(u32),
+    /// More than this percentage of the ended upgrades stop them.
+    Percent(f64),
+}
+
+impl fmt::Display for MaxFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Count(count) => write!(f, "{count}"),
+            Self::Percent(percent) => write!(f, "{percent}%"),
+        }
+    }
+}
+
+impl MaxFailed {
+    /// `10` or `5%` (a share from 0 to 100, `100%` never stopping).
+    ///
+    /// # Errors
+    /// A text that is neither.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let hint = "a number of customers (10) or a share of the ended upgrades (5%)";
+        let text = text.trim();
+        match text.strip_suffix('%') {
+            Some(share) => match share.trim().parse::<f64>() {
+                Ok(percent) if (0.0..=100.0).contains(&percent) => Ok(Self::Percent(percent)),
+                _ => Err(format!("{text:?} is not a share from 0% to 100% ({hint})")),
+            },
+            None => text
+                .parse()
+                .map(Self::Count)
+                .map_err(|_| format!("{text:?} is not {hint}")),
+        }
+    }
+
+    /// Whether `failed` of `ended` is past the threshold; a share counts once more than
+    /// `floor` failed.
+    fn passed(self, failed: usize, ended: usize, floor: usize) -> bool {
+        match self {
+            Self::Count(count) => failed > count as usize,
+            Self::Percent(percent) => {
+                failed > floor && failed as f64 * 100.0 > percent * ended as f64
+            }
+        }
+    }
+}
+
+/// The brakes a run was given.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Brakes {
+    /// `--canary`: creates held after the first this many until they are done (0: none).
+    pub canary: usize,
+    /// `--max-failed`.
+    pub max_failed: MaxFailed,
+}
+
+impl Default for Brakes {
+    fn default() -> Self {
+        Self {
+            canary: 0,
+            max_failed: MaxFailed::Percent(10.0),
+        }
+    }
+}
+
+/// Why a brake stopped the creates, for the operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Braked {
+    /// The brake, as an option (`--max-failed 10%`, `--canary 10`).
+    pub brake: String,
+    /// The threshold, as given.
+    pub max_failed: String,
+    /// What it judged: "11 of the 20 upgrades that ended in this run failed".
+    pub judged: String,
+    /// Customers failed, and of how many, in what the brake judged.
+    pub failed: usize,
+    /// See `failed`.
+    pub of: usize,
+    /// The failures by error code, with the first text of each and how many.
+    pub causes: Vec<(Option<i64>, String, usize)>,
+    /// Customers left not started.
+    pub spared: usize,
+}
+
+/// Customers failed of those judged: `bad` of `all`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Share {
+    bad: usize,
+    all: usize,
+}
+
+impl Share {
+    fn add(&mut self, bad: bool) {
+        self.all += 1;
+        self.bad += usize::from(bad);
+    }
+}
+
+/// The brakes' view of a run. Upgrades that failed are judged among the upgrades that
+/// ended, and refused creates among the creates answered, each on its own: a refusal is
+/// known at once and an upgrade's end only when it ends, so mixed, the first refusals of a
+/// healthy run would look like all of it.
+#[derive(Debug, Default)]
+pub(super) struct Watch {
+    brakes: Brakes,
+    /// The customers of the canary (their slots), in the order of their creates.
+    canary: Vec<usize>,
+    /// The canary's customers done, and of them failed.
+    canary_done: Share,
+    /// Upgrades ended in this run, and of them failed.
+    upgrades: Share,
+    /// Creates answered in this run, and of them refused.
+    creates: Share,
+    /// Failures by error code: the first text, how many.
+    causes: Vec<(Option<i64>, String, usize)>,
+    pub(super) braked: Option<Braked>,
+}
+
+impl Watch {
+    pub(super) fn new(brakes: Brakes) -> Self {
+        Self {
+            brakes,
+            ..Self::default()
+        }
+    }
+
+    /// Whether a create may be sent now.
+    pub(super) fn may_create(&self) -> bool {
+        let canary = self.brakes.canary;
+        self.braked.is_none() && (self.canary.len() < canary || self.canary_done.all >= canary)
+    }
+
+    /// Whether the run stopped creating.
+    pub(super) fn braked(&self) -> bool {
+        self.braked.is_some()
+    }
+
+    /// A create is sent for the customer of slot `index`.
+    pub(super) fn creating(&mut self, index: usize) {
+        if self.canary.len() < self.brakes.canary && !self.canary.contains(&index) {
+            self.canary.push(index);
+        }
+    }
+
+    /// A create of this run was answered with an upgrade.
+    pub(super) fn created(&mut self) {
+        self.creates.add(false);
+    }
+
+    /// The customer of slot `index` is done in this run, with `row`; whether that stopped
+    /// the creates just now.
+    pub(super) fn done(&mut self, index: usize, row: &Row) -> bool {
+        let failed = matches!(row.outcome, Outcome::Failed | Outcome::Refused);
+        match row.outcome {
+            Outcome::Refused => self.creates.add(true),
+            Outcome::Failed | Outcome::Completed | Outcome::PartlyMoved => {
+                self.upgrades.add(failed);
+            }
+            _ => {}
+        }
+        if failed {
+            let text = row.detail.clone().unwrap_or_else(|| "status Failed".into());
+            match self.causes.iter_mut().find(|c| c.0 == row.error_code) {
+                Some(cause) => cause.2 += 1,
+                None => self.causes.push((row.error_code, text, 1)),
+            }
+        }
+        if self.canary.contains(&index) {
+            self.canary_done.add(failed);
+        }
+        let judged = self.judge();
+        match judged {
+            Some((brake, judged, share)) if self.braked.is_none() => {
+                self.braked = Some(Braked {
+                    brake,
+                    max_failed: self.brakes.max_failed.to_string(),
+                    judged,
+                    failed: share.bad,
+                    of: share.all,
+                    causes: self.causes.clone(),
+                    spared: 0,
+                });
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The brake past its threshold, if any: its name, what it judged, and the share.
+    fn judge(&self) -> Option<(String, String, Share)> {
+        let max = self.brakes.max_failed;
+        let (canary, done) = (self.brakes.canary, self.canary_done);
+        if canary > 0 && done.all == canary && max.passed(done.bad, done.all, 0) {
+            let judged = format!(
+                "{} of the {canary} customers of the canary failed",
+                done.bad
+            );
+            return Some((format!("--canary {canary}"), judged, done));
+        }
+        let brake = format!("--max-failed {max}");
+        if let MaxFailed::Count(_) = max {
+            let bad = self.upgrades.bad + self.creates.bad;
+            let all = self.upgrades.all + self.creates.bad;
+            let judged = format!("{bad} customers failed or were refused in this run");
+            return max
+                .passed(bad, all, FLOOR)
+                .then_some((brake, judged, Share { bad, all }));
+        }
+        let (upgrades, creates) = (self.upgrades, self.creates);
+        if max.passed(upgrades.bad, upgrades.all, FLOOR) {
+            let judged = format!(
+                "{} of the {} upgrades that ended in this run failed",
+                upgrades.bad, upgrades.all
+            );
+            return Some((brake, judged, upgrades));
+        }
+        if max.passed(creates.bad, creates.all, FLOOR) {
+            let judged = format!(
+                "{} of the {} creates answered in this run were refused",
+                creates.bad, creates.all
+            );
+            return Some((brake, judged, creates));
+        }
+        None
+    }
+}
+
+impl Engine<'_> {
+    /// The run stopped creating: every customer not started yet is left so.
+    pub(super) fn spare(&mut self) {
+        let retried = std::mem::take(&mut self.retries).into_iter();
+        let waiting = self.creates.drain(..).chain(self.fresh.drain(..));
+        let spared: Vec<usize> = waiting.chain(retried.map(|r| r.0.1)).collect();
+        for index in spared {
+            self.done(index, End::Spared);
+        }
+    }
+
+    /// Customers left not started by a brake.
+    pub(super) fn spared(&self) -> usize {
+        let spared = |s: &&Slot| {
+            matches!(
+                s.life,
+                Life::Done {
+                    end: End::Spared,
+                    ..
+                }
+            )
+        };
+        self.slots.iter().filter(spared).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(outcome: Outcome, code: Option<i64>) -> Row {
+        Row {
+            outcome,
+            error_code: code,
+            detail: Some(format!("{outcome:?}")),
+            ..Row::default()
+        }
+    }
+
+    #[test]
+    fn a_threshold_is_a_count_or_a_share() {
+        assert_eq!(MaxFailed::parse("10"), Ok(MaxFailed::Count(10)));
+        assert_eq!(MaxFailed::parse(" 5% "), Ok(MaxFailed::Percent(5.0)));
+        assert_eq!(MaxFailed::parse("0.5%"), Ok(MaxFailed::Percent(0.5)));
+        for bad in ["", "-1", "5 %%", "101%", "x", "NaN%", "inf%"] {
+            assert!(MaxFailed::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(MaxFailed::Percent(10.0).to_string(), DEFAULT_MAX_FAILED);
+        assert_eq!(Brakes::default().max_failed.to_string(), DEFAULT_MAX_FAILED);
+    }
+
+    #[test]
+    fn a_share_counts_past_the_floor_and_a_count_at_once() {
+        let share = MaxFailed::Percent(10.0);
+        assert!(!share.passed(10, 10, FLOOR));
+        assert!(share.passed(11, 20, FLOOR));
+        assert!(!share.passed(11, 110, FLOOR));
+        assert!(share.passed(12, 110, FLOOR));
+        assert!(!MaxFailed::Percent(100.0).passed(50, 50, FLOOR));
+        assert!(MaxFailed::Count(2).passed(3, 3, FLOOR));
+        assert!(!MaxFailed::Count(2).passed(2, 100, FLOOR));
+    }
+
+    #[test]
+    fn a_canary_holds_the_creates_until_it_is_done_and_stops_them_if_it_failed() {
+        let mut watch = Watch::new(Brakes {
+            canary: 2,
+            max_failed: MaxFailed::Percent(10.0),
+        });
+        watch.creating(0);
+        assert!(watch.may_create());
+        watch.creating(1);
+        assert!(!watch.may_create());
+        assert!(!watch.done(0, &row(Outcome::Completed, None)));
+        assert!(!watch.may_create());
+        assert!(watch.done(1, &row(Outcome::Failed, Some(900_114))));
+        assert!(!watch.may_create());
+        let braked = watch.braked.unwrap();
+        assert_eq!(
+            (braked.brake.as_str(), braked.failed, braked.of),
+            ("--canary 2", 1, 2)
+        );
+        assert_eq!(braked.causes[0].0, Some(900_114));
+    }
+
+    #[test]
+    fn a_canary_that_went_well_opens_the_creates() {
+        let mut watch = Watch::new(Brakes {
+            canary: 1,
+            max_failed: MaxFailed::Percent(10.0),
+        });
+        watch.creating(7);
+        assert!(!watch.may_create());
+        assert!(!watch.done(7, &row(Outcome::Completed, None)));
+        assert!(watch.may_create());
+    }
+
+    #[test]
+    fn failures_past_the_default_stop_the_creates_and_ineligible_ones_do_not_count() {
+        let mut watch = Watch::new(Brakes::default());
+        for index in 0..100 {
+            assert!(!watch.done(index, &row(Outcome::Ineligible, None)));
+        }
+        for index in 100..200 {
+            assert!(!watch.done(index, &row(Outcome::Completed, None)));
+        }
+        for index in 200..211 {
+            assert!(!watch.done(index, &row(Outcome::Failed, None)));
+        }
+        assert!(watch.may_create());
+        // 12 of 112: past 10%, and past the floor.
+        assert!(watch.done(211, &row(Outcome::Failed, Some(900_120))));
+        assert!(!watch.may_create());
+        let braked = watch.braked.unwrap();
+        assert_eq!(
+            (braked.failed, braked.of, braked.causes.len()),
+            (12, 112, 2)
+        );
+        assert_eq!(
+            braked.judged,
+            "12 of the 112 upgrades that ended in this run failed"
+        );
+    }
+
+    /// Refusals come at once, ends later: the first refusals of a healthy run are judged
+    /// among the creates, not among the few upgrades ended by then.
+    #[test]
+    fn refusals_are_judged_among_the_creates_answered() {
+        let mut watch = Watch::new(Brakes::default());
+        for _ in 0..200 {
+            watch.created();
+        }
+        for index in 0..15 {
+            assert!(!watch.done(index, &row(Outcome::Refused, Some(900_108))));
+        }
+        assert!(watch.may_create());
+        // 22 of 222 is not past 10%; 23 of 223 is.
+        for _ in 15..22 {
+            assert!(!watch.done(99, &row(Outcome::Refused, Some(900_108))));
+        }
+        assert!(watch.done(99, &row(Outcome::Refused, Some(900_108))));
+        let braked = watch.braked.unwrap();
+        assert_eq!(
+            braked.judged,
+            "23 of the 223 creates answered in this run were refused"
+        );
+    }
+}

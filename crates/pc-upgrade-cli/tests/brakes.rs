@@ -1,0 +1,206 @@
+//! The brakes, in this process on Tokio's paused clock, against fakes whose upgrades fail
+//! systemically: a canary that fails stops the run with its creates alone made; the default
+//! threshold stops a systemic failure before half the fleet has an upgrade, follows the
+//! upgrades under way, and spares the rest, which the printed commands go on with; a run
+//! that fails as healthy runs do is not stopped.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::{Ran, Scratch, assert_created_once, creates, customer, customers_csv, report};
+use common::{in_process, report_rows, run_args, scratch};
+use pc_upgrade_mock::{Customer, Fleet, MockServer};
+
+/// The error-codes page's 900114, which a failed upgrade causes for later purchases.
+const BLOCKED: i64 = 900_114;
+
+/// A fake of `count` customers whose upgrades take `takes`, `percent` of them failing.
+async fn failing(count: u128, takes: Duration, percent: u8) -> MockServer {
+    let fleet = (0..count)
+        .fold(Fleet::new(), |fleet, n| {
+            fleet.customer(Customer::new(customer(n)))
+        })
+        .upgrades_take(takes)
+        .upgrades_fail(
+            percent,
+            BLOCKED,
+            "The upgrade failed: a regression of the service.",
+        );
+    MockServer::builder().fleet(fleet).start().await.unwrap()
+}
+
+struct Files {
+    customers: PathBuf,
+    journal: PathBuf,
+    report: PathBuf,
+    _dir: Scratch,
+}
+
+impl Files {
+    fn new(name: &str, count: u128) -> Self {
+        let dir = scratch(&format!("brakes-{name}"));
+        Self {
+            customers: customers_csv(&dir, count),
+            journal: dir.join("journal"),
+            report: dir.join("report.json"),
+            _dir: dir,
+        }
+    }
+
+    fn args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            "--rate",
+            "20/s",
+            "upgrade",
+            "--customers",
+            self.customers.to_str().unwrap(),
+            "--journal",
+            self.journal.to_str().unwrap(),
+            "--yes",
+            "--report",
+            self.report.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args
+    }
+}
+
+/// `text` with its line breaks and runs of spaces as single spaces (the messages wrap).
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// How many report rows have each outcome.
+fn outcomes(files: &Files) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for row in report_rows(&files.report) {
+        let outcome = row["outcome"].as_str().unwrap_or_default().to_owned();
+        *counts.entry(outcome).or_default() += 1;
+    }
+    counts
+}
+
+/// The command lines a braked run prints, in order, as words.
+fn printed_commands(ran: &Ran) -> Vec<Vec<String>> {
+    ran.err
+        .lines()
+        .filter(|line| line.starts_with("    pc-upgrade "))
+        .map(|line| line.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}
+
+/// Runs a printed command line as it is printed.
+async fn run_printed(words: &[String]) -> Ran {
+    run_args(words.iter().map(Into::into).collect()).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_canary_that_fails_stops_the_run_with_its_creates_alone_made() {
+    let server = failing(100, Duration::from_secs(60), 100).await;
+    let files = Files::new("canary", 100);
+    let ran = in_process(&server, &files.args(&["--canary", "5"])).await;
+    assert_eq!(ran.code, 1, "{}", ran.both());
+    assert_eq!(creates(&server).len(), 5, "{}", ran.both());
+    let counts = outcomes(&files);
+    assert_eq!(counts.get("failed"), Some(&5), "{counts:?}");
+    assert_eq!(counts.get("pending"), Some(&95), "{counts:?}");
+    let said = &flat(&ran.err);
+    for words in [
+        "5 of the 5 customers of the canary failed, past --canary 5",
+        "900114 (×5): The upgrade failed: a regression of the service.",
+        "95 customers were spared",
+    ] {
+        assert!(said.contains(words), "{words:?} not in:\n{said}");
+    }
+    let report = report(&files.report);
+    assert_eq!(report.len(), 100);
+
+    // The same command goes on with the customers spared, not the failed ones: its canary
+    // fails too, and stops it again.
+    let commands = printed_commands(&ran);
+    assert_eq!(commands.len(), 2, "{said}");
+    let again = run_printed(&commands[0]).await;
+    assert_eq!(again.code, 1, "{}", again.both());
+    assert_eq!(creates(&server).len(), 10);
+    assert_created_once(&server);
+    assert!(
+        flat(&again.err).contains("90 customers were spared"),
+        "{}",
+        again.both()
+    );
+    // The threshold raised (100% never stops): every customer left gets its create.
+    let raised = printed_commands(&again).remove(1);
+    assert!(
+        raised.ends_with(&["--max-failed".into(), "100%".into()]),
+        "{raised:?}"
+    );
+    let last = run_printed(&raised).await;
+    assert_eq!(last.code, 3, "{}", last.both());
+    assert_eq!(creates(&server).len(), 100);
+    assert_created_once(&server);
+}
+
+/// Upgrades of 30 s failing 60 % of the time, 1,000 customers at 20 calls a second: the
+/// first failures are seen after some 35 s, past 5 % from the 20th ended; the run stops
+/// creating well before half the fleet has an upgrade, and follows those under way.
+#[tokio::test(start_paused = true)]
+async fn the_default_threshold_stops_a_systemic_failure_before_half_the_fleet() {
+    let server = failing(1_000, Duration::from_secs(30), 60).await;
+    let files = Files::new("systemic", 1_000);
+    let ran = in_process(&server, &files.args(&[])).await;
+    assert_eq!(ran.code, 1, "{}", ran.both());
+    let created = creates(&server).len();
+    eprintln!(
+        "systemic failure: {created} creates of 1,000 before the brake\n{}",
+        ran.both()
+    );
+    assert!(created < 500, "{created} creates");
+    assert_created_once(&server);
+    let counts = outcomes(&files);
+    let pending = counts.get("pending").copied().unwrap_or_default();
+    assert_eq!(pending, 1_000 - created, "{counts:?}");
+    assert_eq!(counts.get("in-progress"), None, "{counts:?}");
+    assert!(
+        flat(&ran.err).contains("past --max-failed 10%"),
+        "{}",
+        ran.err
+    );
+    assert!(flat(&ran.err).contains(&format!("{pending} customers were spared")));
+}
+
+/// 2 % of upgrades failing, as in a healthy run: the default threshold lets the run end.
+#[tokio::test(start_paused = true)]
+async fn a_run_failing_as_healthy_runs_do_is_not_stopped() {
+    let server = failing(300, Duration::from_secs(30), 2).await;
+    let files = Files::new("healthy", 300);
+    let ran = in_process(&server, &files.args(&[])).await;
+    assert_eq!(ran.code, 3, "{}", ran.both());
+    assert_eq!(creates(&server).len(), 300);
+    let failed = outcomes(&files).get("failed").copied().unwrap_or_default();
+    assert!((1..=15).contains(&failed), "{failed} failed");
+}
+
+#[test]
+fn an_absurd_threshold_or_canary_is_refused() {
+    for bad in [
+        ["--max-failed", "150%"],
+        ["--max-failed", "-1"],
+        ["--max-failed", "lots"],
+        ["--max-failed", "NaN%"],
+        ["--canary", "-5"],
+    ] {
+        let args = [
+            "pc-upgrade",
+            "upgrade",
+            "--customers",
+            "c.csv",
+            "--journal",
+            "j",
+        ];
+        let parsed = <pc_upgrade::Cli as clap::Parser>::try_parse_from(args.iter().chain(&bad));
+        let error = parsed.expect_err(bad[1]).to_string();
+        assert!(error.contains(bad[0]) || error.contains(bad[1]), "{error}");
+    }
+}
