@@ -30,6 +30,8 @@ struct Scenario {
     target: Option<f64>,
     /// How the fake counts its limit.
     limits: Limits,
+    /// `--canary`, if given (0: not).
+    canary: u32,
 }
 
 /// How the fake limits the tenant (`limit` is calls a second).
@@ -117,6 +119,7 @@ const SCENARIOS: &[Scenario] = &[
         told: true,
         target: Some(1.3),
         limits: Limits::Shared { window: 1 },
+        canary: 0,
     },
     Scenario {
         customers: 400,
@@ -125,6 +128,7 @@ const SCENARIOS: &[Scenario] = &[
         told: true,
         target: Some(1.15),
         limits: Limits::Shared { window: 1 },
+        canary: 0,
     },
     Scenario {
         customers: 400,
@@ -133,6 +137,7 @@ const SCENARIOS: &[Scenario] = &[
         told: false,
         target: Some(1.6),
         limits: Limits::Shared { window: 1 },
+        canary: 0,
     },
     Scenario {
         customers: 1_000,
@@ -141,6 +146,7 @@ const SCENARIOS: &[Scenario] = &[
         told: true,
         target: None,
         limits: Limits::Shared { window: 1 },
+        canary: 0,
     },
     Scenario {
         customers: 1_000,
@@ -149,6 +155,7 @@ const SCENARIOS: &[Scenario] = &[
         told: true,
         target: None,
         limits: Limits::Shared { window: 1 },
+        canary: 0,
     },
     Scenario {
         customers: 10_000,
@@ -157,6 +164,7 @@ const SCENARIOS: &[Scenario] = &[
         told: true,
         target: None,
         limits: Limits::Shared { window: 1 },
+        canary: 0,
     },
     Scenario {
         customers: 10_000,
@@ -165,6 +173,7 @@ const SCENARIOS: &[Scenario] = &[
         told: true,
         target: None,
         limits: Limits::Shared { window: 1 },
+        canary: 0,
     },
     Scenario {
         customers: 10_000,
@@ -173,6 +182,7 @@ const SCENARIOS: &[Scenario] = &[
         told: false,
         target: None,
         limits: Limits::Shared { window: 1 },
+        canary: 0,
     },
     // Shaped as Microsoft describes its limits (issue 30), each found (no --rate).
     Scenario {
@@ -182,6 +192,7 @@ const SCENARIOS: &[Scenario] = &[
         told: false,
         target: Some(1.25),
         limits: Limits::Shared { window: 60 },
+        canary: 0,
     },
     Scenario {
         customers: 300,
@@ -190,6 +201,7 @@ const SCENARIOS: &[Scenario] = &[
         told: false,
         target: Some(1.25),
         limits: Limits::PerApi { create: 3 },
+        canary: 0,
     },
     Scenario {
         customers: 400,
@@ -202,6 +214,7 @@ const SCENARIOS: &[Scenario] = &[
             high: 15,
             at: (20, 40),
         },
+        canary: 0,
     },
     Scenario {
         customers: 400,
@@ -210,8 +223,84 @@ const SCENARIOS: &[Scenario] = &[
         told: false,
         target: Some(1.25),
         limits: Limits::Bucket,
+        canary: 0,
+    },
+    // The same shapes with the rate given (`--rate 20/s`, a ceiling over all calls).
+    Scenario {
+        customers: 400,
+        takes: 30.0,
+        limit: 20,
+        told: true,
+        target: Some(1.05),
+        limits: Limits::Shared { window: 60 },
+        canary: 0,
+    },
+    Scenario {
+        customers: 300,
+        takes: 5.0,
+        limit: 20,
+        told: true,
+        target: Some(1.05),
+        limits: Limits::PerApi { create: 3 },
+        canary: 0,
+    },
+    Scenario {
+        customers: 400,
+        takes: 30.0,
+        limit: 20,
+        told: true,
+        target: Some(1.25),
+        limits: Limits::Moving {
+            low: 5,
+            high: 15,
+            at: (20, 40),
+        },
+        canary: 0,
+    },
+    Scenario {
+        customers: 400,
+        takes: 30.0,
+        limit: 20,
+        told: true,
+        target: Some(1.05),
+        limits: Limits::Bucket,
+        canary: 0,
+    },
+    // A canary of 10: its target is one upgrade's duration over the bound.
+    Scenario {
+        customers: 400,
+        takes: 30.0,
+        limit: 20,
+        told: true,
+        target: None,
+        limits: Limits::Shared { window: 1 },
+        canary: 10,
     },
 ];
+
+impl Scenario {
+    /// No run ends before this: the shape's bound, and with the rate given, the bound of
+    /// that rate too (the operator's ceiling over all calls), whichever is later.
+    fn bound(&self) -> f64 {
+        let n = self.customers as f64;
+        let shape = self.limits.bound(n, self.limit, self.takes);
+        if self.told {
+            let given = Limits::Shared { window: 1 }.bound(n, self.limit, self.takes);
+            shape.max(given)
+        } else {
+            shape
+        }
+    }
+
+    /// The `--rate` column: given or found, and the canary if any.
+    fn rate_column(&self) -> String {
+        let rate = if self.told { "given" } else { "found" };
+        match self.canary {
+            0 => rate.to_owned(),
+            canary => format!("{rate}, --canary {canary}"),
+        }
+    }
+}
 
 /// What one run measured.
 struct Measured {
@@ -247,15 +336,20 @@ pub fn fleet(root: &Path, max_customers: usize) -> Result<()> {
     for scenario in SCENARIOS.iter().filter(|s| s.customers <= max_customers) {
         let measured = run(&release, &work, scenario)?;
         let n = scenario.customers as f64;
-        let bound = scenario.limits.bound(n, scenario.limit, scenario.takes);
+        let bound = scenario.bound();
         let ratio = measured.makespan / bound;
+        // A canary may cost one upgrade's duration over the bound.
+        let target = match scenario.canary {
+            0 => scenario.target,
+            _ => Some((bound + scenario.takes) / bound),
+        };
         if measured.exit != Some(0) {
             missed.push(format!(
                 "{} customers: exit {:?}",
                 scenario.customers, measured.exit
             ));
         }
-        if let Some(target) = scenario.target
+        if let Some(target) = target
             && ratio > target
         {
             missed.push(format!(
@@ -269,11 +363,11 @@ pub fn fleet(root: &Path, max_customers: usize) -> Result<()> {
             scenario.takes,
             scenario.limit,
             scenario.limits.name(),
-            if scenario.told { "given" } else { "found" },
+            scenario.rate_column(),
             measured.makespan,
             bound,
             ratio,
-            scenario.target.map_or("–".to_owned(), |t| format!("≤ {t}")),
+            target.map_or("–".to_owned(), |t| format!("≤ {t:.2}")),
             measured.calls as f64 / n,
             measured.throttled,
             100.0 * measured.throttled as f64 / measured.calls.max(1) as f64,
@@ -299,7 +393,7 @@ fn run(release: &Path, work: &Path, scenario: &Scenario) -> Result<Measured> {
         scenario.customers,
         scenario.takes,
         scenario.limit,
-        if scenario.told { "given" } else { "found" }
+        scenario.rate_column().replace(' ', "-"),
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
@@ -349,7 +443,11 @@ fn run(release: &Path, work: &Path, scenario: &Scenario) -> Result<Measured> {
             .arg("--journal")
             .arg(dir.join("journal"))
             .arg("--report")
-            .arg(dir.join("report.json"))
+            .arg(dir.join("report.json"));
+        if scenario.canary > 0 {
+            command.args(["--canary", &scenario.canary.to_string()]);
+        }
+        command
             .stdout(std::fs::File::create(dir.join("stdout"))?)
             .stderr(std::fs::File::create(dir.join("stderr"))?);
         measure(command)
