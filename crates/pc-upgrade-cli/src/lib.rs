@@ -12,8 +12,10 @@
 //   it signs in; `signals`: Ctrl-C and SIGTERM; `logging`: the log's filter and writer;
 // - `customers`: the customers file (CSV or a GUID per line), bad lines kept; `files`: the
 //   operator's files checked before a run (no file named twice, folders that exist);
-// - `state`: each customer's journal stage, and the events that move it on;
-// - `journal`: the locked, append-only journal a killed run resumes from;
+// - `state`: each customer's journal stage, and the events that move it on; `origin`: how
+//   an upgrade was found;
+// - `journal`: the locked, append-only journal a killed run resumes from; `learned`: the
+//   rates the run's limit found, to and from the journal;
 // - `engine/`: the run loop that schedules every call within the rate limit, each
 //   customer's life in the run (`life`), what each answer does (`answers`: whose failure
 //   a failed call is comes from the client's `Error::kind`), when statuses are read
@@ -33,8 +35,10 @@ mod engine;
 mod eta;
 mod files;
 mod journal;
+mod learned;
 mod line_items;
 pub mod logging;
+mod origin;
 mod progress;
 mod report;
 mod rows;

@@ -26,8 +26,8 @@ impl Connection {
     pub fn rate_text(&self) -> String {
         match &self.rate {
             Some(rate) => format!("at most {rate} (--rate), less if Partner Center throttles"),
-            None => "found as the run goes (from 2 calls a second; --rate sets a ceiling, \
-                     5/s or 300/min)"
+            None => "found as the run goes (from where the journal's last run left it, else \
+                     2 calls a second; --rate sets a ceiling, 5/s or 300/min)"
                 .to_owned(),
         }
     }

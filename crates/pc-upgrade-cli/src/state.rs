@@ -12,56 +12,7 @@ use pc_upgrade_client::types::UpgradesLineItem;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// How a customer's upgrade was found. The journal writes it as the words earlier versions
-/// wrote (`created`, `eligibility`, `conflict 900109`), so journals of either read alike;
-/// the names are those of the client's `Origin`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub enum Origin {
-    /// This run, or an earlier one, created it.
-    Created,
-    /// Eligibility named it: it existed already.
-    Eligibility,
-    /// The create was refused because the customer has it; the refusal's code, if numeric.
-    Conflict {
-        /// The Partner Center error code that named the upgrade.
-        code: Option<i64>,
-    },
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Created => f.write_str("created"),
-            Self::Eligibility => f.write_str("eligibility"),
-            Self::Conflict { code: Some(code) } => write!(f, "conflict {code}"),
-            Self::Conflict { code: None } => f.write_str("conflict"),
-        }
-    }
-}
-
-impl From<Origin> for String {
-    fn from(origin: Origin) -> Self {
-        origin.to_string()
-    }
-}
-
-impl TryFrom<String> for Origin {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, String> {
-        match text.split_once(' ') {
-            None if text == "created" => Ok(Self::Created),
-            None if text == "eligibility" => Ok(Self::Eligibility),
-            None if text == "conflict" => Ok(Self::Conflict { code: None }),
-            Some(("conflict", code)) => code
-                .parse()
-                .map(|code| Self::Conflict { code: Some(code) })
-                .map_err(|_| format!("{text:?} is not how an upgrade was found")),
-            _ => Err(format!("{text:?} is not how an upgrade was found")),
-        }
-    }
-}
+pub use crate::origin::Origin;
 
 /// One event of the journal, after its version line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -79,6 +30,18 @@ pub enum Event {
         /// The API it called (journals before it was recorded: none).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         base_url: Option<String>,
+    },
+    /// The rates the run's limit had found (written now and then, and at the run's end):
+    /// the next run starts from them, not from two calls a second.
+    Rate {
+        /// How the service's budget is split: `shared`, `per-operation` or `unknown`.
+        budget: String,
+        /// Calls a second over all calls, when shared.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        calls_per_second: Option<f64>,
+        /// Calls a second per operation, when each has its own.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        operations: Vec<(String, f64)>,
     },
     /// The customer is part of the run, with its line and other columns.
     Queued {
@@ -183,7 +146,7 @@ impl Event {
     /// The customer the event is about (none for a run).
     pub fn customer(&self) -> Option<Uuid> {
         match self {
-            Self::Run { .. } => None,
+            Self::Run { .. } | Self::Rate { .. } => None,
             Self::Queued { customer, .. }
             | Self::Ineligible { customer, .. }
             | Self::Intent { customer, .. }
@@ -304,7 +267,7 @@ impl Known {
             _ => Origin::Created,
         };
         let stage = match event {
-            Event::Run { .. } => return,
+            Event::Run { .. } | Event::Rate { .. } => return,
             Event::Queued { line, extra, .. } => {
                 self.line = *line;
                 self.extra.clone_from(extra);

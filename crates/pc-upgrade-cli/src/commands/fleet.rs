@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use pc_upgrade_client::PollOptions;
+use pc_upgrade_client::{PartnerCenterClient, PollOptions};
 use uuid::Uuid;
 
 use super::Session;
@@ -75,6 +75,7 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
     if let Some(path) = job.journal {
         super::torn_end(session, path, &replayed);
     }
+    resume_rate(&client, &replayed, base_url);
     let mut known = replayed.known;
     if let Some(journal) = &journal {
         queue(journal, &customers, &known)?;
@@ -259,4 +260,14 @@ fn choose(
         }
     }
     Ok((taken, left_alone))
+}
+
+/// The client's rate limit starts from the rates the journal's last run found on this API.
+pub fn resume_rate(client: &PartnerCenterClient, replayed: &Replayed, base_url: &str) {
+    if let (Some((learned, Some(on))), Some(limit)) = (&replayed.rate, client.rate_limit())
+        && on == base_url
+    {
+        tracing::info!(?learned, "starting from the rates the last run found");
+        limit.resume(learned);
+    }
 }

@@ -53,6 +53,8 @@ pub async fn refresh(
     let mut ending = begin(session, &connection);
     ending.goes_on = upgrade_command(session, path, &replayed);
     let bad = bad_lines_of(&replayed);
+    let client = sign_in::client(&connection)?;
+    super::fleet::resume_rate(&client, &replayed, &connection.base_url);
     let mut customers: Vec<(Customer, Known)> = replayed
         .known
         .into_iter()
@@ -71,7 +73,6 @@ pub async fn refresh(
         base_url: connection.base_url.clone(),
         brakes: Brakes::default(),
     };
-    let client = sign_in::client(&connection)?;
     let progress = progress::Progress::new(customers.len(), session.quiet);
     let per_minute = connection
         .rate

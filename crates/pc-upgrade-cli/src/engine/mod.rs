@@ -152,6 +152,8 @@ pub struct Engine<'a> {
     unreachable: Unreachable,
     /// The brakes: whether a create may go, and whether the run stopped creating.
     watch: brakes::Watch,
+    /// When the rate limit's findings were last written down, and what they were.
+    rate_noted: Option<(Instant, pc_upgrade_client::Learned)>,
     stop: Option<Stop>,
 }
 
@@ -189,6 +191,7 @@ impl<'a> Engine<'a> {
             in_flight: JoinSet::new(),
             unreachable: Unreachable::default(),
             watch,
+            rate_noted: None,
             stop: None,
         }
     }
@@ -243,13 +246,45 @@ impl<'a> Engine<'a> {
                     break;
                 }
             }
+            self.note_rate(false);
         }
+        self.note_rate(true);
         let rows = self.slots.iter().map(row).collect();
         let braked = self.watch.braked.take().map(|mut braked| {
             braked.spared = self.spared();
             Stop::Braked(braked)
         });
         (rows, self.stop.or(braked))
+    }
+
+    /// Writes down the rates the client's limit has found, a minute after the last time
+    /// (or now, at the `end`), when they changed: the next run starts from them.
+    fn note_rate(&mut self, end: bool) {
+        const EVERY: Duration = Duration::from_secs(60);
+        let (Some(journal), Some(limit)) = (self.journal, self.client.rate_limit()) else {
+            return;
+        };
+        let now = Instant::now();
+        let due = self
+            .rate_noted
+            .as_ref()
+            .is_none_or(|(at, _)| now - *at >= EVERY);
+        if !(end || due) || matches!(self.stop, Some(Stop::Journal(_))) {
+            return;
+        }
+        let learned = limit.learned();
+        let unchanged = self.rate_noted.as_ref().is_some_and(|(_, l)| *l == learned);
+        let nothing = learned.shared.is_none() && learned.operations.is_empty();
+        self.rate_noted = Some((now, learned));
+        if unchanged || nothing {
+            return;
+        }
+        if let Some((_, learned)) = &self.rate_noted {
+            let event = crate::learned::event(learned);
+            if let Err(error) = journal.write(&[event], Durability::Written) {
+                self.journal_failed(&error);
+            }
+        }
     }
 
     /// The journal could not be written: the run stops, whatever else stopped it, and says

@@ -99,6 +99,8 @@ pub struct Replayed {
     /// Bytes at its end that were no whole line (a line cut short by a crash, NULs left by a
     /// power loss), left out.
     pub dropped: usize,
+    /// The rates the last run's limit had found, and the API it found them on.
+    pub rate: Option<(pc_upgrade_client::Learned, Option<String>)>,
 }
 
 /// An open journal, locked for this run.

@@ -111,6 +111,8 @@ pub fn replay(text: &str) -> Result<Replayed> {
                     replayed.last_pid = Some(pid);
                     replayed.delimiter = delimiter.or(replayed.delimiter);
                     replayed.base_url = base_url.or(replayed.base_url.take());
+                } else if let Some(learned) = crate::learned::of(&event) {
+                    replayed.rate = Some((learned, replayed.base_url.clone()));
                 }
             }
         }

@@ -29,6 +29,10 @@ const SPACING: f64 = 1.02;
 const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 3600);
 /// How far the witnesses of one kind must outnumber the other to settle the budget.
 const SETTLED: i32 = 2;
+/// How soon after a `429` a call of another operation must be sent to witness it.
+const WITNESS_WITHIN: Duration = Duration::from_millis(250);
+/// How many calls of other operations witness one `429` at most.
+const WITNESSES: u32 = 2;
 
 /// The pace of every call of a client and its clones
 /// ([`ClientBuilder::rate_limit`](crate::ClientBuilder::rate_limit)): many workers on one
@@ -139,8 +143,9 @@ struct Pace {
     paused_until: Instant,
     interval: Duration,
     adaptive: Option<Adaptive>,
-    /// The last `429` of this pace: when it came and when its pause ends.
-    last_pause: Option<(Instant, Instant)>,
+    /// The last `429` of this pace: when it came, when its pause ends, and how many
+    /// witnesses it has had.
+    last_pause: Option<(Instant, Instant, u32)>,
 }
 
 impl Pace {
@@ -192,7 +197,7 @@ impl Pace {
         let until = now.checked_add(wait.min(MAX_INTERVAL)).unwrap_or(now);
         self.paused_until = self.paused_until.max(until);
         self.next = self.next.max(until);
-        self.last_pause = Some((now, until));
+        self.last_pause = Some((now, until, 0));
         if let Some(adaptive) = self.adaptive.as_mut() {
             adaptive.throttled(now, until);
             self.interval = interval(adaptive.rate);
@@ -289,6 +294,21 @@ impl RateLimit {
         };
         let whole = Pace::new(ALL, adaptive.rate, Some(adaptive));
         Self::with(learned.budget, whole, ceiling, learned.operations.clone())
+    }
+
+    /// Starts over from what an earlier limit had found (an earlier run's
+    /// [`RateLimit::learned`]), keeping this one's ceiling: as [`RateLimit::resuming`], for
+    /// a client already built. A fixed rate stays as it is.
+    pub fn resume(&self, learned: &Learned) {
+        let mut state = self.state();
+        if state.whole.adaptive.is_none() {
+            return;
+        }
+        let fresh = Self::resuming_below(learned, state.ceiling.0);
+        *state = fresh
+            .state
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -450,15 +470,24 @@ impl State {
     /// A call of `operation` let go at `sent` and answered (`through` the budget, or not):
     /// if another operation was paused by a `429` then, it witnesses how the budget is
     /// split. Enough witnesses settle it.
+    ///
+    /// Only a call sent soon after the `429` counts ([`WITNESS_WITHIN`], or a quarter of the
+    /// pause if less), and at most [`WITNESSES`] per pause: a `Retry-After` in whole seconds
+    /// outlasts the window it speaks of, and a call sent after that window's end gets
+    /// through a shared budget too.
     fn witness(&mut self, operation: &'static str, sent: Instant, through: bool, now: Instant) {
-        let during = |lane: &Pace| {
+        let during = |lane: &&mut Pace| {
             lane.operation != operation
-                && lane
-                    .last_pause
-                    .is_some_and(|(from, until)| from < sent && sent < until)
+                && lane.last_pause.is_some_and(|(from, until, seen)| {
+                    let within = WITNESS_WITHIN.min((until - from) / 4);
+                    seen < WITNESSES && from < sent && sent < from + within
+                })
         };
-        if !self.lanes.iter().any(during) {
+        let Some(paused) = self.lanes.iter_mut().find(during) else {
             return;
+        };
+        if let Some((_, _, seen)) = paused.last_pause.as_mut() {
+            *seen += 1;
         }
         self.witnesses = (self.witnesses + if through { -1 } else { 1 }).clamp(-4, 4);
         if self.witnesses >= SETTLED {

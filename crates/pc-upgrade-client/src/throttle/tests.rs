@@ -287,6 +287,13 @@ async fn a_resumed_limit_starts_where_the_last_one_was() {
         operations: Vec::new(),
     };
     assert_eq!(RateLimit::resuming(&shared).learned(), shared);
+    // A client built already takes them, under its ceiling.
+    let built = RateLimit::adaptive_up_to(10, Duration::from_secs(1));
+    built.resume(&shared);
+    assert_eq!(built.learned().shared, Some(10.0));
+    let fixed = RateLimit::new(5, Duration::from_secs(1));
+    fixed.resume(&shared);
+    assert!((fixed.rate() - 5.0).abs() < 1e-9, "{}", fixed.rate());
 }
 
 #[tokio::test(start_paused = true)]

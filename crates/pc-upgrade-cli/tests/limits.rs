@@ -1,0 +1,165 @@
+//! The run against limits shaped as Microsoft describes them, in this process on Tokio's
+//! paused clock: budgets per API (a 429 on creates leaves the reads at their rate), one
+//! budget over all three (not overrun), and a resumed run that starts from the rates its
+//! journal's last run found.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::{Scratch, assert_created_once, customer, customers_csv, in_process};
+use common::{in_process_with, scratch, vars};
+use pc_upgrade_mock::{Customer, Fleet, MockServer, Operation, Throttle};
+use tokio::time::Instant;
+
+/// A fake of `count` customers whose upgrades take `takes`, limited by `throttle`.
+async fn serve(count: u128, takes: Duration, throttle: Throttle) -> MockServer {
+    let fleet = (0..count)
+        .fold(Fleet::new(), |fleet, n| {
+            fleet.customer(Customer::new(customer(n)))
+        })
+        .upgrades_take(takes)
+        .throttle(throttle);
+    MockServer::builder().fleet(fleet).start().await.unwrap()
+}
+
+struct Files {
+    customers: PathBuf,
+    journal: PathBuf,
+    _dir: Scratch,
+}
+
+impl Files {
+    fn new(name: &str, count: u128) -> Self {
+        let dir = scratch(&format!("limits-{name}"));
+        Self {
+            customers: customers_csv(&dir, count),
+            journal: dir.join("journal"),
+            _dir: dir,
+        }
+    }
+
+    fn args(&self) -> Vec<&str> {
+        vec![
+            "upgrade",
+            "--customers",
+            self.customers.to_str().unwrap(),
+            "--journal",
+            self.journal.to_str().unwrap(),
+            "--yes",
+        ]
+    }
+}
+
+/// Calls and 429s of `operation` among the fake's requests from `from` on.
+fn counted(server: &MockServer, operation: Operation, from: usize) -> (usize, usize) {
+    let requests = server.requests();
+    let of = requests[from..]
+        .iter()
+        .filter(|r| r.operation == Some(operation));
+    of.fold((0, 0), |(all, throttled), r| {
+        (all + 1, throttled + usize::from(r.status == 429))
+    })
+}
+
+/// Creates at 3 a second, eligibility and status reads at 20 each: 300 customers need
+/// 100 s of creates, and the reads keep up beside them. One rate over all calls (before)
+/// took 207 s; the bound is 105 s.
+#[tokio::test(start_paused = true)]
+async fn a_429_on_creates_leaves_the_reads_at_their_rate() {
+    let throttle = Throttle::new(20, Duration::from_secs(1))
+        .per_operation()
+        .operation_limit(Operation::CreateProductUpgrade, 3);
+    let server = serve(300, Duration::from_secs(5), throttle).await;
+    let files = Files::new("per-api", 300);
+    let started = Instant::now();
+    let ran = in_process(&server, &files.args()).await;
+    let took = started.elapsed();
+    assert_eq!(ran.code, 0, "{}", ran.both());
+    assert_created_once(&server);
+    let (creates, create_429s) = counted(&server, Operation::CreateProductUpgrade, 0);
+    let (reads, read_429s) = counted(&server, Operation::CheckEligibility, 0);
+    eprintln!(
+        "per API: 300 customers in {took:?} (bound 105 s); creates {creates} ({create_429s} 429s), \
+         eligibility {reads} ({read_429s} 429s)"
+    );
+    assert!(
+        took <= Duration::from_secs(131),
+        "{took:?} against a 105 s bound"
+    );
+    let all = server.requests().len();
+    let throttled = server.requests().iter().filter(|r| r.status == 429).count();
+    assert!(
+        throttled * 50 <= all,
+        "{throttled} of {all} calls throttled"
+    );
+}
+
+/// One budget of 20 a second over every call: three rates that each found it would send
+/// 60. The run stays within 2% of 429s and near the bound (max(3N/R, 2N/R + D) = 30 s).
+#[tokio::test(start_paused = true)]
+async fn one_budget_over_all_calls_is_not_overrun_three_times() {
+    let server = serve(
+        200,
+        Duration::from_secs(5),
+        Throttle::new(20, Duration::from_secs(1)),
+    )
+    .await;
+    let files = Files::new("shared", 200);
+    let started = Instant::now();
+    let ran = in_process(&server, &files.args()).await;
+    let took = started.elapsed();
+    assert_eq!(ran.code, 0, "{}", ran.both());
+    let all = server.requests().len();
+    let throttled = server.requests().iter().filter(|r| r.status == 429).count();
+    eprintln!("one budget: 200 customers in {took:?} (bound 30 s), {throttled} of {all} throttled");
+    assert!(
+        throttled * 50 <= all,
+        "{throttled} of {all} calls throttled"
+    );
+    assert!(took <= Duration::from_secs(45), "{took:?}");
+}
+
+/// A run stopped part-way writes down the rates it found; the same command starts from
+/// them: its first second sends the reads at their learned rate, where a run that knows
+/// nothing starts at 2 calls a second.
+#[tokio::test(start_paused = true)]
+async fn a_resumed_run_starts_from_the_rates_its_journal_found() {
+    let throttle = Throttle::new(20, Duration::from_secs(1))
+        .per_operation()
+        .operation_limit(Operation::CreateProductUpgrade, 3);
+    let server = serve(400, Duration::from_secs(5), throttle).await;
+    let files = Files::new("resume", 400);
+    let args = files.args();
+    let (ctrl_c, interrupt) = tokio::sync::watch::channel(false);
+    let run = in_process_with(&server, &args, vars("cli-test-token"), interrupt);
+    let press = async {
+        tokio::time::sleep(Duration::from_secs(40)).await;
+        ctrl_c.send(true).unwrap();
+    };
+    let (ran, ()) = tokio::join!(run, press);
+    assert_eq!(ran.code, 130, "{}", ran.both());
+    let journal = std::fs::read_to_string(&files.journal).unwrap();
+    let rate = journal
+        .lines()
+        .rfind(|line| line.contains(r#""event":"rate""#))
+        .expect("a rate event in the journal");
+    assert!(rate.contains(r#""budget":"per-operation""#), "{rate}");
+
+    let before = server.requests().len();
+    let resumed = in_process(&server, &args);
+    let look = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        counted(&server, Operation::GetProductUpgradeStatus, before).0
+            + counted(&server, Operation::CheckEligibility, before).0
+    };
+    let (ran, first_second) = tokio::join!(resumed, look);
+    assert_eq!(ran.code, 0, "{}", ran.both());
+    assert_created_once(&server);
+    eprintln!("resumed: {first_second} reads in its first second; the rate event: {rate}");
+    assert!(
+        first_second >= 10,
+        "{first_second} reads in the first second"
+    );
+}
