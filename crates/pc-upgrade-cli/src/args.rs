@@ -21,15 +21,23 @@ Credentials come from the environment:
                                   which these operations do not accept)
   PC_UPGRADE_AUTHORITY            the Entra ID authority (default https://login.microsoftonline.com)
 
-Rate: without --rate, the run finds Partner Center's limit itself: it starts at 2 calls a
-second, raises the rate while calls succeed and backs off on a 429. --rate sets a ceiling,
-its unit in the value: --rate 5/s, --rate 300/min (Partner Center quotes limits per minute).
-The run's first lines say the rate in force.
+Rate: without --rate, the run finds Partner Center's limits itself, per API (eligibility,
+create, status) until the 429s show one budget over all: it starts at 2 calls a second (or
+where the journal's last run left it), raises the rate while calls succeed and backs off on
+a 429. --rate sets a ceiling over all calls, its unit in the value: --rate 5/s, --rate
+300/min (Partner Center quotes limits per minute). The run's first lines say the rate.
+
+Brakes (upgrade): --max-failed 10% (the default) stops creating upgrades once more than 10%
+of those that ended failed, or of the creates were refused (counted once more than 10
+customers failed); --canary N holds every create after the first N until those ended. A
+braked run follows what is under way, leaves the rest not started, exits 1, and prints the
+command that goes on once the cause is dealt with.
 
 Exit codes: 0 every customer ended well (completed, or not eligible); 3 some did not (failed,
 refused, not completed yet, to retry later, a bad line); 1 the run could not go on (the
 credentials were refused, the service did not answer, a file could not be used, the journal
-could not be written): the same command resumes once that is fixed; 130 interrupted by
+could not be written, a brake stopped the creates): the same command resumes once that is
+fixed; 130 interrupted by
 Ctrl-C, SIGTERM or a closed terminal (SIGHUP), the report written (the same command
 resumes); 2 bad arguments (a bad value, one file given for two of --customers, --journal and
 --report, a folder that does not exist), nothing called or written. RUST_LOG=info (or debug)

@@ -14,7 +14,7 @@ use crate::{line_items, summary, utc};
 /// Every customer ended well (completed, or not eligible and so left alone).
 pub const ALL_WELL: u8 = 0;
 /// The run could not go on (credentials, the service down, an unreadable file, a journal
-/// that cannot be written).
+/// that cannot be written), or a brake stopped its creates.
 pub const CANNOT_RUN: u8 = 1;
 /// The command line cannot be run as given (a bad value; two options naming one file; a
 /// folder that does not exist).
