@@ -14,7 +14,7 @@ use pc_upgrade_client::{
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::reads::SENTINEL_EVERY;
+use super::reads::{Reading, SENTINEL_EVERY};
 use super::{Answer, Engine, Life, Mode, Stop};
 
 use crate::journal::Durability;
@@ -162,7 +162,7 @@ impl Engine<'_> {
             };
             self.done(index, end);
         } else {
-            let wait = if waiting.sentinel {
+            let wait = if waiting.reading == Reading::Sentinel {
                 SENTINEL_EVERY.min(waiting.interval)
             } else {
                 let wait = waiting.interval;

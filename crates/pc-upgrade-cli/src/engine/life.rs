@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::reads::Reading;
 use crate::rows::End;
 
 /// Where a customer is in this run: New → Checking → Creating → Waiting → Done, with
@@ -53,8 +54,8 @@ pub struct Waiting {
     pub interval: Duration,
     /// What the last read said, if it was not an end.
     pub last_status: Option<String>,
-    /// One of the run's first upgrades, read often until one of them ends (`reads.rs`).
-    pub sentinel: bool,
+    /// How its status is read: a sentinel, prompt or deferred (`reads.rs`).
+    pub reading: Reading,
 }
 
 impl Life {

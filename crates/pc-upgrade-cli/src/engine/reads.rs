@@ -2,13 +2,17 @@
 //!
 //! Nobody publishes how long an upgrade takes, and a read that finds it in progress is a
 //! call spent for nothing. So the first few upgrades this run creates are sentinels, read
-//! every [`SENTINEL_EVERY`], before any create: the first of them to end tells how long an
-//! upgrade takes here (its age then). From that moment every upgrade is read first when it
-//! is that old, again before the creates: each customer's end (a failure among them) is
-//! known about when it happens, which is what the brakes judge by, and each costs about one
-//! read. Until then, the other upgrades are read on the default schedule (a first wait that
-//! doubles), after every other call: they take no budget from the creates while nothing is
-//! known.
+//! every [`SENTINEL_EVERY`] before any create: the first of them to end tells how long an
+//! upgrade takes here (its age then), and every upgrade is read first at that age.
+//!
+//! A read before the creates delays the last create, and so the run, by one call; a read
+//! left until the creates are done costs nothing (the budget is idle while the last
+//! upgrades run), but tells the brakes (`brakes.rs`) nothing until then. So the reads of
+//! the first [`PROMPT`] upgrades, and of one in [`SAMPLE_EVERY`] after them, are prompt:
+//! each end among them, a failure spreading over the fleet included, is known about when it
+//! happens. The others are deferred: read at that age too, but after every other call.
+//! Before any upgrade ended, the other upgrades are read on the default schedule (a first
+//! wait that doubles), deferred.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -23,74 +27,85 @@ use super::{Engine, Life, Waiting, Work};
 pub(super) const SENTINELS: usize = 3;
 /// How often a sentinel is read.
 pub(super) const SENTINEL_EVERY: Duration = Duration::from_secs(2);
+/// Upgrades whose reads are all prompt, once the typical time is known.
+pub(super) const PROMPT: usize = 50;
+/// After those, one upgrade in this many is read promptly: a failure that begins part-way
+/// through the run is seen within some ten of its ends.
+pub(super) const SAMPLE_EVERY: usize = 10;
 
 /// A queue of customers by the time their next call falls due.
 pub(super) type DueQueue = BinaryHeap<Reverse<(Instant, usize)>>;
 
+/// How an upgrade's status is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Every [`SENTINEL_EVERY`], before the creates, until it ends.
+    Sentinel,
+    /// Before the creates.
+    Prompt,
+    /// After every other call.
+    Deferred,
+}
+
 /// The status reads to come.
 #[derive(Debug, Default)]
 pub(super) struct Reads {
-    /// Reads that go before the creates: sentinels', and those of upgrades past the
-    /// typical time.
+    /// Reads that go before the creates.
     urgent: DueQueue,
-    /// Reads on the default schedule, while the typical time is not known: after every
-    /// other call.
+    /// Reads that go after every other call.
     idle: DueQueue,
-    /// How long an upgrade takes here, once one of this run's has ended.
+    /// How long an upgrade takes here, once one of this run's sentinels has ended.
     typical: Option<Duration>,
     /// Sentinels chosen so far.
     sentinels: usize,
-}
-
-/// When an upgrade created in this run is first read, and whether it is a sentinel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct First {
-    pub(super) at: Instant,
-    pub(super) sentinel: bool,
+    /// Upgrades given a reading since the typical time was known.
+    chosen: usize,
 }
 
 impl Reads {
-    /// The first read of an upgrade created now, whose default first wait is `initial`.
-    pub(super) fn first(&mut self, now: Instant, initial: Duration) -> First {
+    /// The first read of an upgrade created now, whose default first wait is `initial`,
+    /// and how it is read.
+    pub(super) fn first(&mut self, now: Instant, initial: Duration) -> (Instant, Reading) {
         match self.typical {
-            Some(typical) => First {
-                at: now + typical,
-                sentinel: false,
-            },
+            Some(typical) => (now + typical, self.choose()),
             None if self.sentinels < SENTINELS => {
                 self.sentinels += 1;
-                First {
-                    at: now + SENTINEL_EVERY.min(initial),
-                    sentinel: true,
-                }
+                (now + SENTINEL_EVERY.min(initial), Reading::Sentinel)
             }
-            None => First {
-                at: now + initial,
-                sentinel: false,
-            },
+            None => (now + initial, Reading::Deferred),
         }
     }
 
-    /// A read of slot `index` at `at`: before the creates if `urgent`, or once the typical
-    /// time is known.
-    pub(super) fn push(&mut self, at: Instant, index: usize, urgent: bool) {
-        if urgent || self.typical.is_some() {
-            self.urgent.push(Reverse((at, index)));
+    /// Prompt or deferred, once the typical time is known: see the module's comment.
+    fn choose(&mut self) -> Reading {
+        self.chosen += 1;
+        if self.chosen <= PROMPT || self.chosen.is_multiple_of(SAMPLE_EVERY) {
+            Reading::Prompt
         } else {
-            self.idle.push(Reverse((at, index)));
+            Reading::Deferred
         }
     }
 
-    /// An upgrade of this run ended `age` after its create. The first such end sets the
-    /// typical time, and hands back the reads waiting on the default schedule, to be
-    /// pushed again at their upgrade's typical age.
-    pub(super) fn ended(&mut self, age: Duration) -> Option<(Duration, Vec<usize>)> {
+    /// A read of slot `index` at `at`, read as `reading` says.
+    pub(super) fn push(&mut self, at: Instant, index: usize, reading: Reading) {
+        match reading {
+            Reading::Sentinel | Reading::Prompt => self.urgent.push(Reverse((at, index))),
+            Reading::Deferred => self.idle.push(Reverse((at, index))),
+        }
+    }
+
+    /// A sentinel ended `age` after its create. The first such end sets the typical time,
+    /// and hands back the reads waiting on the default schedule (oldest first), each with
+    /// how it is read from now on, to be pushed again at their upgrade's typical age.
+    pub(super) fn ended(&mut self, age: Duration) -> Option<(Duration, Vec<(usize, Reading)>)> {
         if self.typical.is_some() {
             return None;
         }
         self.typical = Some(age);
-        let idle = std::mem::take(&mut self.idle);
-        Some((age, idle.into_iter().map(|r| r.0.1).collect()))
+        let idle = std::mem::take(&mut self.idle).into_sorted_vec();
+        // Sorted by `Reverse`: the latest due first.
+        let waiting = idle.into_iter().rev().map(|r| r.0.1);
+        Some((age, waiting.map(|index| (index, self.choose())).collect()))
     }
 
     /// A read due now that goes before the creates.
@@ -139,16 +154,16 @@ impl Engine<'_> {
     /// The customer's upgrade is waited for: its status is read at `at`. The first wait
     /// begins the polling; a later one keeps its start, interval and kind.
     pub(super) fn wait(&mut self, index: usize, upgrade: Uuid, at: Instant) {
-        self.wait_as(index, upgrade, at, false);
+        self.wait_as(index, upgrade, at, Reading::Deferred);
     }
 
-    /// [`Engine::wait`], the upgrade a sentinel (`reads.rs`) if its polling begins now.
-    pub(super) fn wait_as(&mut self, index: usize, upgrade: Uuid, at: Instant, sentinel: bool) {
+    /// [`Engine::wait`], read as `reading` says if its polling begins now.
+    pub(super) fn wait_as(&mut self, index: usize, upgrade: Uuid, at: Instant, reading: Reading) {
         let slot = &mut self.slots[index];
-        let sentinel = match &mut slot.life {
+        let reading = match &mut slot.life {
             Life::Waiting(waiting) if waiting.upgrade == upgrade => {
                 waiting.next = at;
-                waiting.sentinel
+                waiting.reading
             }
             life => {
                 *life = Life::Waiting(Waiting {
@@ -157,12 +172,12 @@ impl Engine<'_> {
                     next: at,
                     interval: self.settings.polling.initial_interval,
                     last_status: None,
-                    sentinel,
+                    reading,
                 });
-                sentinel
+                reading
             }
         };
-        self.reads.push(at, index, sentinel);
+        self.reads.push(at, index, reading);
     }
 
     /// The upgrade this run just created for the customer is waited for: read first as
@@ -170,18 +185,18 @@ impl Engine<'_> {
     pub(super) fn follow_created(&mut self, index: usize, upgrade: Uuid) {
         self.watch.created();
         let initial = self.settings.polling.initial_interval;
-        let first = self.reads.first(Instant::now(), initial);
-        self.wait_as(index, upgrade, first.at, first.sentinel);
+        let (at, reading) = self.reads.first(Instant::now(), initial);
+        self.wait_as(index, upgrade, at, reading);
     }
 
     /// The customer's upgrade ended: if it was a sentinel, the first to end tells how long
     /// an upgrade takes, and every upgrade read on the default schedule is read at that age
-    /// instead.
+    /// instead, prompt or deferred.
     pub(super) fn ended(&mut self, index: usize) {
         let Life::Waiting(waiting) = &self.slots[index].life else {
             return;
         };
-        if !waiting.sentinel {
+        if waiting.reading != Reading::Sentinel {
             return;
         }
         let Some((typical, moved)) = self.reads.ended(waiting.since.elapsed()) else {
@@ -192,11 +207,12 @@ impl Engine<'_> {
             "an upgrade of this run ended: reading the others at that age"
         );
         let now = Instant::now();
-        for other in moved {
+        for (other, reading) in moved {
             if let Life::Waiting(waiting) = &mut self.slots[other].life {
                 waiting.next = now.max(waiting.since + typical);
+                waiting.reading = reading;
                 let at = waiting.next;
-                self.reads.push(at, other, true);
+                self.reads.push(at, other, reading);
             }
         }
     }
@@ -215,34 +231,32 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn sentinels_first_then_the_typical_time_of_the_first_end() {
+    async fn sentinels_first_then_prompt_reads_then_a_sample() {
         let mut reads = Reads::default();
         let now = Instant::now();
         let initial = Duration::from_secs(5);
         for _ in 0..SENTINELS {
-            assert_eq!(
-                reads.first(now, initial),
-                First {
-                    at: now + SENTINEL_EVERY,
-                    sentinel: true
-                }
-            );
+            let first = reads.first(now, initial);
+            assert_eq!(first, (now + SENTINEL_EVERY, Reading::Sentinel));
         }
         let plain = reads.first(now, initial);
-        assert_eq!((plain.at, plain.sentinel), (now + initial, false));
-        reads.push(plain.at, 7, false);
-        reads.push(now + SENTINEL_EVERY, 1, true);
+        assert_eq!(plain, (now + initial, Reading::Deferred));
+        reads.push(plain.0, 7, plain.1);
+        reads.push(now + SENTINEL_EVERY, 1, Reading::Sentinel);
         let later = now + Duration::from_secs(6);
-        // The sentinel's read goes first: the other is idle.
+        // The sentinel's read goes before the creates; the other after them.
         assert_eq!(reads.urgent(later), Some((now + SENTINEL_EVERY, 1)));
         assert_eq!(reads.urgent(later), None);
         let (typical, moved) = reads.ended(Duration::from_secs(30)).unwrap();
-        assert_eq!((typical, moved), (Duration::from_secs(30), vec![7]));
+        assert_eq!(typical, Duration::from_secs(30));
+        assert_eq!(moved, vec![(7, Reading::Prompt)]);
         assert_eq!(reads.idle(later), None);
         assert!(reads.ended(Duration::from_secs(3)).is_none());
-        let next = reads.first(later, initial);
-        assert_eq!((next.at, next.sentinel), (later + typical, false));
-        reads.push(next.at, 8, false);
-        assert_eq!(reads.urgent(later + typical), Some((later + typical, 8)));
+        let kinds: Vec<Reading> = (0..200).map(|_| reads.first(later, initial).1).collect();
+        let prompt = kinds.iter().filter(|k| **k == Reading::Prompt).count();
+        // 49 more of the first 50, then one in ten of the rest.
+        assert!(kinds[..PROMPT - 1].iter().all(|k| *k == Reading::Prompt));
+        assert_eq!(prompt, PROMPT - 1 + 15);
+        assert_eq!(reads.first(later, initial).0, later + typical);
     }
 }

@@ -13,6 +13,7 @@
 //! `adaptive.rs`.
 
 mod adaptive;
+mod pace;
 #[cfg(test)]
 mod tests;
 
@@ -22,6 +23,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use adaptive::{Adaptive, START_RATE};
+use pace::Pace;
 
 /// Spacing 2% wider than `1 / rate`: see [`RateLimit`].
 const SPACING: f64 = 1.02;
@@ -131,78 +133,6 @@ struct State {
     resumed: Vec<(String, f64)>,
     /// `429`s met.
     throttled: u64,
-}
-
-/// The slots of one stream of calls.
-#[derive(Debug)]
-struct Pace {
-    operation: &'static str,
-    /// Whose turn it is to wait for the next slot of this pace.
-    turn: Arc<tokio::sync::Mutex<()>>,
-    next: Instant,
-    paused_until: Instant,
-    interval: Duration,
-    adaptive: Option<Adaptive>,
-    /// The last `429` of this pace: when it came, when its pause ends, and how many
-    /// witnesses it has had.
-    last_pause: Option<(Instant, Instant, u32)>,
-}
-
-impl Pace {
-    fn new(operation: &'static str, rate: f64, adaptive: Option<Adaptive>) -> Self {
-        let now = Instant::now();
-        Self {
-            operation,
-            turn: Arc::new(tokio::sync::Mutex::new(())),
-            next: now,
-            paused_until: now,
-            interval: interval(rate),
-            adaptive,
-            last_pause: None,
-        }
-    }
-
-    fn rate(&self) -> f64 {
-        match &self.adaptive {
-            Some(adaptive) => adaptive.rate,
-            None => SPACING / self.interval.as_secs_f64(),
-        }
-    }
-
-    /// The slot the next call may take, the rate brought up to date first.
-    fn slot(&mut self, now: Instant) -> Instant {
-        let saturated = self.next > now;
-        let paused = self.paused_until > now;
-        if let Some(adaptive) = self.adaptive.as_mut() {
-            adaptive.grow(now, saturated, paused);
-            self.interval = interval(adaptive.rate);
-        }
-        now.max(self.next).max(self.paused_until)
-    }
-
-    /// Takes `slot`, unless a pause begun or a call sent meanwhile moved it.
-    fn take(&mut self, slot: Instant) -> bool {
-        if self.paused_until > slot || self.next > slot {
-            return false;
-        }
-        self.next = slot + self.interval;
-        if let Some(adaptive) = self.adaptive.as_mut() {
-            adaptive.sent(slot);
-        }
-        true
-    }
-
-    /// A `429` at `now`: every slot not yet taken waits `wait`.
-    fn pause(&mut self, now: Instant, wait: Duration) {
-        let until = now.checked_add(wait.min(MAX_INTERVAL)).unwrap_or(now);
-        self.paused_until = self.paused_until.max(until);
-        self.next = self.next.max(until);
-        self.last_pause = Some((now, until, 0));
-        if let Some(adaptive) = self.adaptive.as_mut() {
-            adaptive.throttled(now, until);
-            self.interval = interval(adaptive.rate);
-        }
-    }
 }
 
 /// The spacing of calls at `rate` calls per second.
