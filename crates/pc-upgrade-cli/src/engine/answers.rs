@@ -14,7 +14,7 @@ use pc_upgrade_client::{
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::reads::{Reading, SENTINEL_EVERY};
+use super::reads::{Reading, SENTINELS, sentinel_wait};
 use super::{Answer, Engine, Life, Mode, Stop};
 
 use crate::journal::Durability;
@@ -163,7 +163,9 @@ impl Engine<'_> {
             self.done(index, end);
         } else {
             let wait = if waiting.reading == Reading::Sentinel {
-                SENTINEL_EVERY.min(waiting.interval)
+                // Each sentinel in turn: one read every SENTINEL_EVERY between them.
+                let turns = u32::try_from(SENTINELS).unwrap_or(1);
+                sentinel_wait(turns, polling.initial_interval)
             } else {
                 let wait = waiting.interval;
                 waiting.interval = polling.next_interval(wait);

@@ -1,9 +1,10 @@
 //! When each upgrade's status is read, and which reads go before the creates.
 //!
 //! Nobody publishes how long an upgrade takes, and a read that finds it in progress is a
-//! call spent for nothing. So the first few upgrades this run creates are sentinels, read
-//! every [`SENTINEL_EVERY`] before any create: the first of them to end tells how long an
-//! upgrade takes here (its age then), and every upgrade is read first at that age.
+//! call spent for nothing. So the first few upgrades this run creates are sentinels, one of
+//! them read every [`SENTINEL_EVERY`] in turn, before any create: the first of them seen
+//! ended tells how long an upgrade takes here (its age then, within a turn), and every
+//! upgrade is read first at that age.
 //!
 //! A read before the creates delays the last create, and so the run, by one call; a read
 //! left until the creates are done costs nothing (the budget is idle while the last
@@ -25,13 +26,15 @@ use super::{Engine, Life, Waiting, Work};
 
 /// Upgrades of a run read often until the first of them ends.
 pub(super) const SENTINELS: usize = 3;
-/// How often a sentinel is read.
+/// How often one of the sentinels is read (each in turn: each every [`SENTINELS`] times
+/// this).
 pub(super) const SENTINEL_EVERY: Duration = Duration::from_secs(2);
-/// Upgrades whose reads are all prompt, once the typical time is known.
-pub(super) const PROMPT: usize = 50;
+/// Upgrades whose reads are all prompt, once the typical time is known: enough for the
+/// default threshold (more than 10 failed) to judge a failure of most of them.
+pub(super) const PROMPT: usize = 20;
 /// After those, one upgrade in this many is read promptly: a failure that begins part-way
 /// through the run is seen within some ten of its ends.
-pub(super) const SAMPLE_EVERY: usize = 10;
+pub(super) const SAMPLE_EVERY: usize = 20;
 
 /// A queue of customers by the time their next call falls due.
 pub(super) type DueQueue = BinaryHeap<Reverse<(Instant, usize)>>;
@@ -69,8 +72,10 @@ impl Reads {
         match self.typical {
             Some(typical) => (now + typical, self.choose()),
             None if self.sentinels < SENTINELS => {
+                // Staggered: the k-th is first read k turns from now.
                 self.sentinels += 1;
-                (now + SENTINEL_EVERY.min(initial), Reading::Sentinel)
+                let turns = u32::try_from(self.sentinels).unwrap_or(1);
+                (now + sentinel_wait(turns, initial), Reading::Sentinel)
             }
             None => (now + initial, Reading::Deferred),
         }
@@ -218,6 +223,16 @@ impl Engine<'_> {
     }
 }
 
+/// A sentinel's wait of `turns` turns; a default first wait shorter than one turn (a test's
+/// tenth of a second) is kept as it is.
+pub(super) fn sentinel_wait(turns: u32, initial: Duration) -> Duration {
+    if initial < SENTINEL_EVERY {
+        initial
+    } else {
+        SENTINEL_EVERY * turns
+    }
+}
+
 /// The first entry of `heap`, if due at `now`, with its due time.
 pub(super) fn pop_due(heap: &mut DueQueue, now: Instant) -> Option<(Instant, usize)> {
     match heap.peek() {
@@ -234,10 +249,10 @@ mod tests {
     async fn sentinels_first_then_prompt_reads_then_a_sample() {
         let mut reads = Reads::default();
         let now = Instant::now();
-        let initial = Duration::from_secs(5);
-        for _ in 0..SENTINELS {
+        let initial = Duration::from_secs(60);
+        for turn in 1..=SENTINELS as u32 {
             let first = reads.first(now, initial);
-            assert_eq!(first, (now + SENTINEL_EVERY, Reading::Sentinel));
+            assert_eq!(first, (now + SENTINEL_EVERY * turn, Reading::Sentinel));
         }
         let plain = reads.first(now, initial);
         assert_eq!(plain, (now + initial, Reading::Deferred));
@@ -254,9 +269,9 @@ mod tests {
         assert!(reads.ended(Duration::from_secs(3)).is_none());
         let kinds: Vec<Reading> = (0..200).map(|_| reads.first(later, initial).1).collect();
         let prompt = kinds.iter().filter(|k| **k == Reading::Prompt).count();
-        // 49 more of the first 50, then one in ten of the rest.
+        // 19 more of the first 20, then one in twenty of the rest.
         assert!(kinds[..PROMPT - 1].iter().all(|k| *k == Reading::Prompt));
-        assert_eq!(prompt, PROMPT - 1 + 15);
+        assert_eq!(prompt, PROMPT - 1 + 9);
         assert_eq!(reads.first(later, initial).0, later + typical);
     }
 }
