@@ -50,7 +50,7 @@ fn compare(spec: &Spec, operation_id: &str, sent: &RecordedRequest) -> Result<()
     }
 }
 
-/// One call of each operation, with every optional setting on (application name).
+/// One call of each operation, with every optional setting on (application name, `MS-CV`).
 async fn one_call_each() -> Vec<RecordedRequest> {
     let server = MockServer::start().await.unwrap();
     let client = PartnerCenterClient::builder()
@@ -59,6 +59,8 @@ async fn one_call_each() -> Vec<RecordedRequest> {
         .application_name("pc-upgrade conformance")
         .retry(RetryPolicy::none())
         .build()
+        .unwrap()
+        .with_correlation_vector("Gyx2F3Q0bUyOBOJ0XSlG7w.1")
         .unwrap();
     let request = ProductUpgradeRequest::new(uuid::Uuid::new_v4(), "Azure");
     client.check_eligibility(&request).await.unwrap();
@@ -67,7 +69,14 @@ async fn one_call_each() -> Vec<RecordedRequest> {
         .get_product_upgrade_status(upgrade, &request)
         .await
         .unwrap();
+    client.get_product_upgrade(upgrade, &request).await.unwrap();
     let sent = server.requests();
+    assert_eq!(sent.len(), 4, "one call of each of the four operations");
+    assert!(
+        sent.iter()
+            .all(|r| r.header("ms-cv") == Some("Gyx2F3Q0bUyOBOJ0XSlG7w.1")),
+        "the MS-CV set is sent and recorded: {sent:?}"
+    );
     assert!(sent.iter().all(|r| r.verdict == Verdict::Valid), "{sent:?}");
     sent
 }

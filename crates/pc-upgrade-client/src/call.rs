@@ -31,6 +31,8 @@ pub(crate) struct Call<'a> {
     pub(crate) request_id: Uuid,
     pub(crate) correlation_id: Uuid,
     pub(crate) correlation_header: &'a HeaderValue,
+    /// The caller's `MS-CV`, if it set one.
+    pub(crate) correlation_vector: Option<&'a HeaderValue>,
     /// The overall limit of this call.
     pub(crate) overall: Duration,
     /// When the overall limit passes; `None` when it is too far to represent.
@@ -43,6 +45,7 @@ impl<'a> Call<'a> {
         operation: &'static str,
         request_id: Option<Uuid>,
         correlation: (Uuid, &'a HeaderValue),
+        correlation_vector: Option<&'a HeaderValue>,
         limit: Option<Duration>,
     ) -> Self {
         let overall = match limit {
@@ -55,6 +58,7 @@ impl<'a> Call<'a> {
             request_id: request_id.unwrap_or_else(Uuid::new_v4),
             correlation_id: correlation.0,
             correlation_header: correlation.1,
+            correlation_vector,
             overall,
             deadline: Instant::now().checked_add(overall),
         }
@@ -255,6 +259,7 @@ impl<'a> Call<'a> {
             authorization,
             request_id: uuid_header(self.request_id),
             correlation_id: self.correlation_header.clone(),
+            correlation_vector: self.correlation_vector.cloned(),
         };
         let context = CallContext {
             shared: Arc::clone(self.shared),

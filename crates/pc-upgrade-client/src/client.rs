@@ -5,17 +5,13 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
-use pc_upgrade_types::{
-    LocationError, ProductUpgradeRequest, ProductUpgradesEligibility, ProductUpgradesStatus,
-    UpgradeId,
-};
-use reqwest::header::{HeaderValue, LOCATION};
+use reqwest::header::HeaderValue;
 use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::call::Call;
 use crate::context::{Shared, uuid_header};
-use crate::error::{BuildError, CallInfo, Error};
+use crate::error::{BuildError, CallInfo};
 use crate::retry::{RetryPolicy, Timeouts};
 use crate::throttle::RateLimit;
 use crate::token::{StaticToken, TokenSource};
@@ -32,6 +28,8 @@ pub struct PartnerCenterClient {
     shared: Arc<Shared>,
     correlation_id: Uuid,
     correlation_header: HeaderValue,
+    /// The `MS-CV` sent on every call, if the caller set one.
+    correlation_vector: Option<HeaderValue>,
 }
 
 /// Per-call settings of the `*_with` methods. The default: a new `MS-RequestId` for the call,
@@ -238,6 +236,7 @@ impl ClientBuilder {
             shared,
             correlation_id,
             correlation_header: uuid_header(correlation_id),
+            correlation_vector: None,
         })
     }
 }
@@ -317,150 +316,47 @@ impl PartnerCenterClient {
     #[must_use]
     pub fn with_correlation_id(&self, id: Uuid) -> Self {
         Self {
-            shared: Arc::clone(&self.shared),
             correlation_id: id,
             correlation_header: uuid_header(id),
+            ..self.clone()
         }
     }
 
-    fn call(&self, operation: &'static str, options: &CallOptions) -> Call<'_> {
+    /// A client sharing this one's settings and connections that sends `vector` as the
+    /// `MS-CV` of every call: a correlation vector, which Partner Center traces a request
+    /// by. None is sent unless one is set (the service then makes one up).
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidHeader`] for a value that is not visible ASCII.
+    pub fn with_correlation_vector(&self, vector: &str) -> Result<Self, BuildError> {
+        let invalid = || BuildError::InvalidHeader {
+            header: "MS-CV".to_owned(),
+        };
+        if vector.is_empty() || !vector.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid());
+        }
+        let value = HeaderValue::from_str(vector).map_err(|_| invalid())?;
+        Ok(Self {
+            correlation_vector: Some(value),
+            ..self.clone()
+        })
+    }
+
+    /// The `MS-CV` this client sends, if one was set.
+    pub fn correlation_vector(&self) -> Option<&str> {
+        self.correlation_vector
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+    }
+
+    pub(crate) fn call(&self, operation: &'static str, options: &CallOptions) -> Call<'_> {
         Call::new(
             &self.shared,
             operation,
             options.request_id,
             (self.correlation_id, &self.correlation_header),
+            self.correlation_vector.as_ref(),
             options.limit,
         )
-    }
-
-    /// Checks whether the customer can be upgraded to the product family
-    /// (`POST /v1/productUpgrades/eligibility`).
-    ///
-    /// # Errors
-    /// [`Error`], which says what failed and carries the call's ids: see its variants.
-    pub async fn check_eligibility(
-        &self,
-        request: &ProductUpgradeRequest,
-    ) -> Result<ProductUpgradesEligibility, Error> {
-        Ok(self
-            .check_eligibility_with(request, CallOptions::default())
-            .await?
-            .value)
-    }
-
-    /// [`check_eligibility`](Self::check_eligibility) with per-call options; the answer comes
-    /// with its [`CallInfo`].
-    ///
-    /// # Errors
-    /// As [`check_eligibility`](Self::check_eligibility).
-    pub async fn check_eligibility_with(
-        &self,
-        request: &ProductUpgradeRequest,
-        options: CallOptions,
-    ) -> Result<WithInfo<ProductUpgradesEligibility>, Error> {
-        let call = self.call("check_eligibility", &options);
-        let (value, info) = call
-            .run(|client| async move { client.check_eligibility(request).await })
-            .await?;
-        Ok(WithInfo {
-            value: value.into_inner(),
-            call: *info,
-        })
-    }
-
-    /// Starts the upgrade (`POST /v1/productupgrades`) and returns its id, read from the
-    /// `Location` of the `202 Accepted` (its body, if any, is not read).
-    ///
-    /// # Errors
-    /// [`Error`], as for every call; and [`Error::MissingLocation`] or
-    /// [`Error::InvalidLocation`] for a `202` that names no upgrade (none, two, or not a GUID).
-    /// A refusal because the customer already has an upgrade names it: see
-    /// [`Error::existing_upgrade`].
-    pub async fn create_product_upgrade(
-        &self,
-        request: &ProductUpgradeRequest,
-    ) -> Result<UpgradeId, Error> {
-        Ok(self
-            .create_product_upgrade_with(request, CallOptions::default())
-            .await?
-            .value)
-    }
-
-    /// [`create_product_upgrade`](Self::create_product_upgrade) with per-call options; the
-    /// answer comes with its [`CallInfo`]. Choose the `MS-RequestId`
-    /// ([`CallOptions::request_id`]) and record it before the call, and a create repeated
-    /// after a crash is the same create to Partner Center.
-    ///
-    /// # Errors
-    /// As [`create_product_upgrade`](Self::create_product_upgrade).
-    pub async fn create_product_upgrade_with(
-        &self,
-        request: &ProductUpgradeRequest,
-        options: CallOptions,
-    ) -> Result<WithInfo<UpgradeId>, Error> {
-        let call = self.call("create_product_upgrade", &options);
-        let (value, info) = call
-            .run(|client| async move { client.create_product_upgrade(request).await })
-            .await?;
-        let mut locations = value.headers().get_all(LOCATION).iter();
-        let location = match (locations.next(), locations.count()) {
-            (None, _) => return Err(Error::MissingLocation { call: info }),
-            (Some(location), 0) => location,
-            (Some(_), more) => {
-                return Err(Error::InvalidLocation {
-                    call: info,
-                    source: LocationError::Repeated { count: more + 1 },
-                });
-            }
-        };
-        let location = String::from_utf8_lossy(location.as_bytes());
-        match UpgradeId::from_location(&location) {
-            Ok(upgrade) => Ok(WithInfo {
-                value: upgrade,
-                call: *info,
-            }),
-            Err(source) => Err(Error::InvalidLocation { call: info, source }),
-        }
-    }
-
-    /// Reads the status of an upgrade (`POST /v1/productUpgrades/{upgrade-id}/status`). The
-    /// body names the customer and product family of the upgrade.
-    ///
-    /// # Errors
-    /// [`Error`], which says what failed and carries the call's ids: see its variants.
-    pub async fn get_product_upgrade_status(
-        &self,
-        upgrade: UpgradeId,
-        request: &ProductUpgradeRequest,
-    ) -> Result<ProductUpgradesStatus, Error> {
-        Ok(self
-            .get_product_upgrade_status_with(upgrade, request, CallOptions::default())
-            .await?
-            .value)
-    }
-
-    /// [`get_product_upgrade_status`](Self::get_product_upgrade_status) with per-call
-    /// options; the answer comes with its [`CallInfo`].
-    ///
-    /// # Errors
-    /// As [`get_product_upgrade_status`](Self::get_product_upgrade_status).
-    pub async fn get_product_upgrade_status_with(
-        &self,
-        upgrade: UpgradeId,
-        request: &ProductUpgradeRequest,
-        options: CallOptions,
-    ) -> Result<WithInfo<ProductUpgradesStatus>, Error> {
-        let call = self.call("get_product_upgrade_status", &options);
-        let (value, info) = call
-            .run(|client| async move {
-                client
-                    .get_product_upgrade_status(upgrade.as_uuid(), request)
-                    .await
-            })
-            .await?;
-        Ok(WithInfo {
-            value: value.into_inner(),
-            call: *info,
-        })
     }
 }

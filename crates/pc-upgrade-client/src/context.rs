@@ -24,7 +24,8 @@ pub(crate) mod names {
         HeaderName::from_static("ms-contract-version");
     pub(crate) const MS_PARTNER_CENTER_APPLICATION: HeaderName =
         HeaderName::from_static("ms-partnercenter-application");
-    /// A response header: the service's correlation vector.
+    /// The correlation vector: the service's in every answer, the caller's in a request when
+    /// it set one.
     pub(crate) const MS_CV: HeaderName = HeaderName::from_static("ms-cv");
     /// Added by progenitor to every request; Partner Center does not define it.
     pub(crate) const API_VERSION: HeaderName = HeaderName::from_static("api-version");
@@ -49,6 +50,8 @@ pub(crate) struct CallHeaders {
     pub(crate) authorization: HeaderValue,
     pub(crate) request_id: HeaderValue,
     pub(crate) correlation_id: HeaderValue,
+    /// `MS-CV`, when the caller set one.
+    pub(crate) correlation_vector: Option<HeaderValue>,
 }
 
 /// The generated client's `inner` value: the client's shared settings and one call's

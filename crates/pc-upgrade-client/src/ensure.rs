@@ -43,6 +43,8 @@ pub enum UpgradeStart {
         upgrade: UpgradeId,
         /// How it was found.
         origin: Origin,
+        /// Its status, when the create's `202` carried one ([`crate::Created::status`]).
+        status: Option<Box<ProductUpgradesStatus>>,
     },
 }
 
@@ -160,22 +162,25 @@ impl PartnerCenterClient {
             return Ok(UpgradeStart::Started {
                 upgrade: UpgradeId::new(existing),
                 origin: Origin::Eligibility,
+                status: None,
             });
         }
         if !eligibility.is_eligible {
             return Ok(UpgradeStart::Ineligible(Box::new(eligibility)));
         }
-        match self.create_product_upgrade_with(request, create).await {
+        match self.create_product_upgrade_entity(request, create).await {
             Ok(created) => Ok(UpgradeStart::Started {
-                upgrade: created.value,
+                upgrade: created.value.upgrade,
                 origin: Origin::Created {
                     request_id: created.call.request_id,
                 },
+                status: created.value.status,
             }),
             Err(error) => match (error.code(), error.existing_upgrade()) {
                 (Some(code), Some(upgrade)) => Ok(UpgradeStart::Started {
                     upgrade,
                     origin: Origin::Conflict { code },
+                    status: None,
                 }),
                 _ => Err(error),
             },
@@ -200,20 +205,20 @@ impl PartnerCenterClient {
             .await
             .map_err(EnsureError::Start)?
         {
-            UpgradeStart::Started { upgrade, origin } => {
-                match self.wait_for_upgrade(upgrade, request, poll).await {
-                    Ok(status) => Ok(Ensured::Completed {
-                        upgrade,
-                        origin,
-                        status: Box::new(status),
-                    }),
-                    Err(error) => Err(EnsureError::Wait {
-                        upgrade,
-                        origin,
-                        error,
-                    }),
-                }
-            }
+            UpgradeStart::Started {
+                upgrade, origin, ..
+            } => match self.wait_for_upgrade(upgrade, request, poll).await {
+                Ok(status) => Ok(Ensured::Completed {
+                    upgrade,
+                    origin,
+                    status: Box::new(status),
+                }),
+                Err(error) => Err(EnsureError::Wait {
+                    upgrade,
+                    origin,
+                    error,
+                }),
+            },
             UpgradeStart::Ineligible(eligibility) => Ok(Ensured::Ineligible(eligibility)),
         }
     }

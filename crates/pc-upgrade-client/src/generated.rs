@@ -154,8 +154,12 @@ Sends a `POST` request to `/v1/productUpgrades/eligibility`
     /**Start a product upgrade for a customer
 
 Creates a product upgrade entity that moves the customer to the requested product
-family. The service accepts the work and answers `202 Accepted` with no body; the
-new upgrade's identifier is the last segment of the `Location` header.
+family. The service accepts the work and answers `202 Accepted`; the new upgrade's
+identifier is the last segment of the `Location` header.
+
+Decision: the create page shows the `202` with no body, while the REST reference
+types it `ProductUpgradesStatus`. Both are allowed: a body, when one comes, is the
+new upgrade's status, and the client keeps it; none is required.
 
 
 Sends a `POST` request to `/v1/productupgrades`
@@ -164,7 +168,7 @@ Sends a `POST` request to `/v1/productupgrades`
     pub async fn create_product_upgrade<'a>(
         &'a self,
         body: &'a pc_upgrade_types::ProductUpgradeRequest,
-    ) -> Result<ResponseValue<()>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
         let url = format!("{}/v1/productupgrades", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -182,7 +186,7 @@ Sends a `POST` request to `/v1/productupgrades`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            202u16 => Ok(ResponseValue::empty(response)),
+            202u16 => Ok(ResponseValue::stream(response)),
             400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -244,6 +248,74 @@ Arguments:
             .build()?;
         let info = OperationInfo {
             operation_id: "get_product_upgrade_status",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Read a product upgrade at the address its create named
+
+The upgrade at `productUpgrades/{upgrade-id}`, the address the create's `Location`
+names, answered as the status operation answers: the upgrade's status, with a line
+item for every product it moves.
+
+Source: the REST reference only ("Get product upgrade status for a customer from
+legacy azure subscriptions to azure plans"). The pages document the `/status` path
+alone, and no SDK calls this one; it takes the same body and gives the same answer.
+
+
+Sends a `POST` request to `/v1/productUpgrades/{upgrade-id}`
+
+Arguments:
+- `upgrade_id`: The upgrade identifier, taken from the `Location` of the create call.
+- `body`
+*/
+    pub async fn get_product_upgrade<'a>(
+        &'a self,
+        upgrade_id: &'a ::uuid::Uuid,
+        body: &'a pc_upgrade_types::ProductUpgradeRequest,
+    ) -> Result<
+        ResponseValue<pc_upgrade_types::ProductUpgradesStatus>,
+        Error<ByteStream>,
+    > {
+        let url = format!(
+            "{}/v1/productUpgrades/{}", self.baseurl, encode_path(& upgrade_id
+            .to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_product_upgrade",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;
@@ -373,6 +445,36 @@ pub(crate) fn decode_error_body(
         ("get_product_upgrade_status", 500u16..=599u16) => {
             Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
         }
+        ("get_product_upgrade", 400u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade", 401u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade", 403u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade", 404u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade", 409u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade", 413u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade", 415u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade", 429u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::ThrottlingError))
+        }
+        ("get_product_upgrade", 400u16..=499u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_product_upgrade", 500u16..=599u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
         _ => None,
     }
 }
@@ -380,7 +482,9 @@ pub(crate) fn decode_error_body(
 pub(crate) fn json_success_status(operation_id: &str) -> Option<u16> {
     match operation_id {
         "check_eligibility" => Some(200u16),
+        "create_product_upgrade" => Some(202u16),
         "get_product_upgrade_status" => Some(200u16),
+        "get_product_upgrade" => Some(200u16),
         _ => None,
     }
 }

@@ -28,6 +28,9 @@ impl ClientHooks<CallContext> for Client {
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(names::X_LOCALE, shared.locale.clone());
         headers.insert(names::MS_CONTRACT_VERSION, HeaderValue::from_static("v1"));
+        if let Some(vector) = &call.correlation_vector {
+            headers.insert(names::MS_CV, vector.clone());
+        }
         if let Some(application) = &shared.application {
             headers.insert(names::MS_PARTNER_CENTER_APPLICATION, application.clone());
         }

@@ -61,8 +61,9 @@
 //! returns a token.
 
 // Module map (private modules; the docs above name the public API):
-// - `client`: [`PartnerCenterClient`], its builder, the three operations and their `*_with`
-//   forms ([`CallOptions`], [`WithInfo`]);
+// - `client`: [`PartnerCenterClient`], its builder and settings ([`CallOptions`], the
+//   `MS-CV`); `operations`: the four operations and their `*_with` forms ([`WithInfo`],
+//   [`Created`]);
 // - `context`: what a client's calls share, what one call adds (handed to the generated
 //   operations as their context), the header names;
 // - `call`: one logical call: its attempt loop, within the overall and per-attempt limits;
@@ -108,6 +109,7 @@ mod error;
 mod generated;
 mod hooks;
 mod kind;
+mod operations;
 mod poll;
 mod retry;
 mod text;
@@ -122,6 +124,7 @@ pub use entra::{
 };
 pub use error::{BodyExcerpt, BuildError, CallInfo, Error};
 pub use kind::{Again, ErrorKind, RequestIdUse, Service, Transient};
+pub use operations::Created;
 pub use poll::{PollOptions, WaitError};
 pub use retry::{RetryPolicy, Timeouts};
 pub use throttle::{Budget, Learned, RateLimit};

@@ -18,10 +18,11 @@ use crate::response::MockResponse;
 pub(crate) fn documented(operation: Operation) -> MockResponse {
     match operation {
         Operation::CheckEligibility => MockResponse::json(200, documented::ELIGIBILITY_RESPONSE),
-        Operation::CreateProductUpgrade => {
-            MockResponse::new(202).header("Location", documented::CREATE_LOCATION)
+        Operation::CreateProductUpgrade => MockResponse::json(202, documented::STATUS_RESPONSE)
+            .header("Location", documented::CREATE_LOCATION),
+        Operation::GetProductUpgradeStatus | Operation::GetProductUpgrade => {
+            MockResponse::json(200, documented::STATUS_RESPONSE)
         }
-        Operation::GetProductUpgradeStatus => MockResponse::json(200, documented::STATUS_RESPONSE),
     }
 }
 
@@ -57,6 +58,18 @@ pub(crate) fn eligibility(customer: Uuid, family: &Value, said: Eligibility<'_>)
 /// A create accepted: `202` naming the upgrade in `Location`.
 pub(crate) fn accepted(id: Uuid) -> MockResponse {
     MockResponse::new(202).header("Location", &format!("productUpgrades/{id}"))
+}
+
+/// A create's `202`, carrying the new upgrade's `status` answer as its body, as the REST
+/// reference types it (the pages show no body; the fake sends what the service's own
+/// description says, and the client takes either).
+pub(crate) fn accepted_with(id: Uuid, status: MockResponse) -> MockResponse {
+    if status.status != 200 {
+        return accepted(id);
+    }
+    let mut accepted = accepted(id).header("Content-Type", "application/json; charset=utf-8");
+    accepted.body = status.body;
+    accepted
 }
 
 /// The documentation's one subscription, when a fleet scripts none.

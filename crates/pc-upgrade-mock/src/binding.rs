@@ -1,7 +1,13 @@
-//! How the service binds a request body, as ASP.NET does: any of its JSON media types, and
-//! property names matched ignoring case (Microsoft's .NET SDK and PowerShell module send
-//! `{"CustomerId": …}`). The fake folds a body's names to the spec's casing before it checks
-//! the values, so its refusals name the rule whatever the casing.
+//! How the service binds a request body, as ASP.NET does: any of its JSON media types, a form
+//! (`application/x-www-form-urlencoded`: what PowerShell's `Invoke-RestMethod -Body @{…}`
+//! sends), and property names matched ignoring case (Microsoft's .NET SDK and PowerShell
+//! module send `{"CustomerId": …}`). The fake folds a body's names to the spec's casing
+//! before it checks the values, so its refusals name the rule whatever the casing.
+//!
+//! XML (`application/xml`, `text/xml`), which ASP.NET's DataContract formatter would read,
+//! is refused with `415`: no client is known to send it, and the element names and
+//! namespace of the service's models are not published, so a fake that guessed them would
+//! accept what the service may refuse (the spec's errata say so).
 
 use std::collections::HashMap;
 
@@ -14,6 +20,41 @@ pub(crate) fn is_json_media_type(content_type: &str) -> bool {
     essence == "application/json"
         || essence == "text/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// How a body's media type is bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Binding {
+    /// One of ASP.NET's JSON media types.
+    Json,
+    /// A form: `name=value` pairs, each value a string.
+    Form,
+    /// XML, which the fake refuses: see the module's comment.
+    Xml,
+}
+
+/// How a body of this `Content-Type` is bound, if it is at all.
+pub(crate) fn binding(content_type: &str) -> Option<Binding> {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    match essence.to_ascii_lowercase().as_str() {
+        _ if is_json_media_type(content_type) => Some(Binding::Json),
+        "application/x-www-form-urlencoded" => Some(Binding::Form),
+        "application/xml" | "text/xml" => Some(Binding::Xml),
+        _ => None,
+    }
+}
+
+/// A form body as the JSON object ASP.NET's model binding makes of it: each name once (the
+/// first value wins), each value a string. `None` when the body is not UTF-8.
+pub(crate) fn form_object(body: &[u8]) -> Option<Value> {
+    std::str::from_utf8(body).ok()?;
+    let mut object = serde_json::Map::new();
+    for (name, value) in url::form_urlencoded::parse(body) {
+        object
+            .entry(name.into_owned())
+            .or_insert_with(|| Value::String(value.into_owned()));
+    }
+    Some(Value::Object(object))
 }
 
 /// Every property name of the spec's schemas, by its lowercase form (a name the schemas write

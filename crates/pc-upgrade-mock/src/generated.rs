@@ -37,6 +37,16 @@ pub(crate) const SPEC_JSON: &str = r##"{
       }
     },
     "parameters": {
+      "MS-CV": {
+        "description": "A correlation vector, which Partner Center uses to trace a request through its\nservices. Optional: the service makes one up when it is missing. The client sends\nit only when the caller sets one (`CallOptions::correlation_vector`); the fake\nrecords it.\n\nSource: the REST reference lists `ms-cv` on every operation; the headers page does\nnot mention it.\n",
+        "in": "header",
+        "name": "MS-CV",
+        "schema": {
+          "type": "string"
+        },
+        "style": "simple",
+        "x-per-call": true
+      },
       "MS-Contract-Version": {
         "description": "The API contract version. Set by the client.\n\nDecision: optional, though the headers page lists it as required. Microsoft's own\n.NET SDK never sends it (its message handler sets Authorization, Accept, the ids,\nX-Locale and its client headers only), and it works against the live service; a\nfake that refused such calls would refuse Microsoft's client. This client and the\nJava SDK send `v1` on every call.\n",
         "in": "header",
@@ -604,7 +614,92 @@ pub(crate) const SPEC_JSON: &str = r##"{
         },
         "x-revision": "sha256:3888dc1bbe30d131"
       }
-    ]
+    ],
+    "x-rest-reference": {
+      "operations": [
+        {
+          "request": "POST /v{version}/productUpgrades/eligibility",
+          "success": {
+            "schema": "ProductUpgradesEligibility",
+            "status": 200
+          },
+          "title": "Get eligibility for product upgrade",
+          "url": "https://learn.microsoft.com/en-us/rest/api/partner-center/azure-spending/get-eligibility-for-product-upgrade"
+        },
+        {
+          "request": "POST /v{version}/productUpgrades",
+          "success": {
+            "schema": "ProductUpgradesStatus",
+            "status": 202
+          },
+          "title": "Create a product upgrade entity for a customer",
+          "url": "https://learn.microsoft.com/en-us/rest/api/partner-center/azure-spending/create-a-product-upgrade-entity-for-a-customer"
+        },
+        {
+          "path-parameters": {
+            "upgradeId": {
+              "required": true,
+              "type": "string"
+            }
+          },
+          "request": "POST /v{version}/productUpgrades/{upgradeId}/status",
+          "success": {
+            "schema": "ProductUpgradesStatus",
+            "status": 200
+          },
+          "title": "Get the product upgrade status for a customer",
+          "url": "https://learn.microsoft.com/en-us/rest/api/partner-center/azure-spending/get-the-product-upgrade-status-for-a-customer"
+        },
+        {
+          "path-parameters": {
+            "upgradeId": {
+              "required": true,
+              "type": "string"
+            }
+          },
+          "request": "POST /v{version}/productUpgrades/{upgradeId}",
+          "success": {
+            "schema": "ProductUpgradesStatus",
+            "status": 200
+          },
+          "title": "Get product upgrade status for a customer from legacy azure subscriptions to azure plans",
+          "url": "https://learn.microsoft.com/en-us/rest/api/partner-center/azure-spending/get-product-upgrade-status-for-a-customer-from-legacy-azure-subscriptions-to-azure-plans"
+        }
+      ],
+      "request-body": {
+        "customerId": {
+          "required": false,
+          "type": "string"
+        },
+        "productFamily": {
+          "required": false,
+          "type": "string"
+        }
+      },
+      "request-headers": {
+        "ms-correlationid": {
+          "required": false,
+          "type": "string"
+        },
+        "ms-cv": {
+          "required": false,
+          "type": "string"
+        },
+        "ms-requestid": {
+          "required": false,
+          "type": "string"
+        }
+      },
+      "request-media-types": [
+        "application/json",
+        "text/json",
+        "application/xml",
+        "text/xml",
+        "application/x-www-form-urlencoded"
+      ],
+      "title": "Partner Center REST API reference, Azure spending",
+      "url": "https://learn.microsoft.com/en-us/rest/api/partner-center/azure-spending/"
+    }
   },
   "openapi": "3.0.3",
   "paths": {
@@ -627,6 +722,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
           },
           {
             "$ref": "#/components/parameters/MS-PartnerCenter-Application"
+          },
+          {
+            "$ref": "#/components/parameters/MS-CV"
           }
         ],
         "requestBody": {
@@ -641,6 +739,11 @@ pub(crate) const SPEC_JSON: &str = r##"{
                   }
                 }
               },
+              "schema": {
+                "$ref": "#/components/schemas/ProductUpgradeRequest"
+              }
+            },
+            "text/json": {
               "schema": {
                 "$ref": "#/components/schemas/ProductUpgradeRequest"
               }
@@ -717,6 +820,118 @@ pub(crate) const SPEC_JSON: &str = r##"{
         ]
       }
     },
+    "/v1/productUpgrades/{upgrade-id}": {
+      "post": {
+        "description": "The upgrade at `productUpgrades/{upgrade-id}`, the address the create's `Location`\nnames, answered as the status operation answers: the upgrade's status, with a line\nitem for every product it moves.\n\nSource: the REST reference only (\"Get product upgrade status for a customer from\nlegacy azure subscriptions to azure plans\"). The pages document the `/status` path\nalone, and no SDK calls this one; it takes the same body and gives the same answer.\n",
+        "operationId": "get_product_upgrade",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/MS-RequestId"
+          },
+          {
+            "$ref": "#/components/parameters/MS-CorrelationId"
+          },
+          {
+            "$ref": "#/components/parameters/X-Locale"
+          },
+          {
+            "$ref": "#/components/parameters/MS-Contract-Version"
+          },
+          {
+            "$ref": "#/components/parameters/MS-PartnerCenter-Application"
+          },
+          {
+            "$ref": "#/components/parameters/MS-CV"
+          },
+          {
+            "description": "The upgrade identifier, taken from the `Location` of the create call.",
+            "in": "path",
+            "name": "upgrade-id",
+            "required": true,
+            "schema": {
+              "format": "uuid",
+              "type": "string"
+            },
+            "style": "simple"
+          }
+        ],
+        "requestBody": {
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ProductUpgradeRequest"
+              }
+            },
+            "text/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ProductUpgradeRequest"
+              }
+            }
+          },
+          "required": true
+        },
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ProductUpgradesStatus"
+                }
+              }
+            },
+            "description": "The upgrade's current status.",
+            "headers": {
+              "MS-CV": {
+                "$ref": "#/components/headers/MS-CV"
+              },
+              "MS-CorrelationId": {
+                "$ref": "#/components/headers/MS-CorrelationId"
+              },
+              "MS-RequestId": {
+                "$ref": "#/components/headers/MS-RequestId"
+              },
+              "MS-ServerId": {
+                "$ref": "#/components/headers/MS-ServerId"
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "404": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "415": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "429": {
+            "$ref": "#/components/responses/Throttled"
+          },
+          "4XX": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "5XX": {
+            "$ref": "#/components/responses/ServerError"
+          }
+        },
+        "summary": "Read a product upgrade at the address its create named.",
+        "tags": [
+          "ProductUpgrades"
+        ]
+      }
+    },
     "/v1/productUpgrades/{upgrade-id}/status": {
       "post": {
         "description": "Returns the progress of one upgrade, with a line item for every product it moves.\nThe body repeats the customer and product family of the upgrade.\n\nDecision: the status page says a successful call returns a\n`ProductUpgradesEligibility` resource, but its own sample code and its response\nexample show a `ProductUpgradesStatus` (an `id`, a `status` and `lineItems`). This\ndescription follows the example.\n",
@@ -736,6 +951,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
           },
           {
             "$ref": "#/components/parameters/MS-PartnerCenter-Application"
+          },
+          {
+            "$ref": "#/components/parameters/MS-CV"
           },
           {
             "description": "The upgrade identifier, taken from the `Location` of the create call.",
@@ -765,6 +983,11 @@ pub(crate) const SPEC_JSON: &str = r##"{
                   }
                 }
               },
+              "schema": {
+                "$ref": "#/components/schemas/ProductUpgradeRequest"
+              }
+            },
+            "text/json": {
               "schema": {
                 "$ref": "#/components/schemas/ProductUpgradeRequest"
               }
@@ -860,7 +1083,7 @@ pub(crate) const SPEC_JSON: &str = r##"{
     },
     "/v1/productupgrades": {
       "post": {
-        "description": "Creates a product upgrade entity that moves the customer to the requested product\nfamily. The service accepts the work and answers `202 Accepted` with no body; the\nnew upgrade's identifier is the last segment of the `Location` header.\n",
+        "description": "Creates a product upgrade entity that moves the customer to the requested product\nfamily. The service accepts the work and answers `202 Accepted`; the new upgrade's\nidentifier is the last segment of the `Location` header.\n\nDecision: the create page shows the `202` with no body, while the REST reference\ntypes it `ProductUpgradesStatus`. Both are allowed: a body, when one comes, is the\nnew upgrade's status, and the client keeps it; none is required.\n",
         "operationId": "create_product_upgrade",
         "parameters": [
           {
@@ -877,6 +1100,9 @@ pub(crate) const SPEC_JSON: &str = r##"{
           },
           {
             "$ref": "#/components/parameters/MS-PartnerCenter-Application"
+          },
+          {
+            "$ref": "#/components/parameters/MS-CV"
           }
         ],
         "requestBody": {
@@ -903,13 +1129,25 @@ pub(crate) const SPEC_JSON: &str = r##"{
               "schema": {
                 "$ref": "#/components/schemas/ProductUpgradeRequest"
               }
+            },
+            "text/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ProductUpgradeRequest"
+              }
             }
           },
           "required": true
         },
         "responses": {
           "202": {
-            "description": "The upgrade was accepted. There is no body; `Location` names the new upgrade.\n",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ProductUpgradesStatus"
+                }
+              }
+            },
+            "description": "The upgrade was accepted; `Location` names the new upgrade. The pages show no\nbody; the REST reference types one, the new upgrade's status.\n",
             "headers": {
               "Location": {
                 "description": "Relative reference to the new upgrade, `productUpgrades/{upgrade-id}`. It is\nrelative to the `/v1/` path, not to the host; only its last segment, a GUID in\nits hyphenated form, is meaningful to callers. The documents write the\ncollection both `productUpgrades` and `productupgrades`; both are accepted.\nSent once: an answer with two `Location` headers is refused.\n",

@@ -257,7 +257,7 @@ fn valid_answer(
         Operation::CreateProductUpgrade => {
             fleet.create(&body, request_id.to_str().unwrap_or_default())
         }
-        Operation::GetProductUpgradeStatus => {
+        Operation::GetProductUpgradeStatus | Operation::GetProductUpgrade => {
             let id = call
                 .parameters
                 .iter()

@@ -11,6 +11,9 @@ pub enum Operation {
     CreateProductUpgrade,
     /// `POST /v1/productUpgrades/{upgrade-id}/status`.
     GetProductUpgradeStatus,
+    /// `POST /v1/productUpgrades/{upgrade-id}`: the upgrade at its create's `Location`,
+    /// answered as its status (the REST reference's fourth operation).
+    GetProductUpgrade,
 }
 
 impl Operation {
@@ -20,6 +23,7 @@ impl Operation {
             "check_eligibility" => Some(Self::CheckEligibility),
             "create_product_upgrade" => Some(Self::CreateProductUpgrade),
             "get_product_upgrade_status" => Some(Self::GetProductUpgradeStatus),
+            "get_product_upgrade" => Some(Self::GetProductUpgrade),
             _ => None,
         }
     }
@@ -30,6 +34,7 @@ impl Operation {
             Self::CheckEligibility => "check_eligibility",
             Self::CreateProductUpgrade => "create_product_upgrade",
             Self::GetProductUpgradeStatus => "get_product_upgrade_status",
+            Self::GetProductUpgrade => "get_product_upgrade",
         }
     }
 }

@@ -134,7 +134,8 @@ impl FleetState {
             };
             // The same MS-RequestId is the same call: answer it as the first time.
             if upgrade.created_by.as_deref() == Some(request_id) {
-                return answers::accepted(id);
+                let status = self.status(&id.to_string(), body);
+                return answers::accepted_with(id, status);
             }
             return if self
                 .current_state(upgrade)
@@ -155,7 +156,8 @@ impl FleetState {
         }
         let id = Uuid::new_v4();
         self.add_upgrade(id, customer, Some(request_id.to_owned()));
-        answers::accepted(id)
+        let status = self.status(&id.to_string(), body);
+        answers::accepted_with(id, status)
     }
 
     pub(crate) fn status(&mut self, upgrade_id: &str, body: &Value) -> MockResponse {

@@ -3,8 +3,9 @@
 //! each operation (`tests/clients/*.json`, each naming the source files and commit they come
 //! from) get the answers the service would give, on each client's path casing, and those
 //! answers carry what each client's response models read. Also: bad values refused alike in
-//! any casing, ASP.NET's JSON media types, a generated `MS-CorrelationId`, and no secret of
-//! any sign-in grant in the log.
+//! any casing, ASP.NET's JSON media types, PowerShell's hashtable bodies (forms) on every
+//! operation, XML refused, a generated `MS-CorrelationId`, and no secret of any sign-in
+//! grant in the log.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -271,6 +272,102 @@ async fn a_bad_value_is_refused_alike_in_any_casing_and_json_media_types_are_tak
         }
     }
     assert_eq!(post(good, "text/plain").await.unwrap().status(), 415);
+}
+
+/// `Invoke-RestMethod -Method Post -Body @{customerId=…; productFamily='Azure'}`: what a
+/// partner's own PowerShell loop sends. PowerShell encodes a hashtable body as a form
+/// (`application/x-www-form-urlencoded`, the pairs in the hashtable's order, which it does
+/// not keep). Each of the four operations takes it as the service would; the create's
+/// `Location` read back as the fourth operation's path gives the same status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn powershell_hashtable_bodies_get_200_202_200_and_the_location_path_answers() {
+    let dir = scratch("powershell");
+    let fake = start(&["--fleet", fleet(&dir).to_str().unwrap()]);
+    let http = reqwest::Client::new();
+    // PowerShell 7's Invoke-RestMethod: its own User-Agent, no Accept, the form's type.
+    let post = |path: String, body: String| {
+        http.post(format!("{}/v1/{path}", fake.url))
+            .header("Authorization", "Bearer powershell-token")
+            .header("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.26100; en-US) PowerShell/7.4.6")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let hashtable = format!("productFamily=Azure&customerId={ELIGIBLE}");
+    let eligibility = post("productUpgrades/eligibility".into(), hashtable.clone())
+        .await
+        .unwrap();
+    assert_eq!(eligibility.status(), 200);
+    let eligibility: Value = eligibility.json().await.unwrap();
+    assert_eq!(eligibility["isEligible"], true, "{eligibility}");
+
+    let created = post("productupgrades".into(), hashtable.clone())
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 202);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let upgrade = location.rsplit('/').next().unwrap().to_owned();
+
+    let status = post(
+        format!("productUpgrades/{upgrade}/status"),
+        hashtable.clone(),
+    );
+    let status = status.await.unwrap();
+    assert_eq!(status.status(), 200);
+    let status: Value = status.json().await.unwrap();
+    assert_eq!(status["id"], upgrade.as_str(), "{status}");
+    // The Location itself, relative to /v1/: the fourth operation, the same answer.
+    let at_location = post(location.clone(), hashtable.clone()).await.unwrap();
+    assert_eq!(at_location.status(), 200, "{location}");
+    let at_location: Value = at_location.json().await.unwrap();
+    assert_eq!(at_location, status);
+
+    // Names ignoring case and percent-encoding, as ASP.NET binds a form; a bad value is
+    // refused naming its field, as in JSON.
+    let shouted = format!("CUSTOMERID={ELIGIBLE}&ProductFamily=Azure%20");
+    let answer = post("productUpgrades/eligibility".into(), shouted)
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let bad = post(
+        "productUpgrades/eligibility".into(),
+        "customerId=not-a-guid&productFamily=Azure".into(),
+    );
+    let bad = bad.await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let error: Value = bad.json().await.unwrap();
+    assert!(
+        error["description"]
+            .as_str()
+            .unwrap()
+            .contains("/customerId"),
+        "{error}"
+    );
+}
+
+/// XML, which ASP.NET's DataContract formatter would read, is refused with a `415` that
+/// says what is taken: the service's element names are not published (an erratum).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xml_bodies_are_refused_saying_what_is_taken() {
+    let fake = start(&[]);
+    let http = reqwest::Client::new();
+    for content_type in ["application/xml", "text/xml; charset=utf-8"] {
+        let xml = format!(
+            "<ProductUpgradesRequest><CustomerId>{ELIGIBLE}</CustomerId><ProductFamily>Azure</ProductFamily></ProductUpgradesRequest>"
+        );
+        let answer = http
+            .post(format!("{}/v1/productUpgrades/eligibility", fake.url))
+            .bearer_auth("t")
+            .header("Content-Type", content_type)
+            .body(xml)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 415, "{content_type}");
+        let error: Value = answer.json().await.unwrap();
+        let said = error["description"].as_str().unwrap();
+        assert!(said.contains("application/x-www-form-urlencoded"), "{said}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 //! in place of its own, plus the table of error bodies per status) and `pc-upgrade-mock` (the
 //! spec as JSON, which the fake service validates every request against).
 //!
-//! Three fix-ups adapt the spec to what progenitor can express, or its output to what it
+//! Five fix-ups adapt the spec to what progenitor can express, or its output to what it
 //! should have written; each fails generation when it finds nothing to do, so that it is
 //! revisited once it no longer applies:
 //! - header parameters are removed from what progenitor sees: the client sets the Partner
@@ -11,10 +11,12 @@
 //! - a status range's arm is put after the codes it contains (`status_ranges.rs`);
 //! - error bodies are handed over raw: progenitor allows one error type per operation, while
 //!   the spec gives `429` its own (`ThrottlingError`). The client decodes them with
-//!   `decode_error_body`, generated here from the spec's responses.
+//!   `decode_error_body`, generated here from the spec's responses;
+//! - a request body keeps `application/json` alone of its media types (`media_types.rs`);
+//! - a `202`'s body, which may be absent, is handed over raw (`optional_bodies.rs`).
 //!
 //! Each fix-up is a file of its own (`header_parameters.rs`, `status_ranges.rs`,
-//! `raw_error_bodies.rs`); `error_table.rs` writes `decode_error_body`, `shaping.rs` what the
+//! `raw_error_bodies.rs`, `media_types.rs`, `optional_bodies.rs`); `error_table.rs` writes `decode_error_body`, `shaping.rs` what the
 //! types are made into, `spec.rs` reads the spec.
 //!
 //! Output is a pure function of the spec and the generator versions in `Cargo.lock`: no
@@ -30,6 +32,8 @@ use quote::quote;
 
 mod error_table;
 mod header_parameters;
+mod media_types;
+mod optional_bodies;
 mod raw_error_bodies;
 mod shaping;
 mod spec;
@@ -37,6 +41,8 @@ mod status_ranges;
 
 use error_table::error_body_table;
 use header_parameters::remove_header_parameters;
+use media_types::json_request_bodies;
+use optional_bodies::raw_accepted_bodies;
 use raw_error_bodies::raw_error_bodies;
 use shaping::{
     document_builders, document_variants, drop_types_module, drop_unused_error_module,
@@ -212,6 +218,8 @@ fn progenitor_view(spec: &OpenAPI) -> Result<OpenAPI> {
     let mut spec = spec.clone();
     remove_header_parameters(&mut spec)?;
     raw_error_bodies(&mut spec)?;
+    json_request_bodies(&mut spec)?;
+    raw_accepted_bodies(&mut spec)?;
     Ok(spec)
 }
 

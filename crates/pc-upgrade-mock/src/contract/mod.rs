@@ -12,7 +12,7 @@ use http::{HeaderMap, Method, StatusCode, header};
 use jsonschema::{Draft, Validator};
 use serde_json::Value;
 
-use crate::binding::{fold_names, is_json_media_type, property_names};
+use crate::binding::{Binding, binding, fold_names, form_object, property_names};
 use crate::generated::SPEC_JSON;
 use crate::operation::Operation;
 use crate::record::Refusal;
@@ -184,6 +184,10 @@ impl Contract {
             let MockBody::Bytes(bytes) = &answer.body else {
                 return Ok(());
             };
+            // The create's `202` may come without its body (the pages show none).
+            if bytes.is_empty() && status == 202 {
+                return Ok(());
+            }
             let json: Value =
                 serde_json::from_slice(bytes).map_err(|e| format!("the body is not JSON: {e}"))?;
             check_value(validator, &json).map_err(|e| format!("the body {e}"))?;
@@ -298,17 +302,29 @@ impl OperationContract {
         let mut types = headers.get_all(header::CONTENT_TYPE).iter();
         let (first, second) = (types.next(), types.next());
         let content_type = first.and_then(|v| v.to_str().ok()).unwrap_or_default();
-        if second.is_some() || !is_json_media_type(content_type) {
-            return Err(Refusal::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!(
-                    "the body must be JSON (application/json, text/json or application/*+json), \
-                     not {content_type:?}"
-                ),
-            ));
-        }
-        let mut json: Value = serde_json::from_slice(body)
-            .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?;
+        let unsupported = |why: String| Refusal::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, why);
+        let bound = binding(content_type).filter(|_| second.is_none());
+        let mut json: Value = match bound {
+            Some(Binding::Json) => serde_json::from_slice(body)
+                .map_err(|e| bad_request(format!("the body is not JSON: {e}")))?,
+            Some(Binding::Form) => {
+                form_object(body).ok_or_else(|| bad_request("the form is not UTF-8"))?
+            }
+            Some(Binding::Xml) => {
+                return Err(unsupported(format!(
+                    "{content_type:?} bodies are not accepted: send JSON (application/json) or \
+                     a form (application/x-www-form-urlencoded); the service's XML element \
+                     names are not published"
+                )));
+            }
+            None => {
+                return Err(unsupported(format!(
+                    "the body must be JSON (application/json, text/json or \
+                     application/*+json) or a form (application/x-www-form-urlencoded), not \
+                     {content_type:?}"
+                )));
+            }
+        };
         // As the service binds bodies: property names matched ignoring case.
         fold_names(&mut json, &self.names);
         check_value(validator, &json).map_err(|why| bad_request(format!("the body: {why}")))?;
@@ -373,115 +389,4 @@ fn validator(schemas: &Value, schema: &Value) -> Result<Validator, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ID: &str = "42d075a4-bfe7-43e7-af6d-7c68a57edcb4";
-
-    fn route(method: Method, path: &str) -> Option<Operation> {
-        match contract().route(&method, path) {
-            Route::Operation(operation, _) => Some(operation.operation),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn an_answer_the_spec_does_not_allow_is_caught() {
-        let contract = contract();
-        let status = Operation::GetProductUpgradeStatus;
-        let good = MockResponse::json(200, format!(r#"{{"id": "{ID}", "status": "Completed"}}"#));
-        assert_eq!(contract.check_answer(status, &good), Ok(()));
-        // Broken on purpose: an upgrade id that is no GUID.
-        let broken = MockResponse::json(200, r#"{"id": "not-a-guid", "status": "Completed"}"#);
-        let error = contract.check_answer(status, &broken).unwrap_err();
-        assert!(error.contains("/id"), "{error}");
-        let create = Operation::CreateProductUpgrade;
-        let accepted = MockResponse::new(202).header("Location", &format!("productUpgrades/{ID}"));
-        assert_eq!(contract.check_answer(create, &accepted), Ok(()));
-        let no_location = MockResponse::new(202);
-        assert!(
-            contract
-                .check_answer(create, &no_location)
-                .unwrap_err()
-                .contains("Location")
-        );
-        let undocumented = MockResponse::new(418);
-        assert!(
-            contract
-                .check_answer(create, &undocumented)
-                .unwrap_err()
-                .contains("418")
-        );
-    }
-
-    #[test]
-    fn the_contract_covers_every_operation_of_the_fake() {
-        let mut found: Vec<Operation> = contract().operations().collect();
-        found.sort_by_key(|o| format!("{o:?}"));
-        assert_eq!(
-            found,
-            [
-                Operation::CheckEligibility,
-                Operation::CreateProductUpgrade,
-                Operation::GetProductUpgradeStatus
-            ]
-        );
-    }
-
-    #[test]
-    fn operations_are_routed_case_insensitively_and_literals_win() {
-        let post = Method::POST;
-        assert_eq!(
-            route(post.clone(), "/v1/productUpgrades/eligibility"),
-            Some(Operation::CheckEligibility)
-        );
-        assert_eq!(
-            route(post.clone(), "/V1/PRODUCTUPGRADES"),
-            Some(Operation::CreateProductUpgrade)
-        );
-        assert_eq!(
-            route(post.clone(), &format!("/v1/productupgrades/{ID}/status")),
-            Some(Operation::GetProductUpgradeStatus)
-        );
-        assert_eq!(route(post.clone(), "/v1/productupgrades/x/y/status"), None);
-        assert!(matches!(
-            contract().route(&Method::GET, "/v1/productupgrades"),
-            Route::WrongMethod { allow } if allow == "POST"
-        ));
-        assert!(matches!(
-            contract().route(&post, "/v1/customers"),
-            Route::NotFound
-        ));
-    }
-
-    #[test]
-    fn a_non_guid_upgrade_id_is_refused() {
-        let Route::Operation(operation, parameters) =
-            contract().route(&Method::POST, "/v1/productUpgrades/not-a-guid/status")
-        else {
-            panic!("not routed");
-        };
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
-        let body =
-            br#"{"customerId": "4c721420-72ad-4708-a0a7-371a2f7b0969", "productFamily": "Azure"}"#;
-        let refusal = operation.check(&headers, &parameters, body).unwrap_err();
-        assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
-        assert!(refusal.reason.contains("upgrade-id"), "{}", refusal.reason);
-    }
-
-    #[test]
-    fn an_escaped_upgrade_id_is_decoded_before_it_is_checked() {
-        let Route::Operation(operation, parameters) = contract().route(
-            &Method::POST,
-            "/v1/productUpgrades/42d075a4%2Dbfe7-43e7-af6d-7c68a57edcb4/status",
-        ) else {
-            panic!("not routed");
-        };
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
-        let body =
-            br#"{"customerId": "4c721420-72ad-4708-a0a7-371a2f7b0969", "productFamily": "Azure"}"#;
-        assert!(operation.check(&headers, &parameters, body).is_ok());
-    }
-}
+mod tests;
