@@ -151,7 +151,11 @@ fn the_recorded_revisions_pass_together_and_each_alone() {
     let newest = recorded(&dir);
     let together = check_recorded(&dir);
     assert!(together.passed(), "\n{}", together.render());
-    assert_eq!(together.pages.len(), newest.len());
+    // Each recorded page, and the REST reference the spec records.
+    assert_eq!(together.pages.len(), newest.len() + 1);
+    let reference = together.pages.last().unwrap();
+    assert_eq!(reference.source, "info.x-rest-reference");
+    assert!(!reference.findings.is_empty(), "{}", together.render());
     for page in &newest {
         let alone = check(std::slice::from_ref(page));
         assert!(alone.passed(), "{}\n{}", page.display(), alone.render());

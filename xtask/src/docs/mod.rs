@@ -1,5 +1,5 @@
 //! `cargo xtask docs-check`: the spec held to the Partner Center documentation pages it was
-//! written from.
+//! written from, and to Microsoft's generated REST reference as the spec records it.
 //!
 //! Every finding is either explained by an erratum (`openapi/errata.yaml`: a documentation
 //! defect the spec decided on) or unexplained; an erratum that explains nothing any more has
@@ -12,6 +12,8 @@
 //! - `resources`: resource tables against the component schemas;
 //! - `examples`: example blocks against fixtures and spec examples, across pages too;
 //! - `conventions`: the headers and error-codes pages against every operation;
+//! - `reference`: Microsoft's generated REST reference, as the spec records it, against the
+//!   spec (one more page in the report);
 //! - `report`: findings, errata and the readable report.
 
 mod blocks;
@@ -19,6 +21,7 @@ mod conventions;
 mod examples;
 pub mod page;
 mod recorded;
+mod reference;
 mod report;
 mod resources;
 
@@ -122,6 +125,27 @@ fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
 
 /// Checks pages against the spec, the fixtures and the errata.
 pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Erratum]) -> Report {
+    check_sources(spec, pages, fixtures, errata, false)
+}
+
+/// [`check`], and the REST reference the spec records (`reference.rs`) as one more page:
+/// what `cargo xtask docs-check` runs.
+pub fn check_with_reference(
+    spec: &Value,
+    pages: &[Page],
+    fixtures: &[Fixture],
+    errata: &[Erratum],
+) -> Report {
+    check_sources(spec, pages, fixtures, errata, true)
+}
+
+fn check_sources(
+    spec: &Value,
+    pages: &[Page],
+    fixtures: &[Fixture],
+    errata: &[Erratum],
+    with_reference: bool,
+) -> Report {
     let recorded = recorded_pages(spec);
     let schemas = spec["components"]["schemas"]
         .as_object()
@@ -183,6 +207,9 @@ pub fn check(spec: &Value, pages: &[Page], fixtures: &[Fixture], errata: &[Errat
         });
     }
     value_casing(&values, &mut reports);
+    if with_reference {
+        reports.extend(reference::check(spec));
+    }
     let expired = apply_errata(errata, &mut reports);
     Report {
         pages: reports,
@@ -396,11 +423,17 @@ fn apply_errata(errata: &[Erratum], reports: &mut [PageReport]) -> Vec<Erratum> 
 /// Runs the check on files: the workspace's spec, errata and fixtures, and the pages given.
 pub fn check_files(root: &Path, pages: &[impl AsRef<Path>]) -> Result<Report> {
     let spec = load_spec(&root.join(crate::codegen::SPEC))?;
-    check_with(root, &spec, pages)
+    check_with(root, &spec, pages, false)
 }
 
-/// [`check_files`] with the spec already read.
-fn check_with(root: &Path, spec: &Value, pages: &[impl AsRef<Path>]) -> Result<Report> {
+/// [`check_files`] with the spec already read, and the REST reference it records if
+/// `reference`.
+fn check_with(
+    root: &Path,
+    spec: &Value,
+    pages: &[impl AsRef<Path>],
+    reference: bool,
+) -> Result<Report> {
     let errata = load_errata(&root.join(ERRATA))?;
     let fixtures = load_fixtures(&root.join(FIXTURES))?;
     let mut parsed = Vec::new();
@@ -422,15 +455,16 @@ fn check_with(root: &Path, spec: &Value, pages: &[impl AsRef<Path>]) -> Result<R
             .collect();
         parsed.push(page);
     }
-    Ok(check(spec, &parsed, &fixtures, &errata))
+    Ok(check_sources(spec, &parsed, &fixtures, &errata, reference))
 }
 
 /// Runs the check on the revisions the spec records, found under `dirs` (the folders of
-/// published pages): a recorded revision that is in none of them fails the check.
+/// published pages), and on the REST reference it records: a recorded revision that is in
+/// none of them fails the check.
 pub fn check_recorded(root: &Path, dirs: &[impl AsRef<Path>]) -> Result<Report> {
     let spec = load_spec(&root.join(crate::codegen::SPEC))?;
     let (pages, unfound) = find_recorded(&spec, dirs).context("reading the folders of pages")?;
-    let mut report = check_with(root, &spec, &pages)?;
+    let mut report = check_with(root, &spec, &pages, true)?;
     report.unfound = unfound;
     Ok(report)
 }
