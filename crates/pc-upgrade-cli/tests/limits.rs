@@ -88,11 +88,16 @@ async fn a_429_on_creates_leaves_the_reads_at_their_rate() {
         took <= Duration::from_secs(131),
         "{took:?} against a 105 s bound"
     );
+    // Finding the creates' 3/s costs some 429s on them; the reads see next to none.
     let all = server.requests().len();
     let throttled = server.requests().iter().filter(|r| r.status == 429).count();
     assert!(
-        throttled * 50 <= all,
+        throttled * 100 <= all * 3,
         "{throttled} of {all} calls throttled"
+    );
+    assert!(
+        read_429s * 100 <= reads,
+        "{read_429s} of {reads} eligibility calls throttled"
     );
 }
 

@@ -94,14 +94,6 @@ impl Adaptive {
         }
     }
 
-    /// A rate taking over from others that shared one budget unknowingly: `sending` calls a
-    /// second between them met a `429` whose pause ends at `until`.
-    pub(super) fn taking_over(now: Instant, sending: f64, until: Instant, ceiling: f64) -> Self {
-        let mut adaptive = Self::new(sending.max(FLOOR_RATE), ceiling);
-        adaptive.cut(now, until, BACKOFF);
-        adaptive
-    }
-
     /// Grows the rate for the time since the last update, if calls were waiting for it (not
     /// for a pause: a paused limit learns nothing). While searching, the rate never grows
     /// past twice what is really sent, so that it cannot run away from the calls.
@@ -139,6 +131,11 @@ impl Adaptive {
             }
         }
         self.rate = self.rate.min(self.ceiling);
+    }
+
+    /// The rate the last `429` came at, while it is remembered.
+    pub(super) fn throttled_at(&self) -> Option<f64> {
+        self.throttled_at
     }
 
     /// The calls sent in the last second.

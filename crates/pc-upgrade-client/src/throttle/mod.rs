@@ -1,18 +1,22 @@
 //! [`RateLimit`]: the pace of every call of a client and its clones. Fixed, or adapting to
-//! limits the service does not publish: a rate per operation while the service's budgets
-//! look like one per API, one rate over all calls once they look like one shared budget.
+//! limits the service does not publish: one rate over all calls while the service's budget
+//! may be one, a rate per operation once its budgets show to be one per API.
 //!
-//! How the two are told apart: a `429` on one operation pauses that operation only, and
-//! the others go on. A call of another operation sent during that pause is a witness: if
-//! the service lets it through, the budgets are separate; if it is throttled too, the
-//! budget is one. Two such witnesses more of one kind than of the other settle it; once
-//! the budget is found shared, one rate paces every call (starting at 70% of what all of
-//! them were sending), and it stays so for the client's life, since a shared pause leaves
-//! no witness to say otherwise. A `429` on a client that only ever calls one operation
-//! needs no answer: its one rate is the same either way. Each rate's rules are those of
-//! `adaptive.rs`.
+//! How the two are told apart: until it is known, one rate paces every call (safe under one
+//! shared budget), but a `429` pauses only the operation it came on, and the others go on.
+//! A call of another operation sent in the first half of that `429`'s pause is a witness:
+//! if the service lets it through, the budgets are separate; if it is throttled too, the
+//! budget is one. Two witnesses of a shared budget more than of separate ones settle it
+//! shared, and a `429` pauses every call from then on (for the client's life: a shared
+//! pause leaves no witness to say otherwise); one more witness of separate budgets, and
+//! each operation gets its own rate, starting where the shared one was and searching
+//! upwards, so that a `429` on creates no longer slows the reads. Rates per operation that
+//! meet `429`s on several operations at once were wrong: the budget is then found shared,
+//! and one rate searches for it again from what they were sending between them. A client that only ever calls one operation needs no answer:
+//! its one rate is the same either way. Each rate's rules are those of `adaptive.rs`.
 
 mod adaptive;
+mod budget;
 mod pace;
 #[cfg(test)]
 mod tests;
@@ -29,10 +33,14 @@ use pace::Pace;
 const SPACING: f64 = 1.02;
 /// The widest spacing kept (an absurd setting is one call a year, not an overflow).
 const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 3600);
-/// How far the witnesses of one kind must outnumber the other to settle the budget.
+/// How far the witnesses of a shared budget must outnumber the others to settle it shared.
 const SETTLED: i32 = 2;
-/// How soon after a `429` a call of another operation must be sent to witness it.
-const WITNESS_WITHIN: Duration = Duration::from_millis(250);
+/// How far the witnesses of separate budgets must outnumber the others to give each
+/// operation its own rate. One is enough: the rate over all calls, cut by a `429` that was
+/// one operation's own, rarely lets a second call through within the pause, and a wrong
+/// guess corrects itself (rates per operation that overrun a shared budget meet `429`s on
+/// several operations at once, and the budget is then found shared).
+const SEPARATE: i32 = 2;
 /// How many calls of other operations witness one `429` at most.
 const WITNESSES: u32 = 2;
 
@@ -75,7 +83,7 @@ pub struct RateLimit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Budget {
-    /// Not known yet: each operation has its own rate, as if the budgets were separate.
+    /// Not known yet: one rate over every call, a `429` pausing its operation only.
     Unknown,
     /// A budget per operation (per API): each operation has its own rate.
     PerOperation,
@@ -118,10 +126,11 @@ pub(crate) enum Answer {
 #[derive(Debug)]
 struct State {
     budget: Budget,
-    /// The pace over all calls: a fixed rate, a shared budget, or (while the budget is not
-    /// found shared) nothing but a source of the turns of a budget that becomes shared.
+    /// The pace over all calls: a fixed rate, or the rate of a budget that is shared or not
+    /// known yet.
     whole: Pace,
-    /// A pace per operation, while the budget is not found shared.
+    /// A pace per operation: its rate once the budgets are found per operation; before,
+    /// only the pause of its last `429`.
     lanes: Vec<Pace>,
     /// The most calls a second over all calls that the caller allows (infinite if no
     /// ceiling was given), and while the operations have their own paces, the fixed pace
@@ -131,6 +140,8 @@ struct State {
     witnesses: i32,
     /// Rates an earlier run found, by operation, for the lanes not yet made.
     resumed: Vec<(String, f64)>,
+    /// Where the rate of a lane made once the budgets were found per operation starts.
+    lane_start: Option<f64>,
     /// `429`s met.
     throttled: u64,
 }
@@ -181,6 +192,7 @@ impl RateLimit {
                 ceiling: (ceiling, fixed),
                 witnesses: 0,
                 resumed,
+                lane_start: None,
                 throttled: 0,
             }),
         }
@@ -250,13 +262,11 @@ impl RateLimit {
     pub fn rate(&self) -> f64 {
         let state = self.state();
         match state.budget {
-            Budget::Shared => state.whole.rate(),
-            _ => state
-                .lanes
-                .iter()
-                .map(Pace::rate)
-                .sum::<f64>()
-                .min(state.ceiling.0),
+            Budget::PerOperation => {
+                let lanes = state.lanes.iter().map(Pace::rate).sum::<f64>();
+                lanes.min(state.ceiling.0)
+            }
+            _ => state.whole.rate(),
         }
     }
 
@@ -268,18 +278,18 @@ impl RateLimit {
     /// What this limit has found, for a later one to start from.
     pub fn learned(&self) -> Learned {
         let state = self.state();
-        let shared = state.budget == Budget::Shared;
+        let per_operation = state.budget == Budget::PerOperation;
         Learned {
             budget: state.budget,
-            shared: shared.then(|| state.whole.rate()),
-            operations: if shared {
-                Vec::new()
-            } else {
+            shared: (!per_operation).then(|| state.whole.rate()),
+            operations: if per_operation {
                 let lanes = state
                     .lanes
                     .iter()
                     .map(|l| (l.operation.to_owned(), l.rate()));
                 lanes.collect()
+            } else {
+                Vec::new()
             },
         }
     }
@@ -302,9 +312,17 @@ impl RateLimit {
     /// Waits for the next free slot of `operation`; returns when the call was let go.
     pub(crate) async fn acquire(&self, operation: &'static str) -> Instant {
         loop {
+            // While the budget is not known, a call waits out its own operation's pause
+            // first, without holding up the others in the turn of the whole.
+            let paused = self.state().lane_pause(operation);
+            if let Some(until) = paused {
+                tokio::time::sleep_until(until).await;
+                continue;
+            }
             let (turn, which) = self.state().turn(operation);
             let Some(slot) = self.wait(turn, operation, which).await else {
-                // The budget was found shared while this call waited: it queues anew.
+                // Its pace changed, or its operation was throttled, while it waited: it
+                // queues anew.
                 continue;
             };
             if which == Which::Lane {
@@ -335,7 +353,12 @@ impl RateLimit {
         loop {
             let slot = self.state().pace(operation, which)?.slot(Instant::now());
             tokio::time::sleep_until(slot).await;
-            if self.state().pace(operation, which)?.take(slot) {
+            let mut state = self.state();
+            // Its operation throttled while it waited: it waits that out first, anew.
+            if which == Which::Whole && state.lane_pause(operation).is_some() {
+                return None;
+            }
+            if state.pace(operation, which)?.take(slot) {
                 return Some(slot);
             }
         }
@@ -353,7 +376,12 @@ impl RateLimit {
             state.throttled += 1;
             match state.budget {
                 Budget::Shared => state.whole.pause(now, wait),
-                _ => state.lane(operation).pause(now, wait),
+                Budget::PerOperation => state.lane(operation).pause(now, wait),
+                _ => {
+                    // The one rate learns; only the operation throttled waits.
+                    state.whole.cut(now, wait);
+                    state.lane(operation).hold(now, wait);
+                }
             }
         }
     }
@@ -363,17 +391,27 @@ impl State {
     /// The turn a call of `operation` waits in first, and which pace's it is.
     fn turn(&mut self, operation: &'static str) -> (Arc<tokio::sync::Mutex<()>>, Which) {
         match self.budget {
-            Budget::Shared => (Arc::clone(&self.whole.turn), Which::Whole),
-            _ => (Arc::clone(&self.lane(operation).turn), Which::Lane),
+            Budget::PerOperation => (Arc::clone(&self.lane(operation).turn), Which::Lane),
+            _ => (Arc::clone(&self.whole.turn), Which::Whole),
         }
+    }
+
+    /// While the budget is not known, when the pause of `operation`'s last `429` ends, if
+    /// it has not.
+    fn lane_pause(&mut self, operation: &'static str) -> Option<Instant> {
+        if self.budget != Budget::Unknown {
+            return None;
+        }
+        let until = self.lane(operation).paused_until;
+        (until > Instant::now()).then_some(until)
     }
 
     /// The pace `which` for a call of `operation`; `None` when it no longer applies.
     fn pace(&mut self, operation: &'static str, which: Which) -> Option<&mut Pace> {
         match (self.budget, which) {
-            (Budget::Shared, Which::Whole) => Some(&mut self.whole),
-            (Budget::Shared, Which::Lane) | (_, Which::Whole) => None,
-            (_, Which::Lane) => Some(self.lane(operation)),
+            (Budget::PerOperation, Which::Lane) => Some(self.lane(operation)),
+            (Budget::PerOperation, Which::Whole) | (_, Which::Lane) => None,
+            (_, Which::Whole) => Some(&mut self.whole),
             (_, Which::Ceiling) => self.ceiling.1.as_mut(),
         }
     }
@@ -387,7 +425,7 @@ impl State {
                 let ceiling = self.ceiling.0;
                 let adaptive = match resumed {
                     Some((_, rate)) => Adaptive::resumed(*rate, ceiling),
-                    None => Adaptive::new(start_rate(ceiling), ceiling),
+                    None => Adaptive::new(self.lane_start.unwrap_or(start_rate(ceiling)), ceiling),
                 };
                 let rate = adaptive.rate;
                 self.lanes.push(Pace::new(operation, rate, Some(adaptive)));
@@ -395,61 +433,5 @@ impl State {
             }
         };
         &mut self.lanes[index]
-    }
-
-    /// A call of `operation` let go at `sent` and answered (`through` the budget, or not):
-    /// if another operation was paused by a `429` then, it witnesses how the budget is
-    /// split. Enough witnesses settle it.
-    ///
-    /// Only a call sent soon after the `429` counts ([`WITNESS_WITHIN`], or a quarter of the
-    /// pause if less), and at most [`WITNESSES`] per pause: a `Retry-After` in whole seconds
-    /// outlasts the window it speaks of, and a call sent after that window's end gets
-    /// through a shared budget too.
-    fn witness(&mut self, operation: &'static str, sent: Instant, through: bool, now: Instant) {
-        let during = |lane: &&mut Pace| {
-            lane.operation != operation
-                && lane.last_pause.is_some_and(|(from, until, seen)| {
-                    let within = WITNESS_WITHIN.min((until - from) / 4);
-                    seen < WITNESSES && from < sent && sent < from + within
-                })
-        };
-        let Some(paused) = self.lanes.iter_mut().find(during) else {
-            return;
-        };
-        if let Some((_, _, seen)) = paused.last_pause.as_mut() {
-            *seen += 1;
-        }
-        self.witnesses = (self.witnesses + if through { -1 } else { 1 }).clamp(-4, 4);
-        if self.witnesses >= SETTLED {
-            self.share(now);
-        } else if self.witnesses <= -SETTLED {
-            self.budget = Budget::PerOperation;
-        }
-    }
-
-    /// The operations share one budget: one pace takes over, at 70% of what they were
-    /// sending between them, paused as long as any of them was.
-    fn share(&mut self, now: Instant) {
-        let sending = self
-            .lanes
-            .iter()
-            .filter_map(|lane| lane.adaptive.as_ref())
-            .map(|adaptive| adaptive.sending(now))
-            .sum();
-        let until = self
-            .lanes
-            .iter()
-            .map(|lane| lane.paused_until)
-            .fold(now, Instant::max);
-        let adaptive = Adaptive::taking_over(now, sending, until, self.ceiling.0);
-        self.whole.interval = interval(adaptive.rate);
-        self.whole.adaptive = Some(adaptive);
-        self.whole.paused_until = until;
-        self.whole.next = until;
-        self.budget = Budget::Shared;
-        tracing::info!(
-            calls_per_second = sending,
-            "the operations' 429s show one budget shared by all: one rate paces them now"
-        );
     }
 }

@@ -68,15 +68,38 @@ impl Pace {
         true
     }
 
-    /// A `429` at `now`: every slot not yet taken waits `wait`.
+    /// A `429` at `now`: every slot not yet taken waits `wait`, and the rate is cut.
     pub(super) fn pause(&mut self, now: Instant, wait: Duration) {
-        let until = now.checked_add(wait.min(MAX_INTERVAL)).unwrap_or(now);
+        self.hold(now, wait);
+        self.cut(now, wait);
+    }
+
+    /// A `429` at `now` that this pace's calls wait out, its rate left as it is.
+    pub(super) fn hold(&mut self, now: Instant, wait: Duration) {
+        let until = until(now, wait);
         self.paused_until = self.paused_until.max(until);
         self.next = self.next.max(until);
         self.last_pause = Some((now, until, 0));
+    }
+
+    /// A `429` at `now` that cuts this pace's rate, its calls not paused.
+    pub(super) fn cut(&mut self, now: Instant, wait: Duration) {
         if let Some(adaptive) = self.adaptive.as_mut() {
-            adaptive.throttled(now, until);
+            adaptive.throttled(now, until(now, wait));
             self.interval = interval(adaptive.rate);
         }
     }
+
+    /// The rate before the last `429` cut it (the rate now if none did).
+    pub(super) fn rate_before_cut(&self) -> f64 {
+        self.adaptive
+            .as_ref()
+            .and_then(Adaptive::throttled_at)
+            .unwrap_or_else(|| self.rate())
+    }
+}
+
+/// When a pause of `wait` from `now` ends (a wait too long to represent: a year).
+fn until(now: Instant, wait: Duration) -> Instant {
+    now.checked_add(wait.min(MAX_INTERVAL)).unwrap_or(now)
 }
