@@ -35,7 +35,7 @@
 //   [`schema`]: the spec's schemas as JSON Schema documents;
 // - `fleet`: [`Fleet`], customers with scripted answers whose upgrades take time;
 //   `upgrades`: what the fake keeps of them as it runs, and so what it answers;
-//   `throttle`: [`Throttle`], per tenant over all operations;
+//   `throttle`: [`Throttle`], per tenant, over all operations or per operation;
 // - `answers`: every answer the fake renders (documented, fleet, refusal, throttling,
 //   Partner Center errors); `response`: [`MockResponse`], one scripted answer;
 // - `entra`: [`FakeEntra`], a fake Entra ID token endpoint on the same server;
