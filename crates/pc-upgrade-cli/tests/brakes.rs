@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{Ran, Scratch, assert_created_once, creates, customer, customers_csv, report};
-use common::{in_process, report_rows, run_args, scratch};
+use common::{Files, Ran, assert_created_once, creates, customer, report};
+use common::{in_process, report_rows, run_args};
 use pc_upgrade_mock::{Customer, Fleet, MockServer};
 
 /// The error-codes page's 900114, which a failed upgrade causes for later purchases.
@@ -31,40 +30,11 @@ async fn failing(count: u128, takes: Duration, percent: u8) -> MockServer {
     MockServer::builder().fleet(fleet).start().await.unwrap()
 }
 
-struct Files {
-    customers: PathBuf,
-    journal: PathBuf,
-    report: PathBuf,
-    _dir: Scratch,
-}
-
-impl Files {
-    fn new(name: &str, count: u128) -> Self {
-        let dir = scratch(&format!("brakes-{name}"));
-        Self {
-            customers: customers_csv(&dir, count),
-            journal: dir.join("journal"),
-            report: dir.join("report.json"),
-            _dir: dir,
-        }
-    }
-
-    fn args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
-        let mut args = vec![
-            "--rate",
-            "20/s",
-            "upgrade",
-            "--customers",
-            self.customers.to_str().unwrap(),
-            "--journal",
-            self.journal.to_str().unwrap(),
-            "--yes",
-            "--report",
-            self.report.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        args
-    }
+/// `--rate 20/s upgrade --yes` on `files`, then `extra`.
+fn args<'a>(files: &'a Files, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--rate", "20/s"];
+    args.extend(files.args(extra));
+    args
 }
 
 /// `text` with its line breaks and runs of spaces as single spaces (the messages wrap).
@@ -99,8 +69,8 @@ async fn run_printed(words: &[String]) -> Ran {
 #[tokio::test(start_paused = true)]
 async fn a_canary_that_fails_stops_the_run_with_its_creates_alone_made() {
     let server = failing(100, Duration::from_secs(60), 100).await;
-    let files = Files::new("canary", 100);
-    let ran = in_process(&server, &files.args(&["--canary", "5"])).await;
+    let files = Files::new("brakes-canary", 100);
+    let ran = in_process(&server, &args(&files, &["--canary", "5"])).await;
     assert_eq!(ran.code, 1, "{}", ran.both());
     assert_eq!(creates(&server).len(), 5, "{}", ran.both());
     let counts = outcomes(&files);
@@ -148,8 +118,8 @@ async fn a_canary_that_fails_stops_the_run_with_its_creates_alone_made() {
 #[tokio::test(start_paused = true)]
 async fn the_default_threshold_stops_a_systemic_failure_before_half_the_fleet() {
     let server = failing(1_000, Duration::from_secs(30), 60).await;
-    let files = Files::new("systemic", 1_000);
-    let ran = in_process(&server, &files.args(&[])).await;
+    let files = Files::new("brakes-systemic", 1_000);
+    let ran = in_process(&server, &args(&files, &[])).await;
     assert_eq!(ran.code, 1, "{}", ran.both());
     let created = creates(&server).len();
     eprintln!(
@@ -174,8 +144,8 @@ async fn the_default_threshold_stops_a_systemic_failure_before_half_the_fleet() 
 #[tokio::test(start_paused = true)]
 async fn a_run_failing_as_healthy_runs_do_is_not_stopped() {
     let server = failing(300, Duration::from_secs(30), 2).await;
-    let files = Files::new("healthy", 300);
-    let ran = in_process(&server, &files.args(&[])).await;
+    let files = Files::new("brakes-healthy", 300);
+    let ran = in_process(&server, &args(&files, &[])).await;
     assert_eq!(ran.code, 3, "{}", ran.both());
     assert_eq!(creates(&server).len(), 300);
     let failed = outcomes(&files).get("failed").copied().unwrap_or_default();

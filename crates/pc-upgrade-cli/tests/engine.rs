@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{
-    Scratch, assert_created_once, creates, customer, customers_csv, in_process, in_process_with,
+    Files, assert_created_once, creates, customer, customers_csv, in_process, in_process_with,
     report, scratch, vars,
 };
 use pc_upgrade_mock::{Customer, Fault, Fleet, MockResponse, MockServer, Operation, Throttle};
@@ -29,44 +28,6 @@ async fn serve(fleet: Fleet) -> MockServer {
     MockServer::builder().fleet(fleet).start().await.unwrap()
 }
 
-/// The files of an upgrade run, in a scratch folder of its own: its customers, journal and
-/// report.
-struct Files {
-    customers: PathBuf,
-    journal: PathBuf,
-    report: PathBuf,
-    /// Their folder, removed with them.
-    _dir: Scratch,
-}
-
-impl Files {
-    fn new(name: &str, count: u128) -> Self {
-        let dir = scratch(&format!("engine-{name}"));
-        Self {
-            customers: customers_csv(&dir, count),
-            journal: dir.join("journal"),
-            report: dir.join("report.json"),
-            _dir: dir,
-        }
-    }
-
-    /// `upgrade --yes` on these files with the default polling, then `extra`.
-    fn args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
-        let mut args = vec![
-            "upgrade",
-            "--customers",
-            self.customers.to_str().unwrap(),
-            "--journal",
-            self.journal.to_str().unwrap(),
-            "--yes",
-            "--report",
-            self.report.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        args
-    }
-}
-
 /// Upgrades being waited for hold no place among the calls in flight: with two calls in
 /// flight at most, all 40 upgrades of 20 minutes are under way at once, and the run ends
 /// within a minute's status read of the last one's end. (One worker per customer, as
@@ -76,7 +37,7 @@ async fn upgrades_being_waited_for_take_no_place_among_the_calls_in_flight() {
     const COUNT: u128 = 40;
     let takes = Duration::from_secs(20 * 60);
     let server = serve(fleet(COUNT, takes)).await;
-    let files = Files::new("waiting", COUNT);
+    let files = Files::new("engine-waiting", COUNT);
     let started = Instant::now();
     let ran = in_process(&server, &files.args(&["--concurrency", "2"])).await;
     let took = started.elapsed();
@@ -111,7 +72,7 @@ async fn a_token_refused_part_way_stops_the_run_and_the_same_command_resumes() {
     const COUNT: u128 = 100;
     let server = serve(fleet(COUNT, Duration::from_secs(300))).await;
     server.fault_after(60, Fault::RefuseTokens);
-    let files = Files::new("token", COUNT);
+    let files = Files::new("engine-token", COUNT);
     let args = files.args(&["--concurrency", "32"]);
     let ran = in_process(&server, &args).await;
     assert_eq!(ran.code, 1, "{}", ran.both());
@@ -177,7 +138,7 @@ async fn try_again_later_is_retried_by_the_next_run_with_a_new_request_id() {
             MockResponse::json(403, body),
         );
     }
-    let files = Files::new("later", COUNT);
+    let files = Files::new("engine-later", COUNT);
     let args = files.args(&[]);
     let ran = in_process(&server, &args).await;
     assert_eq!(ran.code, 3, "{}", ran.both());
@@ -221,7 +182,7 @@ async fn an_unreachable_service_stops_the_run_naming_the_url_and_the_cause() {
     const COUNT: u128 = 60;
     let server = serve(fleet(COUNT, Duration::from_secs(120))).await;
     server.fault_after(40, Fault::StopListening);
-    let files = Files::new("down", COUNT);
+    let files = Files::new("engine-down", COUNT);
     let args = files.args(&[]);
     let started = Instant::now();
     let ran = in_process(&server, &args).await;
@@ -258,7 +219,7 @@ async fn an_unreachable_service_stops_the_run_naming_the_url_and_the_cause() {
 async fn a_second_run_on_a_journal_in_use_refuses_and_sends_nothing() {
     const COUNT: u128 = 20;
     let server = serve(fleet(COUNT, Duration::from_secs(600))).await;
-    let files = Files::new("twice", COUNT);
+    let files = Files::new("engine-twice", COUNT);
     let args = files.args(&[]);
     let first = in_process(&server, &args);
     let second = async {
@@ -290,7 +251,7 @@ async fn a_second_run_on_a_journal_in_use_refuses_and_sends_nothing() {
 async fn an_interrupted_run_reports_and_the_same_command_resumes() {
     const COUNT: u128 = 50;
     let server = serve(fleet(COUNT, Duration::from_secs(900))).await;
-    let files = Files::new("interrupt", COUNT);
+    let files = Files::new("engine-interrupt", COUNT);
     let args = files.args(&[]);
     let (ctrl_c, interrupt) = tokio::sync::watch::channel(false);
     let run = in_process_with(&server, &args, vars("cli-test-token"), interrupt);
@@ -337,7 +298,7 @@ async fn status_of_a_journal_that_does_not_exist_is_an_error() {
 async fn status_refresh_turns_an_upgrade_completed_since_into_completed() {
     const COUNT: u128 = 10;
     let server = serve(fleet(COUNT, Duration::from_secs(3600))).await;
-    let files = Files::new("refresh", COUNT);
+    let files = Files::new("engine-refresh", COUNT);
     let ran = in_process(&server, &files.args(&["--wait", "600"])).await;
     assert_eq!(ran.code, 3, "{}", ran.both());
     assert!(
@@ -395,7 +356,7 @@ async fn only_failed_sends_calls_for_the_failed_customers_alone() {
         })
     });
     let server = serve(fleet).await;
-    let files = Files::new("only-failed", COUNT);
+    let files = Files::new("engine-only-failed", COUNT);
     let args = files.args(&[]);
     let ran = in_process(&server, &args).await;
     assert_eq!(ran.code, 3, "{}", ran.both());

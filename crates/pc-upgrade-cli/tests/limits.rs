@@ -5,11 +5,9 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{Scratch, assert_created_once, customer, customers_csv, in_process};
-use common::{in_process_with, scratch, vars};
+use common::{Files, assert_created_once, customer, in_process, in_process_with, vars};
 use pc_upgrade_mock::{Customer, Fleet, MockServer, Operation, Throttle};
 use tokio::time::Instant;
 
@@ -22,34 +20,6 @@ async fn serve(count: u128, takes: Duration, throttle: Throttle) -> MockServer {
         .upgrades_take(takes)
         .throttle(throttle);
     MockServer::builder().fleet(fleet).start().await.unwrap()
-}
-
-struct Files {
-    customers: PathBuf,
-    journal: PathBuf,
-    _dir: Scratch,
-}
-
-impl Files {
-    fn new(name: &str, count: u128) -> Self {
-        let dir = scratch(&format!("limits-{name}"));
-        Self {
-            customers: customers_csv(&dir, count),
-            journal: dir.join("journal"),
-            _dir: dir,
-        }
-    }
-
-    fn args(&self) -> Vec<&str> {
-        vec![
-            "upgrade",
-            "--customers",
-            self.customers.to_str().unwrap(),
-            "--journal",
-            self.journal.to_str().unwrap(),
-            "--yes",
-        ]
-    }
 }
 
 /// Calls and 429s of `operation` among the fake's requests from `from` on.
@@ -72,9 +42,9 @@ async fn a_429_on_creates_leaves_the_reads_at_their_rate() {
         .per_operation()
         .operation_limit(Operation::CreateProductUpgrade, 3);
     let server = serve(300, Duration::from_secs(5), throttle).await;
-    let files = Files::new("per-api", 300);
+    let files = Files::new("limits-per-api", 300);
     let started = Instant::now();
-    let ran = in_process(&server, &files.args()).await;
+    let ran = in_process(&server, &files.args(&[])).await;
     let took = started.elapsed();
     assert_eq!(ran.code, 0, "{}", ran.both());
     assert_created_once(&server);
@@ -111,9 +81,9 @@ async fn one_budget_over_all_calls_is_not_overrun_three_times() {
         Throttle::new(20, Duration::from_secs(1)),
     )
     .await;
-    let files = Files::new("shared", 200);
+    let files = Files::new("limits-shared", 200);
     let started = Instant::now();
-    let ran = in_process(&server, &files.args()).await;
+    let ran = in_process(&server, &files.args(&[])).await;
     let took = started.elapsed();
     assert_eq!(ran.code, 0, "{}", ran.both());
     let all = server.requests().len();
@@ -135,8 +105,8 @@ async fn a_resumed_run_starts_from_the_rates_its_journal_found() {
         .per_operation()
         .operation_limit(Operation::CreateProductUpgrade, 3);
     let server = serve(400, Duration::from_secs(5), throttle).await;
-    let files = Files::new("resume", 400);
-    let args = files.args();
+    let files = Files::new("limits-resume", 400);
+    let args = files.args(&[]);
     let (ctrl_c, interrupt) = tokio::sync::watch::channel(false);
     let run = in_process_with(&server, &args, vars("cli-test-token"), interrupt);
     let press = async {

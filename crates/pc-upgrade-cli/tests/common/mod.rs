@@ -60,6 +60,44 @@ pub fn customers_csv(dir: &Path, count: u128) -> PathBuf {
     path
 }
 
+/// The files of an upgrade run, in a scratch folder of its own: its customers (`count` of
+/// them), journal and report.
+pub struct Files {
+    pub customers: PathBuf,
+    pub journal: PathBuf,
+    pub report: PathBuf,
+    /// Their folder, removed with them.
+    _dir: Scratch,
+}
+
+impl Files {
+    pub fn new(name: &str, count: u128) -> Self {
+        let dir = scratch(name);
+        Self {
+            customers: customers_csv(&dir, count),
+            journal: dir.join("journal"),
+            report: dir.join("report.json"),
+            _dir: dir,
+        }
+    }
+
+    /// `upgrade --yes` on these files with the default polling, then `extra`.
+    pub fn args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            "upgrade",
+            "--customers",
+            self.customers.to_str().unwrap(),
+            "--journal",
+            self.journal.to_str().unwrap(),
+            "--yes",
+            "--report",
+            self.report.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args
+    }
+}
+
 pub fn pc_upgrade(server: &MockServer, args: &[&str]) -> Command {
     let mut command = Command::new(BINARY);
     command
