@@ -73,6 +73,9 @@ fn main() {
                     } else {
                         let location = response.headers()["location"].to_str().unwrap();
                         UpgradeId::from_location(location).unwrap();
+                        // The 202 carries the new upgrade's status: read, so that the
+                        // connection serves the next call, as the client reads it.
+                        response.bytes().await.unwrap();
                     }
                 }
                 _ => {}

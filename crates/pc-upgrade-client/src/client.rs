@@ -349,6 +349,11 @@ impl PartnerCenterClient {
             .and_then(|v| v.to_str().ok())
     }
 
+    /// One attempt's time limit.
+    pub(crate) fn attempt_limit(&self) -> Duration {
+        self.shared.timeouts.per_attempt
+    }
+
     pub(crate) fn call(&self, operation: &'static str, options: &CallOptions) -> Call<'_> {
         Call::new(
             &self.shared,

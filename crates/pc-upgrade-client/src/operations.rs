@@ -7,7 +7,6 @@ use pc_upgrade_types::{
     LocationError, ProductUpgradeRequest, ProductUpgradesEligibility, ProductUpgradesStatus,
     UpgradeId,
 };
-use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderMap, LOCATION};
 
 use crate::body;
@@ -91,7 +90,7 @@ impl PartnerCenterClient {
         request: &ProductUpgradeRequest,
         options: CallOptions,
     ) -> Result<WithInfo<UpgradeId>, Error> {
-        let created = self.create_product_upgrade_entity(request, options).await?;
+        let created = self.create(request, options, false).await?;
         Ok(WithInfo {
             value: created.value.upgrade,
             call: created.call,
@@ -110,29 +109,41 @@ impl PartnerCenterClient {
         request: &ProductUpgradeRequest,
         options: CallOptions,
     ) -> Result<WithInfo<Created>, Error> {
+        self.create(request, options, true).await
+    }
+
+    /// The create; its `202`'s body decoded if `keep`.
+    async fn create(
+        &self,
+        request: &ProductUpgradeRequest,
+        options: CallOptions,
+        keep: bool,
+    ) -> Result<WithInfo<Created>, Error> {
         let call = self.call("create_product_upgrade", &options);
         let (value, info) = call
-            .run(|client| async move {
-                let value = client.create_product_upgrade(request).await?;
-                let (status, headers) = (value.status(), value.headers().clone());
-                // The upgrade is the `Location`'s whatever the body: one that cannot be read
-                // (cut short, over the size limit) is left out, not an error.
-                let body = body::read(value.into_inner())
-                    .await
-                    .unwrap_or_else(|error| {
-                        tracing::warn!(%error, "the 202's body could not be read: left out");
-                        Bytes::new()
-                    });
-                Ok(ResponseValue::new(body, status, headers))
-            })
+            .run(|client| async move { client.create_product_upgrade(request).await })
             .await?;
         let upgrade = match location(value.headers()) {
             Ok(upgrade) => upgrade,
             Err(None) => return Err(Error::MissingLocation { call: info }),
             Err(Some(source)) => return Err(Error::InvalidLocation { call: info, source }),
         };
-        let body = value.into_inner();
-        let status = (!body.trim_ascii().is_empty())
+        // The upgrade is the `Location`'s whatever the body: one that cannot be read within
+        // an attempt's time (cut short, over the size limit, never ending) is left out. It
+        // is read even when not kept, so that the connection can serve the next call.
+        let read = tokio::time::timeout(self.attempt_limit(), body::read(value.into_inner()));
+        let body = match read.await {
+            Ok(Ok(body)) => body,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "the 202's body could not be read: left out");
+                Bytes::new()
+            }
+            Err(_) => {
+                tracing::warn!("the 202's body did not come within an attempt's time: left out");
+                Bytes::new()
+            }
+        };
+        let status = (keep && !body.trim_ascii().is_empty())
             .then(|| serde_json::from_slice::<ProductUpgradesStatus>(&body))
             .and_then(|parsed| match parsed {
                 Ok(status) => Some(Box::new(status)),
