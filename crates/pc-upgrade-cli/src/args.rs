@@ -21,10 +21,10 @@ Credentials come from the environment:
                                   which these operations do not accept)
   PC_UPGRADE_AUTHORITY            the Entra ID authority (default https://login.microsoftonline.com)
 
-Rate: without --rate, the run finds Partner Center's limits itself, per API (eligibility,
-create, status) until the 429s show one budget over all: it starts at 2 calls a second (or
-where the journal's last run left it), raises the rate while calls succeed and backs off on
-a 429. --rate sets a ceiling over all calls, its unit in the value: --rate 5/s, --rate
+Rate: without --rate, the run finds Partner Center's limits itself, one rate over all calls
+until the 429s show a budget per API (eligibility, create, status): it starts at 2 calls a
+second (or where the journal's last run left it), raises the rate while calls succeed and
+backs off on a 429. --rate sets a ceiling over all calls, its unit in the value: --rate 5/s, --rate
 300/min (Partner Center quotes limits per minute). The run's first lines say the rate.
 
 Brakes (upgrade): --max-failed 10% (the default) stops creating upgrades once more than 10%
