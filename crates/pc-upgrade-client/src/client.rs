@@ -169,7 +169,7 @@ impl ClientBuilder {
     }
 
     /// The largest answer body read, in bytes (default 4 MiB); a larger one is an
-    /// [`Error::BodyTooLarge`].
+    /// [`Error::BodyTooLarge`](crate::Error::BodyTooLarge).
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
         self

@@ -41,7 +41,7 @@ impl PartnerCenterClient {
     }
 
     /// [`check_eligibility`](Self::check_eligibility) with per-call options; the answer comes
-    /// with its [`CallInfo`].
+    /// with its [`CallInfo`](crate::CallInfo).
     ///
     /// # Errors
     /// As [`check_eligibility`](Self::check_eligibility).
@@ -79,7 +79,7 @@ impl PartnerCenterClient {
     }
 
     /// [`create_product_upgrade`](Self::create_product_upgrade) with per-call options; the
-    /// answer comes with its [`CallInfo`]. Choose the `MS-RequestId`
+    /// answer comes with its [`CallInfo`](crate::CallInfo). Choose the `MS-RequestId`
     /// ([`CallOptions::request_id`]) and record it before the call, and a create repeated
     /// after a crash is the same create to Partner Center.
     ///
@@ -175,7 +175,7 @@ impl PartnerCenterClient {
     }
 
     /// [`get_product_upgrade_status`](Self::get_product_upgrade_status) with per-call
-    /// options; the answer comes with its [`CallInfo`].
+    /// options; the answer comes with its [`CallInfo`](crate::CallInfo).
     ///
     /// # Errors
     /// As [`get_product_upgrade_status`](Self::get_product_upgrade_status).
@@ -219,7 +219,7 @@ impl PartnerCenterClient {
     }
 
     /// [`get_product_upgrade`](Self::get_product_upgrade) with per-call options; the answer
-    /// comes with its [`CallInfo`].
+    /// comes with its [`CallInfo`](crate::CallInfo).
     ///
     /// # Errors
     /// As [`get_product_upgrade`](Self::get_product_upgrade).
