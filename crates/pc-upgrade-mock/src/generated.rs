@@ -1171,7 +1171,8 @@ pub(crate) const SPEC_JSON: &str = r##"{
               "MS-ServerId": {
                 "$ref": "#/components/headers/MS-ServerId"
               }
-            }
+            },
+            "x-body-optional": true
           },
           "400": {
             "$ref": "#/components/responses/ClientError"

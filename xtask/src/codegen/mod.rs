@@ -13,7 +13,8 @@
 //!   the spec gives `429` its own (`ThrottlingError`). The client decodes them with
 //!   `decode_error_body`, generated here from the spec's responses;
 //! - a request body keeps `application/json` alone of its media types (`media_types.rs`);
-//! - a `202`'s body, which may be absent, is handed over raw (`optional_bodies.rs`).
+//! - a body marked `x-body-optional` (the create's `202`) is handed over raw
+//!   (`optional_bodies.rs`).
 //!
 //! Each fix-up is a file of its own (`header_parameters.rs`, `status_ranges.rs`,
 //! `raw_error_bodies.rs`, `media_types.rs`, `optional_bodies.rs`); `error_table.rs` writes `decode_error_body`, `shaping.rs` what the
@@ -42,7 +43,7 @@ mod status_ranges;
 use error_table::error_body_table;
 use header_parameters::remove_header_parameters;
 use media_types::json_request_bodies;
-use optional_bodies::raw_accepted_bodies;
+use optional_bodies::raw_optional_bodies;
 use raw_error_bodies::raw_error_bodies;
 use shaping::{
     document_builders, document_variants, drop_types_module, drop_unused_error_module,
@@ -219,7 +220,7 @@ fn progenitor_view(spec: &OpenAPI) -> Result<OpenAPI> {
     remove_header_parameters(&mut spec)?;
     raw_error_bodies(&mut spec)?;
     json_request_bodies(&mut spec)?;
-    raw_accepted_bodies(&mut spec)?;
+    raw_optional_bodies(&mut spec)?;
     Ok(spec)
 }
 

@@ -21,6 +21,9 @@ fn an_answer_the_spec_does_not_allow_is_caught() {
     let broken = MockResponse::json(200, r#"{"id": "not-a-guid", "status": "Completed"}"#);
     let error = contract.check_answer(status, &broken).unwrap_err();
     assert!(error.contains("/id"), "{error}");
+    // Only a body the spec marks `x-body-optional` (the create's 202) may be absent.
+    let empty = contract.check_answer(status, &MockResponse::new(200));
+    assert!(empty.unwrap_err().contains("not JSON"));
     let create = Operation::CreateProductUpgrade;
     let accepted = MockResponse::new(202).header("Location", &format!("productUpgrades/{ID}"));
     assert_eq!(contract.check_answer(create, &accepted), Ok(()));
