@@ -77,6 +77,13 @@ mod tests {
         );
         let back: Event = serde_json::from_str(&line).unwrap();
         assert_eq!(of(&back), Some(learned));
+        let shared = Learned {
+            budget: Budget::Shared,
+            shared: Some(19.6084),
+            operations: Vec::new(),
+        };
+        let back = of(&event(&shared)).unwrap();
+        assert_eq!((back.budget, back.shared), (Budget::Shared, Some(19.608)));
         let bad: Event =
             serde_json::from_str(r#"{"event":"rate","budget":"shared","calls_per_second":-3}"#)
                 .unwrap();
