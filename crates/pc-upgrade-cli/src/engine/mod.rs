@@ -275,15 +275,12 @@ impl<'a> Engine<'a> {
         let learned = limit.learned();
         let unchanged = self.rate_noted.as_ref().is_some_and(|(_, l)| *l == learned);
         let nothing = learned.shared.is_none() && learned.operations.is_empty();
+        let event = (!unchanged && !nothing).then(|| crate::learned::event(&learned));
         self.rate_noted = Some((now, learned));
-        if unchanged || nothing {
-            return;
-        }
-        if let Some((_, learned)) = &self.rate_noted {
-            let event = crate::learned::event(learned);
-            if let Err(error) = journal.write(&[event], Durability::Written) {
-                self.journal_failed(&error);
-            }
+        if let Some(event) = event
+            && let Err(error) = journal.write(&[event], Durability::Written)
+        {
+            self.journal_failed(&error);
         }
     }
 
