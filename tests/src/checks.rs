@@ -194,6 +194,9 @@ pub fn round_trip(spec: &Spec, fixture: &Fixture) -> Result<Option<RoundTrip>, S
         ("get_product_upgrade_status", _, Some(200)) => {
             typed::<ProductUpgradesStatus>(name, &original)?
         }
+        ("get_customer_subscriptions", _, Some(200)) => {
+            typed::<pc_upgrade_types::SubscriptionCollection>(name, &original)?
+        }
         (_, _, Some(429)) => typed::<ThrottlingError>(name, &original)?,
         (_, _, Some(status)) if status >= 400 => typed::<PartnerCenterError>(name, &original)?,
         other => return Err(format!("{name}: no type for {other:?}")),

@@ -52,6 +52,7 @@ fixture_tests! {
     status_request_003_pascal_case,
     status_request_003_verbatim,
     status_response_003,
+    subscriptions_response,
     throttled_response_429,
 }
 
@@ -167,7 +168,7 @@ fn every_spec_example_is_pinned_by_a_fixture() {
         unpinned.is_empty(),
         "spec examples no fixture pins: {unpinned:#?}"
     );
-    assert_eq!(in_spec.len(), 8, "{in_spec:#?}");
+    assert_eq!(in_spec.len(), 9, "{in_spec:#?}");
 }
 
 #[test]

@@ -30,6 +30,7 @@ fn schema_of_component(name: &str) -> schemars::schema::RootSchema {
         "ProductUpgradesStatus" => schema_for!(ProductUpgradesStatus),
         "PartnerCenterError" => schema_for!(PartnerCenterError),
         "ThrottlingError" => schema_for!(ThrottlingError),
+        "SubscriptionCollection" => schema_for!(SubscriptionCollection),
         other => panic!("no type for {other}"),
     }
 }
@@ -57,6 +58,8 @@ schema_snapshots! {
     ErrorCode,
     PartnerCenterError,
     ThrottlingError,
+    SubscriptionCollection,
+    Subscription,
 }
 
 #[test]
@@ -82,7 +85,7 @@ fn documented_bodies_validate_against_the_types_own_schemas() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 10, "fixtures with a JSON body");
+    assert_eq!(checked, 11, "fixtures with a JSON body");
 }
 
 #[test]

@@ -336,6 +336,72 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**List every subscription of a customer
+
+Every subscription the customer holds through the partner, each with its offer, its
+status and the indirect reseller that sold it. Legacy Azure subscriptions carry the
+offer `MS-AZR-0145P` (`MS-AZR-USGOV-0145P`, `MS-AZR-DE-0145P` in other clouds); the
+Azure plan's offer id begins `DZH318Z0BPS6`. After an upgrade completes, each legacy
+subscription it moved is suspended and an Azure plan subscription is active: this is
+how a run's result is checked against the customer's subscriptions.
+
+Source: the page "Get a customer's subscriptions"
+(https://learn.microsoft.com/en-us/partner-center/developer/get-all-of-a-customer-s-subscriptions).
+Decision: the page writes no maximum of items and no paging for this collection;
+the whole collection is one answer, as Microsoft's .NET SDK reads it.
+
+
+Sends a `GET` request to `/v1/customers/{customer-tenant-id}/subscriptions`
+
+Arguments:
+- `customer_tenant_id`: The customer's tenant identifier (its Microsoft ID in Partner Center).
+*/
+    pub async fn get_customer_subscriptions<'a>(
+        &'a self,
+        customer_tenant_id: &'a ::uuid::Uuid,
+    ) -> Result<
+        ResponseValue<pc_upgrade_types::SubscriptionCollection>,
+        Error<ByteStream>,
+    > {
+        let url = format!(
+            "{}/v1/customers/{}/subscriptions", self.baseurl, encode_path(&
+            customer_tenant_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_customer_subscriptions",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -475,6 +541,27 @@ pub(crate) fn decode_error_body(
         ("get_product_upgrade", 500u16..=599u16) => {
             Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
         }
+        ("get_customer_subscriptions", 400u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_customer_subscriptions", 401u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_customer_subscriptions", 403u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_customer_subscriptions", 404u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_customer_subscriptions", 429u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::ThrottlingError))
+        }
+        ("get_customer_subscriptions", 400u16..=499u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_customer_subscriptions", 500u16..=599u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
         _ => None,
     }
 }
@@ -485,6 +572,7 @@ pub(crate) fn json_success_status(operation_id: &str) -> Option<u16> {
         "create_product_upgrade" => Some(202u16),
         "get_product_upgrade_status" => Some(200u16),
         "get_product_upgrade" => Some(200u16),
+        "get_customer_subscriptions" => Some(200u16),
         _ => None,
     }
 }

@@ -127,6 +127,7 @@ pub use kind::{Again, ErrorKind, RequestIdUse, Service, Transient};
 pub use operations::Created;
 pub use poll::{PollOptions, WaitError};
 pub use retry::{RetryPolicy, Timeouts};
+pub use text::shown;
 pub use throttle::{Budget, Learned, RateLimit};
 pub use token::{StaticToken, TokenError, TokenFuture, TokenSource, token_fn};
 

@@ -1,13 +1,15 @@
 //! The operations of [`PartnerCenterClient`], each plain and with per-call options
 //! (`*_with`): eligibility, the create (and the body its `202` may carry: [`Created`]), the
-//! status, and the upgrade at its `Location` (the REST reference's fourth operation).
+//! status, the upgrade at its `Location` (the REST reference's fourth operation), and a
+//! customer's subscriptions, to check what an upgrade moved.
 
 use bytes::Bytes;
 use pc_upgrade_types::{
     LocationError, ProductUpgradeRequest, ProductUpgradesEligibility, ProductUpgradesStatus,
-    UpgradeId,
+    SubscriptionCollection, UpgradeId,
 };
 use reqwest::header::{HeaderMap, LOCATION};
+use uuid::Uuid;
 
 use crate::body;
 use crate::client::{CallOptions, PartnerCenterClient, WithInfo};
@@ -234,6 +236,43 @@ impl PartnerCenterClient {
             call.run(|client| async move {
                 client.get_product_upgrade(upgrade.as_uuid(), request).await
             })
+            .await?;
+        Ok(WithInfo {
+            value: value.into_inner(),
+            call: *info,
+        })
+    }
+
+    /// Lists every subscription of the customer
+    /// (`GET /v1/customers/{customer-tenant-id}/subscriptions`): after an upgrade, each
+    /// legacy Azure subscription it moved is suspended and an Azure plan subscription is
+    /// active.
+    ///
+    /// # Errors
+    /// [`Error`], which says what failed and carries the call's ids: see its variants.
+    pub async fn get_customer_subscriptions(
+        &self,
+        customer: Uuid,
+    ) -> Result<SubscriptionCollection, Error> {
+        Ok(self
+            .get_customer_subscriptions_with(customer, CallOptions::default())
+            .await?
+            .value)
+    }
+
+    /// [`get_customer_subscriptions`](Self::get_customer_subscriptions) with per-call
+    /// options; the answer comes with its [`CallInfo`](crate::CallInfo).
+    ///
+    /// # Errors
+    /// As [`get_customer_subscriptions`](Self::get_customer_subscriptions).
+    pub async fn get_customer_subscriptions_with(
+        &self,
+        customer: Uuid,
+        options: CallOptions,
+    ) -> Result<WithInfo<SubscriptionCollection>, Error> {
+        let call = self.call("get_customer_subscriptions", &options);
+        let (value, info) = call
+            .run(|client| async move { client.get_customer_subscriptions(&customer).await })
             .await?;
         Ok(WithInfo {
             value: value.into_inner(),

@@ -20,6 +20,20 @@ pub(crate) fn bounded(text: &str, max: usize) -> String {
     }
 }
 
+/// Server text as it may be shown or written for a person (a terminal, a log, a report):
+/// cut to `max` characters (with `…`), its control characters and the characters that
+/// reorder or hide text (bidirectional overrides and isolates, zero-width characters)
+/// escaped as `\u{..}`. The one sanitizer of server text, for this crate's errors and for
+/// what its users show.
+///
+/// ```
+/// let shown = pc_upgrade_client::shown("Moved\u{202e}txt.exe\u{1b}[2J", 100);
+/// assert_eq!(shown, "Moved\\u{202e}txt.exe\\u{1b}[2J");
+/// ```
+pub fn shown(text: &str, max: usize) -> String {
+    Escaped(&bounded(text, max)).to_string()
+}
+
 /// Displays text with every control character, and the Unicode characters that reorder or
 /// hide text (bidirectional overrides and isolates, zero-width characters), escaped as
 /// `\u{..}`; newlines and tabs become `\n` and `\t`.

@@ -13,6 +13,7 @@ use crate::fleet::ScriptedLineItem;
 use crate::operation::Operation;
 use crate::record::Refusal;
 use crate::response::MockResponse;
+use crate::subscriptions::documented_line;
 
 /// The documented example answer of `operation`, given when there is no fleet.
 pub(crate) fn documented(operation: Operation) -> MockResponse {
@@ -22,6 +23,9 @@ pub(crate) fn documented(operation: Operation) -> MockResponse {
             .header("Location", documented::CREATE_LOCATION),
         Operation::GetProductUpgradeStatus | Operation::GetProductUpgrade => {
             MockResponse::json(200, documented::STATUS_RESPONSE)
+        }
+        Operation::GetCustomerSubscriptions => {
+            MockResponse::json(200, documented::SUBSCRIPTIONS_RESPONSE)
         }
     }
 }
@@ -70,12 +74,6 @@ pub(crate) fn accepted_with(id: Uuid, status: MockResponse) -> MockResponse {
     let mut accepted = accepted(id).header("Content-Type", "application/json; charset=utf-8");
     accepted.body = status.body;
     accepted
-}
-
-/// The documentation's one subscription, when a fleet scripts none.
-fn documented_line() -> ScriptedLineItem {
-    let id = Uuid::from_u128(0xb1be_b621_3cad_4d7a_b360_62db_33ce_028e);
-    ScriptedLineItem::new(id, "AzureSubscription")
 }
 
 /// A status answer: the upgrade in `state`, with error details when it failed, and a line

@@ -36,3 +36,21 @@ pub const STATUS_RESPONSE: &str = r#"{
         }
     ]
 }"#;
+
+/// The body of a customer's subscriptions, as the spec's example gives it: one legacy Azure
+/// subscription (the subscriptions page's resource, its GUID in upper case as there).
+pub const SUBSCRIPTIONS_RESPONSE: &str = r#"{
+    "totalCount": 1,
+    "items": [
+        {
+            "id": "A356AC8C-E310-44F4-BF85-C7F29044AF99",
+            "offerId": "MS-AZR-0145P",
+            "offerName": "Microsoft Azure",
+            "friendlyName": "Microsoft Azure",
+            "quantity": 1,
+            "status": "active",
+            "attributes": {"objectType": "Subscription"}
+        }
+    ],
+    "attributes": {"objectType": "Collection"}
+}"#;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::subscription::ScriptedSubscription;
 use crate::throttle::{Throttle, millis};
 
 /// Customers with scripted answers, and optionally a throttle: built in code
@@ -24,6 +25,11 @@ use crate::throttle::{Throttle, millis};
 ///     {"customerId": "…", "createError": {"status": 403, "code": 900108}},
 ///     {"customerId": "…", "statuses": ["InProgress", "Failed"], "takesMs": 5000,
 ///      "failure": {"code": 900120, "message": "The upgrade could not be processed."}},
+///     {"customerId": "…", "subscriptions": [
+///       {"id": "…", "offerId": "MS-AZR-0145P", "status": "active", "partnerId": "…"},
+///       {"id": "…", "staysActive": true}
+///     ]},
+///     {"customerId": "…", "eligibilityError": {"status": 403, "code": 900119}},
 ///     {"customerId": "…", "lineItems": [
 ///       {"sourceProductId": "…", "sourceProductName": "Production"},
 ///       {"sourceProductId": "…", "sourceProductName": "Test", "failure":
@@ -40,6 +46,13 @@ use crate::throttle::{Throttle, millis};
 /// `lineItems` are the subscriptions an upgrade moves (default: one); one with a `failure`
 /// is not moved: its line item says `Failed`, while the upgrade as a whole ends as its
 /// `statuses` say.
+///
+/// `subscriptions` are what the customer's listing shows (default: an active `MS-AZR-0145P`
+/// per line item). Eligibility and the create answer from them, as the service does: no
+/// legacy Azure subscription, `403` 900108 (a Microsoft 365 customer); every one
+/// suspended, `403` 900105. Once the upgrade completes, each one it moved is `suspended`
+/// and an Azure plan subscription is `active`; one with `"staysActive": true` is left
+/// active while the status says it moved.
 ///
 /// Every field but `customerId` may be left out: a customer is eligible, has no upgrade yet,
 /// its create is accepted, and its upgrade takes the fleet's `upgradeTakesMs` (default 0).
@@ -132,9 +145,23 @@ pub struct Customer {
     /// The error details of a `Failed` state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<ScriptedFailure>,
-    /// The subscriptions the upgrade moves, a line item each (default: one).
+    /// The subscriptions the upgrade moves, a line item each (default: one per active
+    /// legacy Azure subscription in `subscriptions`, else one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub line_items: Vec<ScriptedLineItem>,
+    /// The customer's subscriptions, as its listing gives them (default: an active legacy
+    /// Azure subscription per line item). Eligibility and the create answer from them: none
+    /// of the legacy Azure offer is `403` 900108, every one suspended `403` 900105.
+    #[serde(
+        default,
+        rename = "subscriptions",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub holds: Option<Vec<ScriptedSubscription>>,
+    /// The error eligibility and the create answer for this customer, if any (900119,
+    /// Azure Partner Shared Services, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility_error: Option<ScriptedError>,
 }
 
 /// One subscription an upgrade moves: a line item of its status, from the subscription's
@@ -211,6 +238,8 @@ impl Customer {
             takes_ms: None,
             failure: None,
             line_items: Vec::new(),
+            holds: None,
+            eligibility_error: None,
         }
     }
 

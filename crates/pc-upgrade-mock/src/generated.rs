@@ -449,6 +449,87 @@ pub(crate) const SPEC_JSON: &str = r##"{
         },
         "type": "object"
       },
+      "Subscription": {
+        "description": "One subscription of a customer's. Only what checking an upgrade needs is declared;\nthe service sends more (dates, billing, links), which readers keep or ignore.\n",
+        "properties": {
+          "attributes": {
+            "allOf": [
+              {
+                "$ref": "#/components/schemas/ResourceAttributes"
+              }
+            ],
+            "description": "Metadata attached by Partner Center."
+          },
+          "friendlyName": {
+            "description": "The subscription's name.",
+            "type": "string"
+          },
+          "id": {
+            "description": "The subscription's identifier. Decision: a plain string, though every example\nwrites a GUID (in upper case): the pages do not say it is always one.\n",
+            "type": "string"
+          },
+          "offerId": {
+            "description": "The offer it was bought from (`MS-AZR-0145P` for legacy Azure).",
+            "type": "string"
+          },
+          "offerName": {
+            "description": "The offer's name.",
+            "type": "string"
+          },
+          "partnerId": {
+            "description": "The indirect reseller that sold it, when one did.",
+            "type": "string"
+          },
+          "quantity": {
+            "description": "The number of licences (1 for usage-based offers).",
+            "format": "int64",
+            "type": "integer"
+          },
+          "status": {
+            "description": "`active`, `suspended`, `deleted`, … Decision: a free string, not an\nenumeration, so that a status the pages do not name is passed through.\n",
+            "type": "string"
+          }
+        },
+        "required": [
+          "id",
+          "offerId",
+          "status"
+        ],
+        "type": "object"
+      },
+      "SubscriptionCollection": {
+        "description": "A customer's subscriptions, as one collection.",
+        "properties": {
+          "attributes": {
+            "allOf": [
+              {
+                "$ref": "#/components/schemas/ResourceAttributes"
+              }
+            ],
+            "description": "Metadata attached by Partner Center."
+          },
+          "items": {
+            "description": "The subscriptions.",
+            "items": {
+              "$ref": "#/components/schemas/Subscription"
+            },
+            "type": "array"
+          },
+          "links": {
+            "description": "Links to this collection (its shape is not used here).",
+            "type": "object"
+          },
+          "totalCount": {
+            "description": "How many subscriptions the collection holds.",
+            "format": "int64",
+            "type": "integer"
+          }
+        },
+        "required": [
+          "items"
+        ],
+        "type": "object"
+      },
       "ThrottlingError": {
         "description": "The body that comes with a `429 Too Many Requests`, and only with it: Partner Center's\nrate limiter answers before the service, in a shape of its own.\n",
         "properties": {
@@ -703,6 +784,118 @@ pub(crate) const SPEC_JSON: &str = r##"{
   },
   "openapi": "3.0.3",
   "paths": {
+    "/v1/customers/{customer-tenant-id}/subscriptions": {
+      "get": {
+        "description": "Every subscription the customer holds through the partner, each with its offer, its\nstatus and the indirect reseller that sold it. Legacy Azure subscriptions carry the\noffer `MS-AZR-0145P` (`MS-AZR-USGOV-0145P`, `MS-AZR-DE-0145P` in other clouds); the\nAzure plan's offer id begins `DZH318Z0BPS6`. After an upgrade completes, each legacy\nsubscription it moved is suspended and an Azure plan subscription is active: this is\nhow a run's result is checked against the customer's subscriptions.\n\nSource: the page \"Get a customer's subscriptions\"\n(https://learn.microsoft.com/en-us/partner-center/developer/get-all-of-a-customer-s-subscriptions).\nDecision: the page writes no maximum of items and no paging for this collection;\nthe whole collection is one answer, as Microsoft's .NET SDK reads it.\n",
+        "operationId": "get_customer_subscriptions",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/MS-RequestId"
+          },
+          {
+            "$ref": "#/components/parameters/MS-CorrelationId"
+          },
+          {
+            "$ref": "#/components/parameters/X-Locale"
+          },
+          {
+            "$ref": "#/components/parameters/MS-Contract-Version"
+          },
+          {
+            "$ref": "#/components/parameters/MS-PartnerCenter-Application"
+          },
+          {
+            "$ref": "#/components/parameters/MS-CV"
+          },
+          {
+            "description": "The customer's tenant identifier (its Microsoft ID in Partner Center).",
+            "in": "path",
+            "name": "customer-tenant-id",
+            "required": true,
+            "schema": {
+              "format": "uuid",
+              "type": "string"
+            },
+            "style": "simple"
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "examples": {
+                  "legacy-azure": {
+                    "summary": "A customer with one legacy Azure subscription",
+                    "value": {
+                      "attributes": {
+                        "objectType": "Collection"
+                      },
+                      "items": [
+                        {
+                          "attributes": {
+                            "objectType": "Subscription"
+                          },
+                          "friendlyName": "Microsoft Azure",
+                          "id": "A356AC8C-E310-44F4-BF85-C7F29044AF99",
+                          "offerId": "MS-AZR-0145P",
+                          "offerName": "Microsoft Azure",
+                          "quantity": 1,
+                          "status": "active"
+                        }
+                      ],
+                      "totalCount": 1
+                    }
+                  }
+                },
+                "schema": {
+                  "$ref": "#/components/schemas/SubscriptionCollection"
+                }
+              }
+            },
+            "description": "The customer's subscriptions.",
+            "headers": {
+              "MS-CV": {
+                "$ref": "#/components/headers/MS-CV"
+              },
+              "MS-CorrelationId": {
+                "$ref": "#/components/headers/MS-CorrelationId"
+              },
+              "MS-RequestId": {
+                "$ref": "#/components/headers/MS-RequestId"
+              },
+              "MS-ServerId": {
+                "$ref": "#/components/headers/MS-ServerId"
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "404": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "429": {
+            "$ref": "#/components/responses/Throttled"
+          },
+          "4XX": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "5XX": {
+            "$ref": "#/components/responses/ServerError"
+          }
+        },
+        "summary": "List every subscription of a customer.",
+        "tags": [
+          "Customers"
+        ]
+      }
+    },
     "/v1/productUpgrades/eligibility": {
       "post": {
         "description": "Asks Partner Center whether the customer named in the body may be upgraded to the\nproduct family named in the body. When an upgrade for that family already exists,\nthe answer carries its identifier in `upgradeId`.\n",
@@ -1227,6 +1420,10 @@ pub(crate) const SPEC_JSON: &str = r##"{
     {
       "description": "Upgrading a customer to a new product family.",
       "name": "ProductUpgrades"
+    },
+    {
+      "description": "What a customer holds, to check an upgrade's result against.",
+      "name": "Customers"
     }
   ]
 }"##;

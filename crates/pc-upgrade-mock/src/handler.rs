@@ -234,9 +234,13 @@ fn valid_answer(
         Some(json) => json.clone(),
         None => serde_json::from_slice(call.body).unwrap_or(Value::Null),
     };
-    let customer = body
-        .get("customerId")
-        .and_then(Value::as_str)
+    // The body names the customer, or (a customer's subscriptions) the path does.
+    let in_path = call
+        .parameters
+        .iter()
+        .find(|(name, _)| name == "customer-tenant-id");
+    let customer = (body.get("customerId").and_then(Value::as_str))
+        .or(in_path.map(|(_, value)| value.as_str()))
         .and_then(|id| Uuid::try_parse(id).ok());
     let for_customer = customer.and_then(|customer| {
         let queue = live.customer_queues.get_mut(&(customer, call.operation))?;
@@ -252,20 +256,21 @@ fn valid_answer(
     let Some(fleet) = live.fleet.as_mut() else {
         return answers::documented(call.operation);
     };
+    let parameter = |wanted: &str| {
+        (call.parameters.iter())
+            .find(|(name, _)| name == wanted)
+            .map(|(_, value)| value.as_str())
+            .unwrap_or_default()
+    };
     let answer = match call.operation {
         Operation::CheckEligibility => fleet.eligibility(&body),
         Operation::CreateProductUpgrade => {
             fleet.create(&body, request_id.to_str().unwrap_or_default())
         }
         Operation::GetProductUpgradeStatus | Operation::GetProductUpgrade => {
-            let id = call
-                .parameters
-                .iter()
-                .find(|(name, _)| name == "upgrade-id")
-                .map(|(_, value)| value.as_str())
-                .unwrap_or_default();
-            fleet.status(id, &body)
+            fleet.status(parameter("upgrade-id"), &body)
         }
+        Operation::GetCustomerSubscriptions => fleet.subscriptions(parameter("customer-tenant-id")),
     };
     checked_against_the_spec(call.operation, answer)
 }

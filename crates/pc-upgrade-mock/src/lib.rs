@@ -35,6 +35,8 @@
 //   [`schema`]: the spec's schemas as JSON Schema documents;
 // - `fleet`: [`Fleet`], customers with scripted answers whose upgrades take time;
 //   `upgrades`: what the fake keeps of them as it runs, and so what it answers;
+//   `subscription`: [`ScriptedSubscription`]; `subscriptions`: a customer's
+//   subscriptions before and after its upgrade, and what eligibility makes of them;
 //   `throttle`: [`Throttle`], per tenant, over all operations or per operation;
 // - `answers`: every answer the fake renders (documented, fleet, refusal, throttling,
 //   Partner Center errors); `response`: [`MockResponse`], one scripted answer;
@@ -62,6 +64,8 @@ mod response;
 pub mod schema;
 mod server;
 mod state;
+mod subscription;
+mod subscriptions;
 mod threaded;
 mod throttle;
 mod upgrades;
@@ -74,6 +78,8 @@ pub use operation::Operation;
 pub use record::{RecordedRequest, Verdict};
 pub use response::MockResponse;
 pub use server::{Fault, MockServer, MockServerBuilder};
+pub use subscription::{AZURE_PLAN, LEGACY_AZURE, ScriptedSubscription};
+pub use subscriptions::plan_subscription;
 pub use threaded::ThreadedMockServer;
 pub use throttle::{Change, Scope, Shape, Throttle};
 

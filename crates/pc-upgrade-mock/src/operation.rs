@@ -14,6 +14,9 @@ pub enum Operation {
     /// `POST /v1/productUpgrades/{upgrade-id}`: the upgrade at its create's `Location`,
     /// answered as its status (the REST reference's fourth operation).
     GetProductUpgrade,
+    /// `GET /v1/customers/{customer-tenant-id}/subscriptions`: the customer's subscriptions,
+    /// before and after its upgrade.
+    GetCustomerSubscriptions,
 }
 
 impl Operation {
@@ -24,6 +27,7 @@ impl Operation {
             "create_product_upgrade" => Some(Self::CreateProductUpgrade),
             "get_product_upgrade_status" => Some(Self::GetProductUpgradeStatus),
             "get_product_upgrade" => Some(Self::GetProductUpgrade),
+            "get_customer_subscriptions" => Some(Self::GetCustomerSubscriptions),
             _ => None,
         }
     }
@@ -35,6 +39,7 @@ impl Operation {
             Self::CreateProductUpgrade => "create_product_upgrade",
             Self::GetProductUpgradeStatus => "get_product_upgrade_status",
             Self::GetProductUpgrade => "get_product_upgrade",
+            Self::GetCustomerSubscriptions => "get_customer_subscriptions",
         }
     }
 }

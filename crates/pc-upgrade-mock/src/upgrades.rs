@@ -12,7 +12,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::answers::{self, Eligibility};
-use crate::fleet::{Customer, FailureShare, Fleet, ScriptedFailure};
+use crate::fleet::{Customer, FailureShare, Fleet, ScriptedError, ScriptedFailure};
 use crate::response::MockResponse;
 
 fn is_failed(state: &str) -> bool {
@@ -103,6 +103,9 @@ impl FleetState {
             return answers::invalid_customer();
         };
         let script = self.script(customer);
+        if let (Some(error), None) = (script.refusal(), self.by_customer.get(&customer)) {
+            return scripted_error(&error);
+        }
         let said = match self.by_customer.get(&customer) {
             Some(upgrade) => Eligibility::Upgrading(*upgrade),
             None if !script.eligible => Eligibility::No(
@@ -121,12 +124,8 @@ impl FleetState {
             return answers::invalid_customer();
         };
         let script = self.script(customer);
-        if let Some(error) = &script.create_error {
-            let description = error
-                .description
-                .clone()
-                .unwrap_or_else(|| answers::documented_message(error.code, None));
-            return answers::partner_center_error(error.status, error.code, &description);
+        if let Some(error) = script.create_error.as_ref().or(script.refusal().as_ref()) {
+            return scripted_error(error);
         }
         if let Some(id) = self.by_customer.get(&customer).copied() {
             let Some(upgrade) = self.upgrades.get(&id) else {
@@ -198,9 +197,35 @@ impl FleetState {
             })
         });
         let failure = failure.as_ref().map(|f| (f.code, f.message.as_str()));
-        let lines = self.script(owner).line_items;
+        let lines = self.script(owner).lines();
         answers::status(id, &state, &body["productFamily"], failure, &lines)
     }
+
+    /// The customer's subscriptions, as they are now: once its upgrade completed, those it
+    /// moved are suspended and an Azure plan subscription is active.
+    pub(crate) fn subscriptions(&self, customer: &str) -> MockResponse {
+        let Ok(customer) = Uuid::try_parse(customer) else {
+            return answers::invalid_customer();
+        };
+        let completed = self
+            .by_customer
+            .get(&customer)
+            .and_then(|id| self.upgrades.get(id))
+            .filter(|u| self.current_state(u).eq_ignore_ascii_case("Completed"))
+            .map(|u| u.id);
+        let held = self.script(customer).subscriptions_now(completed);
+        let body = crate::subscriptions::collection(customer, &held);
+        MockResponse::json(200, body.to_string())
+    }
+}
+
+/// A scripted Partner Center error, with the code's documented text unless it has its own.
+fn scripted_error(error: &ScriptedError) -> MockResponse {
+    let description = error
+        .description
+        .clone()
+        .unwrap_or_else(|| answers::documented_message(error.code, None));
+    answers::partner_center_error(error.status, error.code, &description)
 }
 
 /// The state of a walk of `statuses` that takes `takes`, `elapsed` after it began: the states

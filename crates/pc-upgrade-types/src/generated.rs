@@ -221,6 +221,81 @@ impl ResourceAttributes {
         Default::default()
     }
 }
+/**One subscription of a customer's. Only what checking an upgrade needs is declared;
+the service sends more (dates, billing, links), which readers keep or ignore.
+*/
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct Subscription {
+    ///Metadata attached by Partner Center.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub attributes: ::std::option::Option<ResourceAttributes>,
+    ///The subscription's name.
+    #[serde(
+        rename = "friendlyName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub friendly_name: ::std::option::Option<::std::string::String>,
+    /**The subscription's identifier. Decision: a plain string, though every example
+writes a GUID (in upper case): the pages do not say it is always one.
+*/
+    pub id: ::std::string::String,
+    ///The offer it was bought from (`MS-AZR-0145P` for legacy Azure).
+    #[serde(rename = "offerId")]
+    pub offer_id: ::std::string::String,
+    ///The offer's name.
+    #[serde(
+        rename = "offerName",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub offer_name: ::std::option::Option<::std::string::String>,
+    ///The indirect reseller that sold it, when one did.
+    #[serde(
+        rename = "partnerId",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub partner_id: ::std::option::Option<::std::string::String>,
+    ///The number of licences (1 for usage-based offers).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub quantity: ::std::option::Option<i64>,
+    /**`active`, `suspended`, `deleted`, … Decision: a free string, not an
+enumeration, so that a status the pages do not name is passed through.
+*/
+    pub status: ::std::string::String,
+}
+impl Subscription {
+    /// A builder: set the fields, then `try_into()`.
+    pub fn builder() -> builder::Subscription {
+        Default::default()
+    }
+}
+///A customer's subscriptions, as one collection.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, PartialEq)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct SubscriptionCollection {
+    ///Metadata attached by Partner Center.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub attributes: ::std::option::Option<ResourceAttributes>,
+    ///The subscriptions.
+    pub items: ::std::vec::Vec<Subscription>,
+    ///Links to this collection (its shape is not used here).
+    #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+    pub links: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///How many subscriptions the collection holds.
+    #[serde(
+        rename = "totalCount",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub total_count: ::std::option::Option<i64>,
+}
+impl SubscriptionCollection {
+    /// A builder: set the fields, then `try_into()`.
+    pub fn builder() -> builder::SubscriptionCollection {
+        Default::default()
+    }
+}
 /**The body that comes with a `429 Too Many Requests`, and only with it: Partner Center's
 rate limiter answers before the service, in a shape of its own.
 */
@@ -931,6 +1006,286 @@ pub mod builder {
             Self {
                 etag: Ok(value.etag),
                 object_type: Ok(value.object_type),
+            }
+        }
+    }
+    /// Builds a [`super::Subscription`].
+    #[derive(Clone, Debug)]
+    pub struct Subscription {
+        attributes: ::std::result::Result<
+            ::std::option::Option<super::ResourceAttributes>,
+            ::std::string::String,
+        >,
+        friendly_name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        offer_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        offer_name: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        partner_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        quantity: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        status: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    impl ::std::default::Default for Subscription {
+        fn default() -> Self {
+            Self {
+                attributes: Ok(Default::default()),
+                friendly_name: Ok(Default::default()),
+                id: Err("no value supplied for id".to_string()),
+                offer_id: Err("no value supplied for offer_id".to_string()),
+                offer_name: Ok(Default::default()),
+                partner_id: Ok(Default::default()),
+                quantity: Ok(Default::default()),
+                status: Err("no value supplied for status".to_string()),
+            }
+        }
+    }
+    impl Subscription {
+        /// Sets `attributes`.
+        pub fn attributes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResourceAttributes>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.attributes = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for attributes: {e}")
+                });
+            self
+        }
+        /// Sets `friendly_name`.
+        pub fn friendly_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.friendly_name = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for friendly_name: {e}")
+                });
+            self
+        }
+        /// Sets `id`.
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        /// Sets `offer_id`.
+        pub fn offer_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.offer_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for offer_id: {e}")
+                });
+            self
+        }
+        /// Sets `offer_name`.
+        pub fn offer_name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.offer_name = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for offer_name: {e}")
+                });
+            self
+        }
+        /// Sets `partner_id`.
+        pub fn partner_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.partner_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for partner_id: {e}")
+                });
+            self
+        }
+        /// Sets `quantity`.
+        pub fn quantity<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.quantity = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for quantity: {e}")
+                });
+            self
+        }
+        /// Sets `status`.
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for status: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<Subscription> for super::Subscription {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Subscription,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                attributes: value.attributes?,
+                friendly_name: value.friendly_name?,
+                id: value.id?,
+                offer_id: value.offer_id?,
+                offer_name: value.offer_name?,
+                partner_id: value.partner_id?,
+                quantity: value.quantity?,
+                status: value.status?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::Subscription> for Subscription {
+        fn from(value: super::Subscription) -> Self {
+            Self {
+                attributes: Ok(value.attributes),
+                friendly_name: Ok(value.friendly_name),
+                id: Ok(value.id),
+                offer_id: Ok(value.offer_id),
+                offer_name: Ok(value.offer_name),
+                partner_id: Ok(value.partner_id),
+                quantity: Ok(value.quantity),
+                status: Ok(value.status),
+            }
+        }
+    }
+    /// Builds a [`super::SubscriptionCollection`].
+    #[derive(Clone, Debug)]
+    pub struct SubscriptionCollection {
+        attributes: ::std::result::Result<
+            ::std::option::Option<super::ResourceAttributes>,
+            ::std::string::String,
+        >,
+        items: ::std::result::Result<
+            ::std::vec::Vec<super::Subscription>,
+            ::std::string::String,
+        >,
+        links: ::std::result::Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            ::std::string::String,
+        >,
+        total_count: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for SubscriptionCollection {
+        fn default() -> Self {
+            Self {
+                attributes: Ok(Default::default()),
+                items: Err("no value supplied for items".to_string()),
+                links: Ok(Default::default()),
+                total_count: Ok(Default::default()),
+            }
+        }
+    }
+    impl SubscriptionCollection {
+        /// Sets `attributes`.
+        pub fn attributes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::ResourceAttributes>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.attributes = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for attributes: {e}")
+                });
+            self
+        }
+        /// Sets `items`.
+        pub fn items<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::Subscription>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.items = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for items: {e}"));
+            self
+        }
+        /// Sets `links`.
+        pub fn links<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.links = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for links: {e}"));
+            self
+        }
+        /// Sets `total_count`.
+        pub fn total_count<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.total_count = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for total_count: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<SubscriptionCollection>
+    for super::SubscriptionCollection {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: SubscriptionCollection,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                attributes: value.attributes?,
+                items: value.items?,
+                links: value.links?,
+                total_count: value.total_count?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::SubscriptionCollection> for SubscriptionCollection {
+        fn from(value: super::SubscriptionCollection) -> Self {
+            Self {
+                attributes: Ok(value.attributes),
+                items: Ok(value.items),
+                links: Ok(value.links),
+                total_count: Ok(value.total_count),
             }
         }
     }

@@ -17,7 +17,10 @@ pub(super) fn error_body_table(spec: &OpenAPI) -> Result<proc_macro2::TokenStrea
     let mut arms = Vec::new();
     let mut success_arms = Vec::new();
     for (_, method, operation) in spec.operations() {
-        anyhow::ensure!(method == "post", "only POST operations are expected");
+        anyhow::ensure!(
+            matches!(method, "post" | "get"),
+            "only GET and POST operations are expected, not {method}"
+        );
         let id = operation
             .operation_id
             .as_deref()

@@ -52,6 +52,7 @@ fn the_contract_covers_every_operation_of_the_fake() {
         [
             Operation::CheckEligibility,
             Operation::CreateProductUpgrade,
+            Operation::GetCustomerSubscriptions,
             Operation::GetProductUpgrade,
             Operation::GetProductUpgradeStatus
         ]
