@@ -27,14 +27,21 @@ second (or where the journal's last run left it), raises the rate while calls su
 backs off on a 429. --rate sets a ceiling over all calls, its unit in the value: --rate 5/s, --rate
 300/min (Partner Center quotes limits per minute). The run's first lines say the rate.
 
-Brakes (upgrade): --max-failed 10% (the default) stops creating upgrades once more than 10%
-of those that ended failed, or of the creates were refused (counted once more than 10
-customers failed); --canary N holds every create after the first N until those ended. A
-braked run follows what is under way, leaves the rest not started, exits 1, and prints the
-command that goes on once the cause is dealt with.
+Outcomes: what eligibility finds is the customer's outcome, never a failure of the run:
+not-applicable (nothing to upgrade: no Azure subscription, 900108; Azure Partner Shared
+Services, 900119) needs nothing; not-eligible (eligibility's reason, or every legacy
+subscription suspended, 900105) needs the operator, then `upgrade --only not-eligible`.
 
-Exit codes: 0 every customer ended well (completed, or not eligible); 3 some did not (failed,
-refused, not completed yet, to retry later, a bad line); 1 the run could not go on (the
+Brakes (upgrade) judge the upgrades alone: --max-failed 10% (the default) stops creating
+upgrades once more than 10% of the upgrades that ended in this run failed, or of the creates
+answered were refused (creates are sent only once eligibility passed), counted once more
+than 10 failed; --canary N holds every create after the first N until those ended. A braked
+run follows what is under way, leaves the rest not started, exits 1, and prints the command
+that goes on once the cause is dealt with.
+
+Exit codes: 0 every customer ended well (completed, not applicable, or eligible); 3 some did
+not (not eligible, failed, refused, partly moved, not completed yet, to retry later, a bad
+line); 1 the run could not go on (the
 credentials were refused, the service did not answer, a file could not be used, the journal
 could not be written, a brake stopped the creates): the same command resumes once that is
 fixed; 130 interrupted by
@@ -133,7 +140,7 @@ pub enum Command {
         #[arg(long)]
         other_customers: bool,
         /// Run only these customers again: those the journal has as failed, refused,
-        /// ineligible, retry-later, in-progress or pending, or those of a file of ids.
+        /// not-eligible, retry-later, in-progress or pending, or those of a file of ids.
         /// Each chosen one starts over (a new create if it needs one); the journal keeps
         /// its history; the others are left as they are.
         #[arg(long, value_name = "OUTCOME|FILE")]
@@ -143,9 +150,10 @@ pub enum Command {
         /// --max-failed allows, stop there. Costs about one upgrade's time.
         #[arg(long, value_name = "N", default_value_t = 0)]
         canary: usize,
-        /// Stop creating upgrades once more than N customers failed in this run (their
-        /// upgrade ended Failed, or the create was refused for the customer's own reason),
-        /// or more than P% of the upgrades that ended once more than 10 failed. Upgrades under
+        /// Stop creating upgrades once more than N upgrades of this run failed or creates
+        /// were refused, or more than P% of the upgrades that ended (or of the creates
+        /// answered) once more than 10 failed. Eligibility's findings (not applicable, not
+        /// eligible) never count. Upgrades under
         /// way are followed to their end; the customers spared stay not started, and the
         /// same command goes on with them. 100% never stops.
         #[arg(long, value_name = "N|P%", default_value = DEFAULT_MAX_FAILED, value_parser = MaxFailed::parse)]
@@ -188,6 +196,24 @@ pub enum Command {
         /// The product family of the run's upgrades (the status call names it).
         #[arg(long, default_value = "Azure")]
         product_family: String,
+    },
+    /// Checks what moved: reads the subscriptions of every customer the journal has
+    /// completed and not yet verified, and verifies that no legacy Azure subscription is
+    /// still active and an Azure plan subscription is. What it finds goes into the journal
+    /// (`status` shows it; the next `verify` reads only the customers not verified). Exit
+    /// 3 when any is not verified.
+    Verify {
+        /// The run's journal.
+        #[arg(long)]
+        journal: PathBuf,
+        /// Where to write the report, a row per completed customer: customerId, verified,
+        /// legacyActive (;-separated), planSubscriptionId, error, and the customer's own
+        /// columns (JSON when it ends in .json, else CSV).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// What stdout holds: the summary (text), or the rows as one JSON document.
+        #[arg(short, long, value_enum, default_value = "text")]
+        output: Output,
     },
 }
 

@@ -226,6 +226,18 @@ fn read_csv(text: &str, delimiter: u8) -> Result<(Vec<Customer>, Vec<BadLine>)> 
     Ok((customers, bad))
 }
 
+/// The resellers a customers file's `resellers` column names (`;`-separated, as
+/// `discover` writes it).
+pub fn resellers_of<'a>(extra: impl IntoIterator<Item = (&'a String, &'a String)>) -> Vec<String> {
+    (extra.into_iter())
+        .filter(|(key, _)| key.eq_ignore_ascii_case("resellers"))
+        .flat_map(|(_, value)| value.split(';'))
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| pc_upgrade_client::shown(r, 64))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

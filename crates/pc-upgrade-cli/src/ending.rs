@@ -11,7 +11,7 @@ use crate::engine::{Braked, Stop};
 use crate::report::{self, Row};
 use crate::{line_items, summary, utc};
 
-/// Every customer ended well (completed, or not eligible and so left alone).
+/// Every customer ended well (completed, nothing to upgrade, or eligible).
 pub const ALL_WELL: u8 = 0;
 /// The run could not go on (credentials, the service down, an unreadable file, a journal
 /// that cannot be written), or a brake stopped its creates.
@@ -19,7 +19,8 @@ pub const CANNOT_RUN: u8 = 1;
 /// The command line cannot be run as given (a bad value; two options naming one file; a
 /// folder that does not exist).
 pub const BAD_ARGUMENTS: u8 = 2;
-/// Some customers did not end well (failed, refused, not completed yet, a bad line).
+/// Some customers did not end well (not eligible, failed, refused, not completed yet, a bad
+/// line).
 pub const PARTIAL: u8 = 3;
 /// Interrupted (Ctrl-C, SIGTERM, or the terminal closed: SIGHUP), with the report written.
 pub const INTERRUPTED: u8 = 130;
@@ -157,7 +158,20 @@ impl<'a> Ending<'a> {
         let command = command_line(self.args);
         let dry_run = self.rerun == Rerun::DryRun;
         let goes_on = self.goes_on.as_deref().unwrap_or(&command);
-        if let Some(next) = summary::next_step(rows, goes_on, dry_run) {
+        // The customers not eligible, once their reason is dealt with: an upgrade run takes
+        // them alone again; eligibility and a dry run ask every customer again anyway.
+        let not_eligible = match (self.rerun, &self.goes_on) {
+            (Rerun::Resumes, None) => {
+                command_line(&with_option(self.args, "--only", "not-eligible"))
+            }
+            (Rerun::Resumes, Some(upgrade)) => format!("{upgrade} --only not-eligible"),
+            (Rerun::Repeats | Rerun::DryRun, _) => command.clone(),
+        };
+        let commands = summary::Commands {
+            goes_on,
+            not_eligible: &not_eligible,
+        };
+        if let Some(next) = summary::next_step(rows, commands, dry_run) {
             say(&format!("{next}\n"));
         }
         let well = rows.iter().all(|r| r.outcome.ended_well());
@@ -251,19 +265,25 @@ fn raised(args: &[OsString], braked: &Braked) -> Vec<OsString> {
     } else {
         (braked.failed * 2).to_string()
     };
+    with_option(args, "--max-failed", &value)
+}
+
+/// `args` with the option `name` given `value`, in place of any value it had.
+fn with_option(args: &[OsString], name: &str, value: &str) -> Vec<OsString> {
     let mut out = Vec::with_capacity(args.len() + 2);
     let mut skip = false;
+    let joined = format!("{name}=");
     for arg in args {
         if std::mem::take(&mut skip) {
             continue;
         }
         match arg.to_str() {
-            Some("--max-failed") => skip = true,
-            Some(other) if other.starts_with("--max-failed=") => {}
+            Some(other) if other == name => skip = true,
+            Some(other) if other.starts_with(&joined) => {}
             _ => out.push(arg.clone()),
         }
     }
-    out.push("--max-failed".into());
+    out.push(name.into());
     out.push(value.into());
     out
 }

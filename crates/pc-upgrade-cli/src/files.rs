@@ -1,7 +1,8 @@
 //! The operator's files, checked before a run calls anything or writes anything: no two of
 //! the customers file, the journal and the report may be one file (after links and relative
 //! paths: `--report run.journal` would replace the journal), and the folders a run writes
-//! in must exist (a dry run checks them too, so its "run it with --yes" works).
+//! in must exist (a dry run checks them too, so its "run it with --yes" works); and a
+//! report is replaced whole, never left half written ([`replace`]).
 
 use std::path::{Path, PathBuf};
 
@@ -107,6 +108,33 @@ pub fn folder_exists(file: Named<'_>) -> Result<(), Misuse> {
         file.path.display(),
         folder.display()
     )))
+}
+
+/// The file a report is written to before it is renamed into place: beside it, so that the
+/// rename replaces it whole (`report.csv.partial`).
+pub fn temporary(path: &Path) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+/// Puts `bytes` at `path`: written whole beside it, then renamed, so that a report is never
+/// half a file, and one that cannot be written leaves the one before as it was.
+///
+/// # Errors
+/// When the file cannot be written or renamed (the temporary one is then removed).
+pub fn replace(path: &Path, out: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let temporary = temporary(path);
+    let written = std::fs::write(&temporary, out)
+        .with_context(|| format!("writing {}", temporary.display()))
+        .and_then(|()| {
+            std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
 
 #[cfg(test)]

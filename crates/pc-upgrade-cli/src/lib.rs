@@ -20,11 +20,15 @@
 //   customer's life in the run (`life`), what each answer does (`answers`: whose failure
 //   a failed call is comes from the client's `Error::kind`), when statuses are read
 //   (`reads`), and the brakes, `--canary` and `--max-failed` (`brakes`);
+// - `outcome`: how a customer ended (the names, which end well, what a refusal code says
+//   of the customer);
 // - `rows`: the report's row of a customer, derived in one function; `select`: `--only`;
 // - `report`: the report (CSV or JSON); `line_items`: `--line-items`, a row per
 //   subscription; `progress`: the bar, or a line per customer; `eta`: its time left;
 // - `summary`: what the end of a run prints; `ending`: the next step and the exit code;
-//   what a run stopped by a brake (`engine/brakes.rs`) says; `utc`: timestamps.
+//   what a run stopped by a brake (`engine/brakes.rs`) says; `utc`: timestamps;
+// - `verify`: what a customer's subscriptions say of its upgrade, and `verify`'s report;
+//   `text`: server text in a spreadsheet cell.
 
 mod args;
 mod commands;
@@ -39,6 +43,7 @@ mod learned;
 mod line_items;
 pub mod logging;
 mod origin;
+mod outcome;
 mod progress;
 mod report;
 mod rows;
@@ -47,7 +52,9 @@ mod sign_in;
 pub mod signals;
 mod state;
 mod summary;
+mod text;
 mod utc;
+mod verify;
 
 pub use args::{Cli, Command, FleetArgs, Output, Rate};
 pub use commands::{Invocation, run};

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::report::{self, Outcome, Row};
+use crate::report::{Outcome, Row};
 use crate::rows::not_moved;
 
 /// The columns before the customers file's own.
@@ -78,5 +78,5 @@ pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
     }
     writer.flush()?;
     drop(writer);
-    report::replace(path, &out)
+    crate::files::replace(path, &out)
 }

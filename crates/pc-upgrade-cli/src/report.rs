@@ -8,87 +8,7 @@ use pc_upgrade_client::types::UpgradesLineItem;
 use serde::Serialize;
 use uuid::Uuid;
 
-/// How a customer stands at the end of a run: what the report and the summary say, and
-/// what the exit code follows from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// The upgrade is completed.
-    Completed,
-    /// Not eligible: nothing was created.
-    Ineligible,
-    /// Eligible (the `eligibility` command).
-    Eligible,
-    /// The customer already has the upgrade (the `eligibility` command): an upgrade run
-    /// follows it.
-    Upgrading,
-    /// A dry run would create the upgrade.
-    WouldCreate,
-    /// A dry run would follow the upgrade the customer already has.
-    WouldResume,
-    /// The upgrade completed, but a subscription of the customer's was not moved (its line
-    /// item failed): the customer is not whole on the Azure plan.
-    PartlyMoved,
-    /// The upgrade failed.
-    Failed,
-    /// Partner Center refused the customer for a reason of its own (the error code says
-    /// which).
-    Refused,
-    /// The upgrade exists and was not completed yet: the next run goes on waiting.
-    InProgress,
-    /// Not done, for a reason that may pass (the detail says which): the next run tries
-    /// again.
-    RetryLater,
-    /// Not reached: the run stopped first. The next run goes on.
-    #[default]
-    Pending,
-    /// A line of the customers file that names no customer.
-    BadLine,
-    /// A line that names a customer an earlier line names: reported, the customer run once.
-    Duplicate,
-}
-
-impl Outcome {
-    /// The word the report and the summary use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Completed => "completed",
-            Self::Ineligible => "ineligible",
-            Self::Eligible => "eligible",
-            Self::Upgrading => "upgrading",
-            Self::WouldCreate => "would-create",
-            Self::WouldResume => "would-resume",
-            Self::PartlyMoved => "partly-moved",
-            Self::Failed => "failed",
-            Self::Refused => "refused",
-            Self::InProgress => "in-progress",
-            Self::RetryLater => "retry-later",
-            Self::Pending => "pending",
-            Self::BadLine => "bad-line",
-            Self::Duplicate => "duplicate",
-        }
-    }
-
-    /// Whether the customer ended well: nothing more is needed for it.
-    pub fn ended_well(self) -> bool {
-        matches!(
-            self,
-            Self::Completed
-                | Self::Ineligible
-                | Self::Eligible
-                | Self::Upgrading
-                | Self::WouldCreate
-                | Self::WouldResume
-                | Self::Duplicate
-        )
-    }
-}
-
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::outcome::Outcome;
 
 /// How many customers ended each way: the one count of outcomes that the progress lines,
 /// the summary and the JSON report all show.
@@ -159,6 +79,10 @@ pub struct Row {
     pub finished: Option<String>,
     /// What to do next for the customer (filled in when the report is written).
     pub next: Option<String>,
+    /// What `pc-upgrade verify` found of its subscriptions: no legacy subscription still
+    /// active and an Azure plan one active (none until it ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
     /// The upgrade's line items, a subscription each, as the service gave them (in the
     /// JSON report; the CSV has the counts, and `--line-items` a row per subscription).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -176,7 +100,26 @@ impl Row {
             None => "contact Microsoft support".to_owned(),
         };
         let step = match self.outcome {
-            Outcome::Completed | Outcome::Eligible | Outcome::Ineligible => return None,
+            Outcome::Completed | Outcome::Eligible => return None,
+            Outcome::NotApplicable | Outcome::NotEligible => {
+                if let Some((_, step)) = crate::outcome::finding(self.error_code) {
+                    return Some(step.to_owned());
+                }
+                match self.error_code {
+                    None if self.outcome == Outcome::NotApplicable => return None,
+                    None => "deal with the reason eligibility gave, then run the upgrade again \
+                             with --only not-eligible"
+                        .to_owned(),
+                    Some(code) => format!(
+                        "see error {code} ({}); once it is dealt with, run the upgrade again \
+                         with --only not-eligible; else {}",
+                        pc_upgrade_client::PartnerCenterErrorCode::from_number(code)
+                            .meaning()
+                            .unwrap_or("undocumented"),
+                        support(self.request_id)
+                    ),
+                }
+            }
             Outcome::Upgrading | Outcome::WouldResume => "an upgrade run follows it".to_owned(),
             Outcome::WouldCreate => "upgrade it: run with --yes".to_owned(),
             Outcome::InProgress => "wait: run the same command again later".to_owned(),
@@ -239,21 +182,16 @@ struct JsonReport<'a> {
     #[serde(flatten)]
     run: &'a RunInfo,
     counts: BTreeMap<&'static str, usize>,
+    /// Per reseller (the customers file's `resellers` column), the counts by outcome.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    resellers: BTreeMap<String, BTreeMap<&'static str, usize>>,
     rows: Vec<Row>,
-}
-
-/// The file a report is written to before it is renamed into place: beside it, so that the
-/// rename replaces it whole (`report.csv.partial`).
-fn temporary(path: &Path) -> std::path::PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".partial");
-    path.with_file_name(name)
 }
 
 /// Fails now, before any call, if the report could not be written at the end (a folder that
 /// does not exist, no permission).
 pub fn check_writable(path: &Path) -> Result<()> {
-    let temporary = temporary(path);
+    let temporary = crate::files::temporary(path);
     std::fs::write(&temporary, b"")
         .and_then(|()| std::fs::remove_file(&temporary))
         .with_context(|| format!("the report {} cannot be written", path.display()))
@@ -331,7 +269,7 @@ pub fn write(path: &Path, rows: &[Row], run: &RunInfo) -> Result<()> {
     } else {
         csv_of(&with_next_steps(rows))?
     };
-    replace(path, &out)
+    crate::files::replace(path, &out)
 }
 
 /// The rows, each with its next step.
@@ -355,28 +293,22 @@ pub fn json_of(rows: &[Row], run: &RunInfo) -> Result<Vec<u8>> {
         .iter()
         .map(|(outcome, count)| (outcome.as_str(), count))
         .collect();
-    let report = JsonReport { run, counts, rows };
+    let mut resellers: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    for row in &rows {
+        for reseller in crate::customers::resellers_of(&row.extra) {
+            let counts = resellers.entry(reseller).or_default();
+            *counts.entry(row.outcome.as_str()).or_default() += 1;
+        }
+    }
+    let report = JsonReport {
+        run,
+        counts,
+        resellers,
+        rows,
+    };
     let mut out = serde_json::to_vec_pretty(&report)?;
     out.push(b'\n');
     Ok(out)
-}
-
-/// Puts `bytes` at `path`: written whole beside it, then renamed, so that a report is never
-/// half a file, and one that cannot be written leaves the one before as it was.
-///
-/// # Errors
-/// When the file cannot be written or renamed (the temporary one is then removed).
-pub fn replace(path: &Path, out: &[u8]) -> Result<()> {
-    let temporary = temporary(path);
-    let written = std::fs::write(&temporary, out)
-        .with_context(|| format!("writing {}", temporary.display()))
-        .and_then(|()| {
-            std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
-        });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
 }
 
 #[cfg(test)]

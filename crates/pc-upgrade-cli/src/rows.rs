@@ -10,7 +10,7 @@ use pc_upgrade_client::types::UpgradesLineItem;
 use crate::customers::{BadLine, Customer};
 use crate::journal::Replayed;
 use crate::report::{Outcome, Row};
-use crate::state::{Known, Origin, Stage};
+use crate::state::{Call, Known, Origin, Stage};
 
 /// What a run settled on for a customer that the journal's stage does not say.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +60,7 @@ pub fn row(customer: &Customer, known: &Known, run: InRun<'_>) -> Row {
         upgrade_id: known.upgrade(),
         origin: known.origin().map(|o| o.to_string()),
         request_id: known.create_request,
+        verified: known.verification.as_ref().map(|v| v.verified),
         ..Row::default()
     };
     let (outcome, detail) = journaled(known, &mut row);
@@ -115,7 +116,7 @@ fn journaled(known: &Known, row: &mut Row) -> (Outcome, Option<String>) {
         ),
         Stage::Ineligible { reason } => {
             row.eligible = Some(false);
-            (Outcome::Ineligible, reason.clone())
+            (Outcome::NotEligible, reason.clone())
         }
         Stage::Started { .. } => (
             Outcome::InProgress,
@@ -150,6 +151,7 @@ fn journaled(known: &Known, row: &mut Row) -> (Outcome, Option<String>) {
             (Outcome::Failed, Some(text))
         }
         Stage::Refused {
+            call,
             code,
             detail,
             request_id,
@@ -157,7 +159,11 @@ fn journaled(known: &Known, row: &mut Row) -> (Outcome, Option<String>) {
         } => {
             row.error_code = *code;
             row.request_id = Some(*request_id);
-            (Outcome::Refused, Some(detail.clone()))
+            let outcome = crate::outcome::of_refusal(*call, *code);
+            if *call == Some(Call::Eligibility) {
+                row.eligible = Some(false);
+            }
+            (outcome, Some(detail.clone()))
         }
     }
 }

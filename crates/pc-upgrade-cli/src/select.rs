@@ -18,7 +18,7 @@ use crate::state::Known;
 const OUTCOMES: &[Outcome] = &[
     Outcome::Failed,
     Outcome::Refused,
-    Outcome::Ineligible,
+    Outcome::NotEligible,
     Outcome::RetryLater,
     Outcome::InProgress,
     Outcome::Pending,
@@ -31,12 +31,17 @@ pub fn chosen(
     known: &HashMap<Uuid, Known>,
     delimiter: u8,
 ) -> Result<HashSet<Uuid>> {
-    if let Some(outcome) = OUTCOMES.iter().find(|o| o.as_str() == selection) {
+    // `ineligible`: the name `not-eligible` had before it was told from `not-applicable`.
+    let selection = match selection {
+        "ineligible" => Outcome::NotEligible.as_str(),
+        other => other,
+    };
+    if let Some(outcome) = Outcome::named(selection).filter(|o| OUTCOMES.contains(o)) {
         return Ok(customers
             .iter()
             .filter(|c| {
                 let known = known.get(&c.id).cloned().unwrap_or_default();
-                row(c, &known, InRun::default()).outcome == *outcome
+                row(c, &known, InRun::default()).outcome == outcome
             })
             .map(|c| c.id)
             .collect());

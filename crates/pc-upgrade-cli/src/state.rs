@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use crate::origin::Origin;
+pub use crate::verify::Verification;
 
 /// One event of the journal, after its version line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -109,6 +110,9 @@ pub enum Event {
     Refused {
         /// The customer.
         customer: Uuid,
+        /// The call refused (journals before it was recorded: none, read as a create).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        call: Option<Call>,
         /// The HTTP status.
         status: u16,
         /// The Partner Center error code.
@@ -118,6 +122,14 @@ pub enum Event {
         detail: String,
         /// The `MS-RequestId` of the refused call.
         request_id: Uuid,
+    },
+    /// `pc-upgrade verify` read the customer's subscriptions after its upgrade completed.
+    Verified {
+        /// The customer.
+        customer: Uuid,
+        /// What it found.
+        #[serde(flatten)]
+        found: Verification,
     },
     /// The operator chose the customer to be run again (`--only`): its stage starts over,
     /// and the events before stay as its history.
@@ -155,9 +167,23 @@ impl Event {
             | Self::Failed { customer, .. }
             | Self::Refused { customer, .. }
             | Self::Rerun { customer }
+            | Self::Verified { customer, .. }
             | Self::Retry { customer, .. } => Some(*customer),
         }
     }
+}
+
+/// Which call a refusal answered: eligibility's refusals say what the customer is (no
+/// Azure subscription, suspended subscriptions), a create's refusal is the upgrade's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Call {
+    /// `check_eligibility`.
+    Eligibility,
+    /// `create_product_upgrade`.
+    Create,
+    /// `get_product_upgrade_status`.
+    Status,
 }
 
 /// Where a customer stands.
@@ -208,6 +234,8 @@ pub enum Stage {
     },
     /// Refused for a reason of the customer's own: final.
     Refused {
+        /// The call refused (none in journals before it was recorded).
+        call: Option<Call>,
         /// The HTTP status.
         status: u16,
         /// The Partner Center error code.
@@ -256,6 +284,8 @@ pub struct Known {
     pub create_request: Option<Uuid>,
     /// Its last transient failure, while its stage has not moved on since.
     pub retry: Option<RetryNote>,
+    /// What `verify` last found of its subscriptions, since its upgrade completed.
+    pub verification: Option<Verification>,
 }
 
 impl Known {
@@ -274,6 +304,10 @@ impl Known {
                 return;
             }
             Event::Retry { .. } => return self.retried(event),
+            Event::Verified { found, .. } => {
+                self.verification = Some(found.clone());
+                return;
+            }
             Event::Rerun { .. } => Stage::New,
             Event::Ineligible { reason, .. } => Stage::Ineligible {
                 reason: reason.clone(),
@@ -311,12 +345,14 @@ impl Known {
                 lines: lines.clone(),
             },
             Event::Refused {
+                call,
                 status,
                 code,
                 detail,
                 request_id,
                 ..
             } => Stage::Refused {
+                call: *call,
                 status: *status,
                 code: *code,
                 detail: detail.clone(),
@@ -325,6 +361,7 @@ impl Known {
         };
         self.stage = stage;
         self.retry = None;
+        self.verification = None;
     }
 
     /// A transient failure: noted for the report; a create's request id it spent is not

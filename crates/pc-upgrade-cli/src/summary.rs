@@ -28,11 +28,23 @@ pub fn summary(rows: &[Row], elapsed: Duration) -> String {
             "\nsubscriptions: {moved} moved to the Azure plan, {not_moved} not moved"
         );
     }
+    out.push_str(&verifications(rows));
+    out.push_str(&per_reseller(rows));
     out.push_str(&reasons(rows));
     out.push_str(&codes(rows));
     out.push_str(&bad_lines(rows));
     let _ = writeln!(out, "\ntime: {}", clock(elapsed));
     out
+}
+
+/// What `verify` found of the completed customers, once it ran.
+fn verifications(rows: &[Row]) -> String {
+    let verified = rows.iter().filter(|r| r.verified == Some(true)).count();
+    let not = rows.iter().filter(|r| r.verified == Some(false)).count();
+    if verified + not == 0 {
+        return String::new();
+    }
+    format!("\nverified: {verified} customers; not verified: {not} (pc-upgrade verify)\n")
 }
 
 /// Why customers were not eligible, failed or were refused: each reason once, with how many
@@ -42,12 +54,16 @@ fn reasons(rows: &[Row]) -> String {
     for row in rows {
         let why = match (row.outcome, row.error_code, row.detail.as_deref()) {
             // A refusal's text names its call's request ids: it is grouped by its code.
-            (Outcome::Refused, Some(code), _) => {
+            (Outcome::Refused | Outcome::NotApplicable | Outcome::NotEligible, Some(code), _) => {
                 let meaning = PartnerCenterErrorCode::from_number(code).meaning();
                 format!("error {code}: {}", meaning.unwrap_or("undocumented"))
             }
             (
-                Outcome::Ineligible | Outcome::Failed | Outcome::Refused | Outcome::PartlyMoved,
+                Outcome::NotApplicable
+                | Outcome::NotEligible
+                | Outcome::Failed
+                | Outcome::Refused
+                | Outcome::PartlyMoved,
                 _,
                 Some(detail),
             ) => detail.to_owned(),
@@ -117,6 +133,91 @@ fn bad_lines(rows: &[Row]) -> String {
     out
 }
 
+/// What `verify` found: how many customers were verified, not verified, not read, and the
+/// same per reseller when the customers file names them.
+pub fn verified(checked: &[crate::verify::Checked]) -> String {
+    let state = |c: &crate::verify::Checked| match &c.found {
+        Some(found) if found.verified => 0,
+        Some(_) => 1,
+        None => 2,
+    };
+    let mut totals = [0usize; 3];
+    let mut resellers: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    for row in checked {
+        totals[state(row)] += 1;
+        for reseller in crate::customers::resellers_of(row.extra.iter().map(|(k, v)| (k, v))) {
+            resellers.entry(reseller).or_default()[state(row)] += 1;
+        }
+    }
+    let mut out = format!(
+        "verified      {:>9}\nnot verified  {:>9}\nnot read      {:>9}\ntotal         {:>9}\n",
+        totals[0],
+        totals[1],
+        totals[2],
+        checked.len()
+    );
+    if !resellers.is_empty() {
+        let width = WIDTH - 3 * 14;
+        let _ = writeln!(
+            out,
+            "\n{:<width$}{:>14}{:>14}{:>14}",
+            "reseller", "verified", "not verified", "not read"
+        );
+        for (reseller, counts) in resellers.iter().take(RESELLERS_LISTED) {
+            let [a, b, c] = counts;
+            let _ = writeln!(
+                out,
+                "{:<width$}{a:>14}{b:>14}{c:>14}",
+                fit(reseller, width - 1)
+            );
+        }
+        more_resellers(&mut out, resellers.len());
+    }
+    out
+}
+
+/// How many resellers the summary lists before "and N more".
+const RESELLERS_LISTED: usize = 10;
+
+fn more_resellers(out: &mut String, count: usize) {
+    if count > RESELLERS_LISTED {
+        let more = count - RESELLERS_LISTED;
+        let _ = writeln!(out, "and {more} more resellers (in the report)");
+    }
+}
+
+/// Customers by outcome per reseller, when the customers file names them: the most common
+/// outcomes of a fleet as columns (completed, not applicable, not eligible), the rest as
+/// "other".
+fn per_reseller(rows: &[Row]) -> String {
+    let column = |outcome: Outcome| match outcome {
+        Outcome::Completed => 0,
+        Outcome::NotApplicable => 1,
+        Outcome::NotEligible => 2,
+        _ => 3,
+    };
+    let mut resellers: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+    for row in rows {
+        for reseller in crate::customers::resellers_of(&row.extra) {
+            resellers.entry(reseller).or_default()[column(row.outcome)] += 1;
+        }
+    }
+    if resellers.is_empty() {
+        return String::new();
+    }
+    let width = WIDTH - 4 * 12;
+    let mut out = format!(
+        "\n{:<width$}{:>12}{:>12}{:>12}{:>12}\n",
+        "reseller", "completed", "not-applic.", "not-eligible", "other"
+    );
+    for (reseller, [a, b, c, d]) in resellers.iter().take(RESELLERS_LISTED) {
+        let name = fit(reseller, width - 1);
+        let _ = writeln!(out, "{name:<width$}{a:>12}{b:>12}{c:>12}{d:>12}");
+    }
+    more_resellers(&mut out, resellers.len());
+    out
+}
+
 /// `text` in at most `width` characters: cut, with `…`, when longer.
 fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -177,8 +278,19 @@ fn clock(elapsed: Duration) -> String {
     }
 }
 
-/// What to do next, given how the customers ended: `command` is the one that ran.
-pub fn next_step(rows: &[Row], command: &str, dry_run: bool) -> Option<String> {
+/// The commands a next step can name.
+#[derive(Clone, Copy, Debug)]
+pub struct Commands<'a> {
+    /// The one that goes on with the customers (the one that ran, or the upgrade it leads
+    /// to).
+    pub goes_on: &'a str,
+    /// The one that takes the customers not eligible again.
+    pub not_eligible: &'a str,
+}
+
+/// What to do next, given how the customers ended.
+pub fn next_step(rows: &[Row], commands: Commands<'_>, dry_run: bool) -> Option<String> {
+    let command = commands.goes_on;
     let count = |outcome: Outcome| rows.iter().filter(|r| r.outcome == outcome).count();
     if dry_run {
         let would = count(Outcome::WouldCreate) + count(Outcome::WouldResume);
@@ -188,6 +300,11 @@ pub fn next_step(rows: &[Row], command: &str, dry_run: bool) -> Option<String> {
     let upgradable = count(Outcome::Eligible) + count(Outcome::Upgrading);
     let later = count(Outcome::RetryLater) + count(Outcome::InProgress) + count(Outcome::Pending);
     let attention = count(Outcome::Failed) + count(Outcome::Refused) + count(Outcome::PartlyMoved);
+    let not_eligible = count(Outcome::NotEligible);
+    let suspended = rows
+        .iter()
+        .filter(|r| r.outcome == Outcome::NotEligible && r.error_code == Some(900_105))
+        .count();
     let mut steps = Vec::new();
     if upgradable > 0 {
         let prose = format!(
@@ -202,6 +319,20 @@ pub fn next_step(rows: &[Row], command: &str, dry_run: bool) -> Option<String> {
              this goes on where the run stopped:"
         );
         steps.push(step(&prose, Some(command)));
+    }
+    if not_eligible > 0 {
+        let reactivate = match suspended {
+            0 => String::new(),
+            n => format!(
+                " ({n} of them have suspended Azure subscriptions: reactivate them in \
+                 Partner Center)"
+            ),
+        };
+        let prose = format!(
+            "next: {not_eligible} customers are not eligible; the report says why{reactivate}. \
+             Once that is dealt with, this takes them again:"
+        );
+        steps.push(step(&prose, Some(commands.not_eligible)));
     }
     if attention > 0 {
         let prose = format!(
@@ -237,6 +368,13 @@ mod tests {
         }
     }
 
+    fn commands(goes_on: &str) -> Commands<'_> {
+        Commands {
+            goes_on,
+            not_eligible: "pc-upgrade upgrade --yes --only not-eligible",
+        }
+    }
+
     #[test]
     fn the_summary_names_codes_bad_lines_and_time() {
         let mut rows = vec![
@@ -251,10 +389,10 @@ mod tests {
         assert!(text.contains("line 10: reason 10"), "{text}");
         assert!(text.contains("and 2 more"), "{text}");
         assert!(text.contains("time: 1h 02m 03s"), "{text}");
-        let next = next_step(&rows, "pc-upgrade upgrade --yes", false).unwrap();
+        let next = next_step(&rows, commands("pc-upgrade upgrade --yes"), false).unwrap();
         assert!(next.contains("1 customers are not done yet"), "{next}");
         assert!(next.contains("1 customers failed, were refused"), "{next}");
-        assert_eq!(next_step(&rows[2..3], "x", false), None);
+        assert_eq!(next_step(&rows[2..3], commands("x"), false), None);
         assert!(!text.contains("subscriptions:"), "{text}");
         rows[2].moved = Some(2);
         rows.push(Row {
@@ -267,7 +405,7 @@ mod tests {
             text.contains("subscriptions: 3 moved to the Azure plan, 1 not moved"),
             "{text}"
         );
-        let next = next_step(&rows, "pc-upgrade upgrade --yes", false).unwrap();
+        let next = next_step(&rows, commands("pc-upgrade upgrade --yes"), false).unwrap();
         assert!(next.contains("2 customers failed, were refused"), "{next}");
         for line in text.lines().chain(next.lines()) {
             assert!(
@@ -284,7 +422,7 @@ mod tests {
     fn reasons_are_grouped_with_their_counts() {
         let mut rows: Vec<Row> = (0..26)
             .map(|n| Row {
-                outcome: Outcome::Ineligible,
+                outcome: Outcome::NotEligible,
                 line: n,
                 detail: Some("No Azure subscription.".to_owned()),
                 ..Row::default()
@@ -314,7 +452,7 @@ mod tests {
         assert!(refused.ends_with(" 2"), "{text}");
         assert_eq!(text.matches("No Azure subscription.").count(), 1, "{text}");
         let line = text.lines().find(|l| l.contains("No Azure")).unwrap();
-        assert!(line.starts_with("ineligible: No Azure subscription.") && line.ends_with(" 26"));
+        assert!(line.starts_with("not-eligible: No Azure subscription.") && line.ends_with(" 26"));
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
         assert!(text.contains('…'), "{text}");
     }

@@ -519,7 +519,8 @@ async fn the_demo_runs_without_an_account_and_shows_every_outcome() {
     assert_eq!(code, 0, "{stdout}\n{}", ran.err.clone());
     for outcome in [
         "completed",
-        "ineligible",
+        "not-applicable",
+        "not-eligible",
         "failed",
         "refused",
         "retry-later",

@@ -27,11 +27,12 @@ async fn status_and_eligibility_write_one_json_document_to_stdout() {
         &["eligibility", "--customers", customers, "-o", "json"],
     )
     .await;
-    assert_eq!(ran.code, 0, "{}", ran.both());
+    // A customer not eligible calls for the operator: 3.
+    assert_eq!(ran.code, 3, "{}", ran.both());
     let document: Value = serde_json::from_str(&ran.out).expect("stdout is one JSON document");
     assert_eq!(document["command"], "eligibility");
     assert_eq!(document["counts"]["eligible"], 2, "{document}");
-    assert_eq!(document["counts"]["ineligible"], 1, "{document}");
+    assert_eq!(document["counts"]["not-eligible"], 1, "{document}");
     assert_eq!(document["rows"].as_array().unwrap().len(), 3);
     assert!(
         ran.err.contains("total"),
@@ -47,13 +48,13 @@ async fn status_and_eligibility_write_one_json_document_to_stdout() {
         journal,
         "--yes",
     ];
-    assert_eq!(in_process(&server, &upgrade).await.code, 0);
+    assert_eq!(in_process(&server, &upgrade).await.code, 3);
     let ran = in_process(
         &server,
         &["status", "--journal", journal, "--output", "json"],
     )
     .await;
-    assert_eq!(ran.code, 0, "{}", ran.both());
+    assert_eq!(ran.code, 3, "{}", ran.both());
     let document: Value = serde_json::from_str(&ran.out).expect("stdout is one JSON document");
     assert_eq!(document["command"], "status");
     assert_eq!(document["counts"]["completed"], 2, "{document}");

@@ -1,6 +1,7 @@
 //! `pc-upgrade demo`: the tool tried with no Partner Center account. A fake Partner Center
 //! starts in this process on 127.0.0.1 with a mixed fleet (eligible customers whose
-//! upgrades take a few seconds, customers not eligible, already upgrading, refused with a
+//! upgrades take a few seconds, customers with nothing to upgrade, customers not eligible
+//! (a reason, suspended subscriptions), already upgrading, refused with a
 //! documented code, told to try again later, upgrades that fail, and upgrades that leave a
 //! subscription behind), and a real `upgrade --yes` runs against it, with the progress and
 //! the summary an operator sees.
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use pc_upgrade_mock::{Customer, Fleet, MockServer, Throttle};
+use pc_upgrade_mock::{Customer, Fleet, MockServer, ScriptedSubscription, Throttle};
 use uuid::Uuid;
 
 use super::Session;
@@ -111,8 +112,15 @@ fn fleet() -> Fleet {
         .fold(Fleet::new(), |fleet, n| {
             let script = Customer::new(customer(n));
             fleet.customer(match n % 10 {
-                0 => script
-                    .ineligible("The customer has no Microsoft Azure (MS-AZR-0145P) subscription."),
+                // Nothing to upgrade: a Microsoft 365 customer (eligibility answers 900108).
+                0 => script.no_azure_subscription(),
+                4 if n % 20 == 4 => script
+                    .ineligible("The customer has not accepted the Microsoft Customer Agreement."),
+                // Its one legacy Azure subscription is suspended (eligibility: 900105).
+                4 => script.holding([ScriptedSubscription::legacy(Uuid::from_u128(
+                    0xdec0_0000_0000_4000_a000_0000_0000_0000 | n,
+                ))
+                .suspended()]),
                 1 => script
                     .already_upgrading(Uuid::from_u128(
                         0xdec0_0000_0000_4000_9000_0000_0000_0000 | n,

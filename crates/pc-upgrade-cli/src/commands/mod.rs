@@ -1,4 +1,5 @@
 //! Each command of `pc-upgrade`, a module each (`fleet`: eligibility and upgrade; `status`;
+//! `verify`;
 //! `demo`; `manual`: completions and the man page), and [`run`], which runs the one the
 //! command line names with what the [`Invocation`] gives it.
 
@@ -7,6 +8,7 @@ mod demo;
 mod fleet;
 mod manual;
 mod status;
+mod verify;
 
 use std::ffi::OsString;
 use std::time::Duration;
@@ -95,23 +97,27 @@ fn torn_end(session: &Session<'_>, path: &std::path::Path, replayed: &crate::jou
     }
 }
 
+/// The `eligibility` command's job: eligibility alone, no journal.
+fn eligibility(stdout: Output) -> fleet::Job<'static> {
+    fleet::Job {
+        mode: Mode::Eligibility,
+        journal: None,
+        following: fleet::Following {
+            wait: Duration::from_secs(1),
+            first_poll: Duration::from_secs(1),
+        },
+        other_customers: false,
+        only: None,
+        line_items: None,
+        stdout,
+        brakes: Brakes::default(),
+    }
+}
+
 async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> {
     match command {
         Command::Eligibility { fleet, output } => {
-            let job = fleet::Job {
-                mode: Mode::Eligibility,
-                journal: None,
-                following: fleet::Following {
-                    wait: Duration::from_secs(1),
-                    first_poll: Duration::from_secs(1),
-                },
-                other_customers: false,
-                only: None,
-                line_items: None,
-                stdout: *output,
-                brakes: Brakes::default(),
-            };
-            fleet::run(&session, fleet, job).await
+            fleet::run(&session, fleet, eligibility(*output)).await
         }
         Command::Upgrade {
             fleet,
@@ -166,6 +172,11 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
                 false => status::status(&session, journal, outputs),
             }
         }
+        Command::Verify {
+            journal,
+            report,
+            output,
+        } => verify::run(&session, journal, report.as_deref(), *output).await,
         #[cfg(feature = "demo")]
         Command::Demo { dir } => demo::run(&session, dir.as_deref()).await,
         Command::Completions { shell } => manual::completions(&session, *shell),

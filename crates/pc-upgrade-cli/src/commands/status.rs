@@ -126,7 +126,7 @@ fn upgrade_command(session: &Session<'_>, journal: &Path, replayed: &Replayed) -
 }
 
 /// The run's own API, unless `--base-url` (or its variable) names another.
-fn connection(session: &Session<'_>, replayed: &Replayed) -> Connection {
+pub(super) fn connection(session: &Session<'_>, replayed: &Replayed) -> Connection {
     let mut connection = session.connection.clone();
     if session.given_base_url.is_none()
         && let Some(base_url) = &replayed.base_url

@@ -19,7 +19,7 @@ use super::{Answer, Engine, Life, Mode, Stop};
 
 use crate::journal::Durability;
 use crate::rows::End;
-use crate::state::{Event, Origin, Stage};
+use crate::state::{Call, Event, Origin, Stage};
 
 /// How a transient failure is tried again: with which request id, when, and whether the
 /// service answered (the client's `Transient`, which only the client builds).
@@ -56,13 +56,14 @@ impl Engine<'_> {
                         self.started(index, upgrade, origin)?;
                         self.wait(index, upgrade, Instant::now());
                     }
-                    _ => self.failed(index, &error, Some(request_id))?,
+                    _ => self.failed(index, &error, Call::Create, Some(request_id))?,
                 }
             }
             Answer::Status(Ok(status)) => self.status(index, &status)?,
-            Answer::Eligibility(Err(error)) | Answer::Status(Err(error)) => {
-                self.failed(index, &error, None)?;
+            Answer::Eligibility(Err(error)) => {
+                self.failed(index, &error, Call::Eligibility, None)?
             }
+            Answer::Status(Err(error)) => self.failed(index, &error, Call::Status, None)?,
         }
         Ok(())
     }
@@ -178,7 +179,13 @@ impl Engine<'_> {
     }
 
     /// A failed call: final for the customer, a stop for the run, or a try later.
-    fn failed(&mut self, index: usize, error: &Error, create: Option<Uuid>) -> Result<()> {
+    fn failed(
+        &mut self,
+        index: usize,
+        error: &Error,
+        call: Call,
+        create: Option<Uuid>,
+    ) -> Result<()> {
         let customer = self.slots[index].customer.id;
         let code = error.code().and_then(|c| c.number());
         let detail = bounded(&error.to_string());
@@ -187,6 +194,7 @@ impl Engine<'_> {
                 self.reached();
                 let refused = Event::Refused {
                     customer,
+                    call: Some(call),
                     status: error.status().map_or(0, |s| s.as_u16()),
                     code,
                     detail,

@@ -17,8 +17,8 @@
 use std::fmt;
 
 use super::{Engine, Life, Slot};
-use crate::report::{Outcome, Row};
 use crate::rows::End;
+use crate::state::{Call, Stage};
 
 /// The default `--max-failed`. A healthy run fails seldom: customers that cannot move are
 /// refused by eligibility first, which counts for nothing here, so a few customers' own
@@ -119,6 +119,41 @@ pub struct Braked {
     pub spared: usize,
 }
 
+/// What a customer's end in this run is to the brakes, which judge the upgrade alone: what
+/// eligibility finds (nothing to upgrade, not eligible) is the customer's outcome, never a
+/// failure of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Settled {
+    /// Its upgrade ended in this run: completed (whole or in part), or failed.
+    Upgrade {
+        /// Whether it failed.
+        failed: bool,
+    },
+    /// Its create, sent once eligibility had passed, was refused for a reason of its own.
+    CreateRefused,
+    /// Anything else: eligibility's findings, a retry later, a dry run, spared.
+    Unjudged,
+}
+
+impl Settled {
+    /// What the journal's stage of a customer done in this run says to the brakes.
+    pub(super) fn of(stage: &Stage) -> Self {
+        match stage {
+            Stage::Completed { .. } => Self::Upgrade { failed: false },
+            Stage::Failed { .. } => Self::Upgrade { failed: true },
+            Stage::Refused {
+                call: Some(Call::Create),
+                ..
+            } => Self::CreateRefused,
+            _ => Self::Unjudged,
+        }
+    }
+
+    fn failed(self) -> bool {
+        matches!(self, Self::Upgrade { failed: true } | Self::CreateRefused)
+    }
+}
+
 /// Customers failed of those judged: `bad` of `all`.
 #[derive(Clone, Copy, Debug, Default)]
 struct Share {
@@ -184,22 +219,26 @@ impl Watch {
         self.creates.add(false);
     }
 
-    /// The customer of slot `index` is done in this run, with `row`; whether that stopped
-    /// the creates just now.
-    pub(super) fn done(&mut self, index: usize, row: &Row) -> bool {
-        let failed = matches!(row.outcome, Outcome::Failed | Outcome::Refused);
-        match row.outcome {
-            Outcome::Refused => self.creates.add(true),
-            Outcome::Failed | Outcome::Completed | Outcome::PartlyMoved => {
-                self.upgrades.add(failed);
-            }
-            _ => {}
+    /// The customer of slot `index` is done in this run, `settled` so, with the error code
+    /// and text of its failure; whether that stopped the creates just now.
+    pub(super) fn done(
+        &mut self,
+        index: usize,
+        settled: Settled,
+        cause: (Option<i64>, Option<&str>),
+    ) -> bool {
+        let failed = settled.failed();
+        match settled {
+            Settled::CreateRefused => self.creates.add(true),
+            Settled::Upgrade { failed } => self.upgrades.add(failed),
+            Settled::Unjudged => {}
         }
         if failed {
-            let text = row.detail.clone().unwrap_or_else(|| "status Failed".into());
-            match self.causes.iter_mut().find(|c| c.0 == row.error_code) {
+            let (code, text) = cause;
+            let text = text.unwrap_or("status Failed").to_owned();
+            match self.causes.iter_mut().find(|c| c.0 == code) {
                 Some(cause) => cause.2 += 1,
-                None => self.causes.push((row.error_code, text, 1)),
+                None => self.causes.push((code, text, 1)),
             }
         }
         if self.canary.contains(&index) {
@@ -238,7 +277,13 @@ impl Watch {
         if let MaxFailed::Count(_) = max {
             let bad = self.upgrades.bad + self.creates.bad;
             let all = self.upgrades.all + self.creates.bad;
-            let judged = format!("{bad} customers failed or were refused in this run");
+            let judged = match (self.upgrades.bad, self.creates.bad) {
+                (upgrades, 0) => format!("{upgrades} upgrades failed in this run"),
+                (0, creates) => format!("{creates} creates were refused in this run"),
+                (upgrades, creates) => format!(
+                    "{upgrades} upgrades failed and {creates} creates were refused in this run"
+                ),
+            };
             return max
                 .passed(bad, all, FLOOR)
                 .then_some((brake, judged, Share { bad, all }));
@@ -292,13 +337,15 @@ impl Engine<'_> {
 mod tests {
     use super::*;
 
-    fn row(outcome: Outcome, code: Option<i64>) -> Row {
-        Row {
-            outcome,
-            error_code: code,
-            detail: Some(format!("{outcome:?}")),
-            ..Row::default()
-        }
+    const COMPLETED: Settled = Settled::Upgrade { failed: false };
+    const FAILED: Settled = Settled::Upgrade { failed: true };
+    const REFUSED: Settled = Settled::CreateRefused;
+    /// Eligibility's findings (not eligible, nothing to upgrade): not judged.
+    const FOUND: Settled = Settled::Unjudged;
+
+    /// A settlement with its code and text.
+    fn cause(code: Option<i64>) -> (Option<i64>, Option<&'static str>) {
+        (code, Some("the text"))
     }
 
     #[test]
@@ -335,9 +382,9 @@ mod tests {
         assert!(watch.may_create());
         watch.creating(1);
         assert!(!watch.may_create());
-        assert!(!watch.done(0, &row(Outcome::Completed, None)));
+        assert!(!watch.done(0, COMPLETED, cause(None)));
         assert!(!watch.may_create());
-        assert!(watch.done(1, &row(Outcome::Failed, Some(900_114))));
+        assert!(watch.done(1, FAILED, cause(Some(900_114))));
         assert!(!watch.may_create());
         let braked = watch.braked.unwrap();
         assert_eq!(
@@ -355,7 +402,7 @@ mod tests {
         });
         watch.creating(7);
         assert!(!watch.may_create());
-        assert!(!watch.done(7, &row(Outcome::Completed, None)));
+        assert!(!watch.done(7, COMPLETED, cause(None)));
         assert!(watch.may_create());
     }
 
@@ -363,17 +410,17 @@ mod tests {
     fn failures_past_the_default_stop_the_creates_and_ineligible_ones_do_not_count() {
         let mut watch = Watch::new(Brakes::default());
         for index in 0..100 {
-            assert!(!watch.done(index, &row(Outcome::Ineligible, None)));
+            assert!(!watch.done(index, FOUND, cause(None)));
         }
         for index in 100..200 {
-            assert!(!watch.done(index, &row(Outcome::Completed, None)));
+            assert!(!watch.done(index, COMPLETED, cause(None)));
         }
         for index in 200..211 {
-            assert!(!watch.done(index, &row(Outcome::Failed, None)));
+            assert!(!watch.done(index, FAILED, cause(None)));
         }
         assert!(watch.may_create());
         // 12 of 112: past 10%, and past the floor.
-        assert!(watch.done(211, &row(Outcome::Failed, Some(900_120))));
+        assert!(watch.done(211, FAILED, cause(Some(900_120))));
         assert!(!watch.may_create());
         let braked = watch.braked.unwrap();
         assert_eq!(
@@ -395,18 +442,51 @@ mod tests {
             watch.created();
         }
         for index in 0..15 {
-            assert!(!watch.done(index, &row(Outcome::Refused, Some(900_108))));
+            assert!(!watch.done(index, REFUSED, cause(Some(900_108))));
         }
         assert!(watch.may_create());
         // 22 of 222 is not past 10%; 23 of 223 is.
         for _ in 15..22 {
-            assert!(!watch.done(99, &row(Outcome::Refused, Some(900_108))));
+            assert!(!watch.done(99, REFUSED, cause(Some(900_108))));
         }
-        assert!(watch.done(99, &row(Outcome::Refused, Some(900_108))));
+        assert!(watch.done(99, REFUSED, cause(Some(900_108))));
         let braked = watch.braked.unwrap();
         assert_eq!(
             braked.judged,
             "23 of the 223 creates answered in this run were refused"
+        );
+    }
+
+    /// What eligibility refuses says what the customer is: never a failure of the run,
+    /// however many; the same code refusing a create is one.
+    #[test]
+    fn eligibility_refusals_are_outcomes_and_only_refused_creates_count() {
+        let refused = |call| Stage::Refused {
+            call: Some(call),
+            status: 403,
+            code: Some(900_108),
+            detail: "no Azure subscription".into(),
+            request_id: uuid::Uuid::nil(),
+        };
+        assert_eq!(Settled::of(&refused(Call::Eligibility)), Settled::Unjudged);
+        assert_eq!(Settled::of(&refused(Call::Status)), Settled::Unjudged);
+        assert_eq!(Settled::of(&refused(Call::Create)), Settled::CreateRefused);
+        let mut watch = Watch::new(Brakes::default());
+        for index in 0..100 {
+            let settled = Settled::of(&refused(Call::Eligibility));
+            assert!(!watch.done(index, settled, cause(Some(900_108))));
+        }
+        for _ in 0..10 {
+            watch.created();
+        }
+        assert!(watch.may_create());
+        for index in 100..111 {
+            let settled = Settled::of(&refused(Call::Create));
+            watch.done(index, settled, cause(Some(900_108)));
+        }
+        assert_eq!(
+            watch.braked.map(|b| b.judged).as_deref(),
+            Some("11 of the 21 creates answered in this run were refused")
         );
     }
 }

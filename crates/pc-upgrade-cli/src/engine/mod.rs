@@ -416,9 +416,12 @@ impl<'a> Engine<'a> {
         slot.life = Life::Done { end, at };
         let row = row(slot);
         self.progress.done(&row);
-        // Only an upgrade run creates, and so brakes.
+        // Only an upgrade run creates, and so brakes; a customer the journal had final is
+        // not this run's to judge.
         let upgrading = self.settings.mode == Mode::Upgrade;
-        if upgrading && slot.began.is_some() && self.watch.done(index, &row) {
+        let settled = brakes::Settled::of(&slot.known.stage);
+        let cause = (row.error_code, row.detail.as_deref());
+        if upgrading && slot.began.is_some() && self.watch.done(index, settled, cause) {
             tracing::warn!("a brake stopped the creates: {:?}", self.watch.braked);
         }
     }
