@@ -11,44 +11,51 @@ use crate::engine::{DEFAULT_MAX_FAILED, MaxFailed};
 /// What `--help` says after the options: credentials, rate, exit codes.
 const CREDENTIALS: &str = "\
 Credentials come from the environment:
-  PC_UPGRADE_TOKEN                a ready Partner Center access token, or else
-  PC_UPGRADE_TENANT_ID            the partner's tenant
-  PC_UPGRADE_CLIENT_ID            the app's client id
-  PC_UPGRADE_CLIENT_SECRET        its secret (or PC_UPGRADE_CLIENT_SECRET_FILE)
-  PC_UPGRADE_REFRESH_TOKEN        the App+User refresh token of the partner's consent, or
-  PC_UPGRADE_REFRESH_TOKEN_FILE   a file holding it; a rotated refresh token is written back
-                                  to this file (without a refresh token: app-only tokens,
-                                  which these operations do not accept)
-  PC_UPGRADE_AUTHORITY            the Entra ID authority (default https://login.microsoftonline.com)
+  PC_UPGRADE_TOKEN               a ready Partner Center access token, or else
+  PC_UPGRADE_TENANT_ID           the partner's tenant
+  PC_UPGRADE_CLIENT_ID           the app's client id
+  PC_UPGRADE_CLIENT_SECRET       its secret (or PC_UPGRADE_CLIENT_SECRET_FILE)
+  PC_UPGRADE_REFRESH_TOKEN       the App+User refresh token of the partner's
+                                 consent, or
+  PC_UPGRADE_REFRESH_TOKEN_FILE  a file holding it; a rotated refresh token is
+                                 written back to this file (without a refresh
+                                 token: app-only tokens, which these operations
+                                 do not accept)
+  PC_UPGRADE_AUTHORITY           the Entra ID authority (default
+                                 https://login.microsoftonline.com)
 
-Rate: without --rate, the run finds Partner Center's limits itself, one rate over all calls
-until the 429s show a budget per API (eligibility, create, status): it starts at 2 calls a
-second (or where the journal's last run left it), raises the rate while calls succeed and
-backs off on a 429. --rate sets a ceiling over all calls, its unit in the value: --rate 5/s, --rate
-300/min (Partner Center quotes limits per minute). The run's first lines say the rate.
+Rate: without --rate, the run finds Partner Center's limits itself, one rate
+over all calls until the 429s show a budget per API (eligibility, create,
+status): it starts at 2 calls a second (or where the journal's last run left
+it), raises the rate while calls succeed and backs off on a 429. --rate sets a
+ceiling over all calls, its unit in the value: --rate 5/s, --rate 300/min
+(Partner Center quotes limits per minute). The run's first lines say the rate.
 
-Outcomes: what eligibility finds is the customer's outcome, never a failure of the run:
-not-applicable (nothing to upgrade: no Azure subscription, 900108; Azure Partner Shared
-Services, 900119) needs nothing; not-eligible (eligibility's reason, or every legacy
-subscription suspended, 900105) needs the operator, then `upgrade --only not-eligible`.
+Outcomes: what eligibility finds is the customer's outcome, never a failure of
+the run: not-applicable (nothing to upgrade: no Azure subscription, 900108;
+Azure Partner Shared Services, 900119) needs nothing; not-eligible
+(eligibility's reason, or every legacy subscription suspended, 900105) needs
+the operator, then `upgrade --only not-eligible`.
 
-Brakes (upgrade) judge the upgrades alone: --max-failed 10% (the default) stops creating
-upgrades once more than 10% of the upgrades that ended in this run failed, or of the creates
-answered were refused (creates are sent only once eligibility passed), counted once more
-than 10 failed; --canary N holds every create after the first N until those ended. A braked
-run follows what is under way, leaves the rest not started, exits 1, and prints the command
-that goes on once the cause is dealt with.
+Brakes (upgrade) judge the upgrades alone: --max-failed 10% (the default) stops
+creating upgrades once more than 10% of the upgrades that ended in this run
+failed, or of the creates answered were refused (creates are sent only once
+eligibility passed), counted once more than 10 failed; --canary N holds every
+create after the first N until those ended. A braked run follows what is under
+way, leaves the rest not started, exits 1, and prints the command that goes on
+once the cause is dealt with.
 
-Exit codes: 0 every customer ended well (completed, not applicable, or eligible); 3 some did
-not (not eligible, failed, refused, partly moved, not completed yet, to retry later, a bad
-line); 1 the run could not go on (the
-credentials were refused, the service did not answer, a file could not be used, the journal
-could not be written, a brake stopped the creates): the same command resumes once that is
-fixed; 130 interrupted by
-Ctrl-C, SIGTERM or a closed terminal (SIGHUP), the report written (the same command
-resumes); 2 bad arguments (a bad value, one file given for two of --customers, --journal and
---report, a folder that does not exist), nothing called or written. RUST_LOG=info (or debug)
-logs each call with its MS-RequestId and MS-CorrelationId.";
+Exit codes: 0 every customer ended well (completed, not applicable, or
+eligible); 3 some did not (not eligible, failed, refused, partly moved, not
+completed yet, to retry later, a bad line); 1 the run could not go on (the
+credentials were refused, the service did not answer, a file could not be used,
+the journal could not be written, a brake stopped the creates): the same
+command resumes once that is fixed; 130 interrupted by Ctrl-C, SIGTERM or a
+closed terminal (SIGHUP), the report written (the same command resumes); 2 bad
+arguments (a bad value, one file given for two of --customers, --journal and
+--report, a folder that does not exist), nothing called or written.
+RUST_LOG=info (or debug) logs each call with its MS-RequestId and
+MS-CorrelationId.";
 
 /// `pc-upgrade`'s command line.
 // The doc comments of the options are clap's help text, where a URL is plain text.
@@ -66,7 +73,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "PC_UPGRADE_BASE_URL")]
     pub base_url: Option<String>,
     /// At most this many calls, with the unit in the value: 5/s, 300/min, 1000/h, 30/10s;
-    /// shared by all calls (default: found as the run goes; a 429 pauses every call).
+    /// shared by all calls (default: found as the run goes; a 429 pauses the operation it came
+    /// on until the service shows one budget for all).
     #[arg(long, global = true, value_name = "CALLS/UNIT", value_parser = rate)]
     pub rate: Option<Rate>,
     /// More to the log on stderr: -v each call (operation, status, attempts, latency,
@@ -197,9 +205,11 @@ pub enum Command {
         #[arg(long, default_value = "Azure")]
         product_family: String,
     },
-    /// Checks what moved: reads the subscriptions of every customer the journal has
-    /// completed and not yet verified, and verifies that no legacy Azure subscription is
-    /// still active and an Azure plan subscription is. What it finds goes into the journal
+    /// Checks what moved, from the completed customers' subscriptions.
+    ///
+    /// Reads the subscriptions of every customer the journal has completed and not yet
+    /// verified, and verifies that no legacy Azure subscription is still active and an
+    /// Azure plan subscription is. What it finds goes into the journal
     /// (`status` shows it; the next `verify` reads only the customers not verified). Exit
     /// 3 when any is not verified.
     Verify {

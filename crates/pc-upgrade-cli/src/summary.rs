@@ -205,14 +205,14 @@ fn per_reseller(rows: &[Row]) -> String {
     if resellers.is_empty() {
         return String::new();
     }
-    let width = WIDTH - 4 * 12;
+    let width = WIDTH - 4 * 14;
     let mut out = format!(
-        "\n{:<width$}{:>12}{:>12}{:>12}{:>12}\n",
-        "reseller", "completed", "not-applic.", "not-eligible", "other"
+        "\n{:<width$}{:>14}{:>14}{:>14}{:>14}\n",
+        "reseller", "completed", "not-applicable", "not-eligible", "other"
     );
     for (reseller, [a, b, c, d]) in resellers.iter().take(RESELLERS_LISTED) {
         let name = fit(reseller, width - 1);
-        let _ = writeln!(out, "{name:<width$}{a:>12}{b:>12}{c:>12}{d:>12}");
+        let _ = writeln!(out, "{name:<width$}{a:>14}{b:>14}{c:>14}{d:>14}");
     }
     more_resellers(&mut out, resellers.len());
     out
