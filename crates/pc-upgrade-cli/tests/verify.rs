@@ -145,3 +145,45 @@ async fn a_journal_with_nothing_completed_reads_nothing() {
     assert_eq!(verified.code, 0, "{}", verified.both());
     assert_eq!(reads(&server), 0);
 }
+
+/// Ctrl-C part-way: exit 130, what was found is in the journal, and the printed command goes
+/// on with the customers not read yet, reading none twice.
+#[tokio::test(start_paused = true)]
+async fn a_verify_interrupted_goes_on_where_it_stopped() {
+    let server = MockServer::builder()
+        .fleet(fleet(200))
+        .start()
+        .await
+        .unwrap();
+    let files = Files::new("verify-interrupted", 200);
+    let mut upgrade = vec!["--rate", "20/s"];
+    upgrade.extend(files.args(&[]));
+    assert_eq!(in_process(&server, &upgrade).await.code, 0);
+    let journal = files.journal.to_str().unwrap();
+    let (ctrl_c, interrupt) = tokio::sync::watch::channel(false);
+    let press = async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        ctrl_c.send(true).unwrap();
+    };
+    let args = ["--rate", "20/s", "verify", "--journal", journal];
+    let vars = common::vars("cli-test-token");
+    let (first, ()) = tokio::join!(
+        common::in_process_with(&server, &args, vars, interrupt),
+        press
+    );
+    assert_eq!(first.code, 130, "{}", first.both());
+    let read = reads(&server);
+    assert!((1..200).contains(&read), "{read} reads before Ctrl-C");
+    let written = std::fs::read_to_string(&files.journal).unwrap();
+    assert_eq!(written.matches(r#""event":"verified""#).count(), read);
+    let verified = written.matches(r#""verified":true"#).count();
+    let line = (first.err.lines())
+        .skip_while(|l| !l.contains("To go on"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command to go on: {}", first.err));
+    let words: Vec<std::ffi::OsString> = line.split_whitespace().map(Into::into).collect();
+    let again = common::run_args(words).await;
+    assert_eq!(again.code, 3, "{}", again.both());
+    // Those verified are not read again: the rest are, once each.
+    assert_eq!(reads(&server), read + 200 - verified, "{}", again.both());
+}

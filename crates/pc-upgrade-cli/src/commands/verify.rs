@@ -48,6 +48,20 @@ pub async fn run(
     let client = sign_in::client(&connection)?;
     super::fleet::resume_rate(&client, &replayed, &connection.base_url);
     let (done, todo) = split(&replayed);
+    if !session.quiet {
+        let said = format!(
+            "pc-upgrade: {} customers completed in {}, {} verified before: reading the \
+             subscriptions of {}\npc-upgrade: rate: {}",
+            done.len() + todo.len(),
+            path.display(),
+            done.len(),
+            todo.len(),
+            connection.rate_text()
+        );
+        session
+            .console
+            .err(&format!("{}\n", crate::summary::wrap(&said)));
+    }
     let progress = progress::Progress::new(todo.len(), session.quiet);
     let per_minute = (connection.rate.as_ref()).is_some_and(|r| r.per.as_secs() >= 60);
     progress.watch(client.rate_limit(), per_minute);
