@@ -194,6 +194,12 @@ pub fn round_trip(spec: &Spec, fixture: &Fixture) -> Result<Option<RoundTrip>, S
         ("get_product_upgrade_status", _, Some(200)) => {
             typed::<ProductUpgradesStatus>(name, &original)?
         }
+        ("list_customers", _, Some(200)) => {
+            typed::<pc_upgrade_types::CustomerCollection>(name, &original)?
+        }
+        ("get_customer_agreements", _, Some(200)) => {
+            typed::<pc_upgrade_types::AgreementCollection>(name, &original)?
+        }
         ("get_customer_subscriptions", _, Some(200)) => {
             typed::<pc_upgrade_types::SubscriptionCollection>(name, &original)?
         }

@@ -39,12 +39,14 @@ macro_rules! fixture_tests {
 }
 
 fixture_tests! {
+    agreements_response,
     create_request_000,
     create_request_001,
     create_request_002,
     create_response_000,
     create_response_001,
     create_response_002,
+    customers_response,
     eligibility_request,
     eligibility_response,
     error_response_400,
@@ -168,7 +170,7 @@ fn every_spec_example_is_pinned_by_a_fixture() {
         unpinned.is_empty(),
         "spec examples no fixture pins: {unpinned:#?}"
     );
-    assert_eq!(in_spec.len(), 9, "{in_spec:#?}");
+    assert_eq!(in_spec.len(), 11, "{in_spec:#?}");
 }
 
 #[test]

@@ -31,6 +31,8 @@ fn schema_of_component(name: &str) -> schemars::schema::RootSchema {
         "PartnerCenterError" => schema_for!(PartnerCenterError),
         "ThrottlingError" => schema_for!(ThrottlingError),
         "SubscriptionCollection" => schema_for!(SubscriptionCollection),
+        "CustomerCollection" => schema_for!(CustomerCollection),
+        "AgreementCollection" => schema_for!(AgreementCollection),
         other => panic!("no type for {other}"),
     }
 }
@@ -60,6 +62,9 @@ schema_snapshots! {
     ThrottlingError,
     SubscriptionCollection,
     Subscription,
+    CustomerCollection,
+    Customer,
+    AgreementCollection,
 }
 
 #[test]
@@ -85,7 +90,7 @@ fn documented_bodies_validate_against_the_types_own_schemas() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 11, "fixtures with a JSON body");
+    assert_eq!(checked, 13, "fixtures with a JSON body");
 }
 
 #[test]

@@ -205,6 +205,29 @@ pub enum Command {
         #[arg(long, default_value = "Azure")]
         product_family: String,
     },
+    /// Lists the partner's customers and writes the customers file of those to upgrade.
+    ///
+    /// Lists every customer, reads the subscriptions of each one the partner is reseller
+    /// for and the Microsoft Customer Agreement of each holding a legacy Azure
+    /// subscription, and writes a row per such customer: customerId, companyName, domain,
+    /// legacySubscriptions, suspendedSubscriptions, resellers (;-separated) and
+    /// mcaAccepted (empty when none). `eligibility` and `upgrade` read it as it is. The
+    /// file is written whole at the end: Ctrl-C or a failure leaves none.
+    #[command(
+        after_help = "Example:\n  pc-upgrade discover --out customers.csv\n  pc-upgrade eligibility --customers customers.csv"
+    )]
+    Discover {
+        /// The customers file to write (CSV).
+        #[arg(long)]
+        out: PathBuf,
+        /// Customers a page of the list asks for (Partner Center may give fewer).
+        #[arg(long, default_value = "500")]
+        page_size: std::num::NonZeroU32,
+        /// What stdout holds: the summary (text), or the counts and rows as one JSON
+        /// document.
+        #[arg(short, long, value_enum, default_value = "text")]
+        output: Output,
+    },
     /// Checks what moved, from the completed customers' subscriptions.
     ///
     /// Reads the subscriptions of every customer the journal has completed and not yet

@@ -27,6 +27,8 @@
 //   subscription; `progress`: the bar, or a line per customer; `eta`: its time left;
 // - `summary`: what the end of a run prints; `ending`: the next step and the exit code;
 //   what a run stopped by a brake (`engine/brakes.rs`) says; `utc`: timestamps;
+// - `discover`: what the partner's customers hold, the customers file `discover` writes,
+//   and its counts;
 // - `verify`: what a customer's subscriptions say of its upgrade, and `verify`'s report;
 //   `text`: server text in a spreadsheet cell.
 
@@ -34,6 +36,7 @@ mod args;
 mod commands;
 mod console;
 mod customers;
+mod discover;
 mod ending;
 mod engine;
 mod eta;

@@ -33,6 +33,8 @@ pub(crate) struct Call<'a> {
     pub(crate) correlation_header: &'a HeaderValue,
     /// The caller's `MS-CV`, if it set one.
     pub(crate) correlation_vector: Option<&'a HeaderValue>,
+    /// `MS-ContinuationToken`: the page of a collection asked for (`list_customers`).
+    pub(crate) continuation: Option<&'a str>,
     /// The overall limit of this call.
     pub(crate) overall: Duration,
     /// When the overall limit passes; `None` when it is too far to represent.
@@ -59,9 +61,16 @@ impl<'a> Call<'a> {
             correlation_id: correlation.0,
             correlation_header: correlation.1,
             correlation_vector,
+            continuation: None,
             overall,
             deadline: Instant::now().checked_add(overall),
         }
+    }
+
+    /// The call asks for the page after the one this token came with.
+    pub(crate) fn with_continuation(mut self, token: Option<&'a str>) -> Self {
+        self.continuation = token;
+        self
     }
 
     fn remaining(&self) -> Option<Duration> {
@@ -260,6 +269,17 @@ impl<'a> Call<'a> {
             request_id: uuid_header(self.request_id),
             correlation_id: self.correlation_header.clone(),
             correlation_vector: self.correlation_vector.cloned(),
+            continuation: match self.continuation {
+                None => None,
+                Some(token) => {
+                    Some(
+                        HeaderValue::from_str(token).map_err(|_| Error::InvalidRequest {
+                            call: record.info(),
+                            reason: "the continuation token is not a valid header value".into(),
+                        })?,
+                    )
+                }
+            },
         };
         let context = CallContext {
             shared: Arc::clone(self.shared),

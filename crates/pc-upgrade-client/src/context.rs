@@ -27,6 +27,9 @@ pub(crate) mod names {
     /// The correlation vector: the service's in every answer, the caller's in a request when
     /// it set one.
     pub(crate) const MS_CV: HeaderName = HeaderName::from_static("ms-cv");
+    /// The token of a collection's next page (`list_customers`).
+    pub(crate) const MS_CONTINUATION_TOKEN: HeaderName =
+        HeaderName::from_static("ms-continuationtoken");
     /// Added by progenitor to every request; Partner Center does not define it.
     pub(crate) const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 }
@@ -52,6 +55,8 @@ pub(crate) struct CallHeaders {
     pub(crate) correlation_id: HeaderValue,
     /// `MS-CV`, when the caller set one.
     pub(crate) correlation_vector: Option<HeaderValue>,
+    /// `MS-ContinuationToken`, for the next page of a collection.
+    pub(crate) continuation: Option<HeaderValue>,
 }
 
 /// The generated client's `inner` value: the client's shared settings and one call's

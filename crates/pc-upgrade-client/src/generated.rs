@@ -402,6 +402,137 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**List the partner's customers, a page at a time
+
+The partner's customers, a page at a time: the first page with `size`, each next one
+with `seekOperation=Next` and the previous page's `continuationToken` in the
+`MS-ContinuationToken` header. A page that is not the last carries a
+`continuationToken` (and `links.next`, the request for the next page).
+
+Source: the page "Get a list of customers"
+(https://learn.microsoft.com/en-us/partner-center/developer/get-a-list-of-customers)
+and Microsoft's bulk migration tool, which asks pages of 500.
+Decision: the pages publish no maximum page size, and a page may hold fewer items
+than asked; the end of the list is either a page without a token or, as Microsoft's
+bulk tool handles it, a `400` whose code is `2000` on the request after the last
+page. Readers take both as the end.
+
+
+Sends a `GET` request to `/v1/customers`
+
+Arguments:
+- `seek_operation`: `Next`: the page after the one whose token `MS-ContinuationToken` carries.
+- `size`: How many customers a page should hold at most.
+*/
+    pub async fn list_customers<'a>(
+        &'a self,
+        seek_operation: Option<&'a pc_upgrade_types::SeekOperation>,
+        size: Option<::std::num::NonZeroU32>,
+    ) -> Result<ResponseValue<pc_upgrade_types::CustomerCollection>, Error<ByteStream>> {
+        let url = format!("{}/v1/customers", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("seekOperation", &seek_operation))
+            .query(&progenitor_client::QueryParam::new("size", &size))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "list_customers",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List the agreements a customer accepted
+
+The customer's acceptances of an agreement, `MicrosoftCustomerAgreement` with
+`agreementType`; without it the service answers Microsoft Cloud Agreement records.
+The Azure plan needs the customer's acceptance of the Microsoft Customer Agreement.
+
+Source: the page "Get confirmation of customer acceptance of Microsoft Customer
+Agreement"
+(https://learn.microsoft.com/en-us/partner-center/developer/get-customer-agreements).
+Not available in the 21Vianet and US Government clouds.
+
+
+Sends a `GET` request to `/v1/customers/{customer-tenant-id}/agreements`
+
+Arguments:
+- `customer_tenant_id`: The customer's tenant identifier.
+- `agreement_type`: Which agreement (`MicrosoftCustomerAgreement`; default `MicrosoftCloudAgreement`).
+*/
+    pub async fn get_customer_agreements<'a>(
+        &'a self,
+        customer_tenant_id: &'a ::uuid::Uuid,
+        agreement_type: Option<&'a str>,
+    ) -> Result<
+        ResponseValue<pc_upgrade_types::AgreementCollection>,
+        Error<ByteStream>,
+    > {
+        let url = format!(
+            "{}/v1/customers/{}/agreements", self.baseurl, encode_path(&
+            customer_tenant_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("agreementType", &agreement_type))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_customer_agreements",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -562,6 +693,48 @@ pub(crate) fn decode_error_body(
         ("get_customer_subscriptions", 500u16..=599u16) => {
             Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
         }
+        ("list_customers", 400u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("list_customers", 401u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("list_customers", 403u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("list_customers", 404u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("list_customers", 429u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::ThrottlingError))
+        }
+        ("list_customers", 400u16..=499u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("list_customers", 500u16..=599u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_customer_agreements", 400u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_customer_agreements", 401u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_customer_agreements", 403u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_customer_agreements", 404u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_customer_agreements", 429u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::ThrottlingError))
+        }
+        ("get_customer_agreements", 400u16..=499u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
+        ("get_customer_agreements", 500u16..=599u16) => {
+            Some(serde_json::from_slice(body).map(ErrorBody::PartnerCenterError))
+        }
         _ => None,
     }
 }
@@ -573,6 +746,8 @@ pub(crate) fn json_success_status(operation_id: &str) -> Option<u16> {
         "get_product_upgrade_status" => Some(200u16),
         "get_product_upgrade" => Some(200u16),
         "get_customer_subscriptions" => Some(200u16),
+        "list_customers" => Some(200u16),
+        "get_customer_agreements" => Some(200u16),
         _ => None,
     }
 }

@@ -31,6 +31,9 @@ impl ClientHooks<CallContext> for Client {
         if let Some(vector) = &call.correlation_vector {
             headers.insert(names::MS_CV, vector.clone());
         }
+        if let Some(token) = &call.continuation {
+            headers.insert(names::MS_CONTINUATION_TOKEN, token.clone());
+        }
         if let Some(application) = &shared.application {
             headers.insert(names::MS_PARTNER_CENTER_APPLICATION, application.clone());
         }

@@ -62,8 +62,9 @@
 
 // Module map (private modules; the docs above name the public API):
 // - `client`: [`PartnerCenterClient`], its builder and settings ([`CallOptions`], the
-//   `MS-CV`); `operations`: the four operations and their `*_with` forms ([`WithInfo`],
-//   [`Created`]);
+//   `MS-CV`); `operations`: the product-upgrade operations and a customer's subscriptions,
+//   with their `*_with` forms ([`WithInfo`], [`Created`]); `customers`: the partner's
+//   customers, a page at a time or as a stream, and a customer's agreements;
 // - `context`: what a client's calls share, what one call adds (handed to the generated
 //   operations as their context), the header names;
 // - `call`: one logical call: its attempt loop, within the overall and per-attempt limits;
@@ -97,6 +98,7 @@ mod body;
 mod call;
 mod client;
 mod context;
+mod customers;
 mod decode;
 mod ensure;
 mod entra;
@@ -118,6 +120,7 @@ mod tls;
 mod token;
 
 pub use client::{CallOptions, ClientBuilder, DEFAULT_BASE_URL, PartnerCenterClient, WithInfo};
+pub use customers::MICROSOFT_CUSTOMER_AGREEMENT;
 pub use ensure::{EnsureError, Ensured, Origin, UpgradeStart};
 pub use entra::{
     DEFAULT_AUTHORITY, EntraError, EntraTokenSource, EntraTokenSourceBuilder, PARTNER_CENTER_SCOPE,

@@ -27,6 +27,10 @@ pub(crate) fn documented(operation: Operation) -> MockResponse {
         Operation::GetCustomerSubscriptions => {
             MockResponse::json(200, documented::SUBSCRIPTIONS_RESPONSE)
         }
+        Operation::ListCustomers => MockResponse::json(200, documented::CUSTOMERS_RESPONSE),
+        Operation::GetCustomerAgreements => {
+            MockResponse::json(200, documented::AGREEMENTS_RESPONSE)
+        }
     }
 }
 

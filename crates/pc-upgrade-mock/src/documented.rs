@@ -54,3 +54,39 @@ pub const SUBSCRIPTIONS_RESPONSE: &str = r#"{
     ],
     "attributes": {"objectType": "Collection"}
 }"#;
+
+/// A page of the partner's customers, as the spec's example gives it (one customer and the
+/// token of the next page).
+pub const CUSTOMERS_RESPONSE: &str = r#"{
+    "totalCount": 1,
+    "items": [
+        {
+            "id": "c501c3c4-d776-40ef-9ecf-9cefb59442c1",
+            "companyProfile": {
+                "tenantId": "c501c3c4-d776-40ef-9ecf-9cefb59442c1",
+                "domain": "contoso.onmicrosoft.com",
+                "companyName": "Contoso"
+            },
+            "relationshipToPartner": "reseller",
+            "attributes": {"objectType": "Customer"}
+        }
+    ],
+    "continuationToken": "d19617b8-fbe5-4684-a5d8-0230972fb0cf,0000000000000001",
+    "attributes": {"objectType": "Collection"}
+}"#;
+
+/// A customer's acceptance of the Microsoft Customer Agreement, as the spec's example gives
+/// it.
+pub const AGREEMENTS_RESPONSE: &str = r#"{
+    "totalCount": 1,
+    "items": [
+        {
+            "templateId": "117a77b0-9360-443b-8795-c6dedc750cf9",
+            "dateAgreed": "2019-07-01T00:00:00Z",
+            "type": "MicrosoftCustomerAgreement",
+            "primaryContact": {"firstName": "Ana", "lastName": "Bowman", "email": "ana@contoso.com"},
+            "attributes": {"objectType": "Agreement"}
+        }
+    ],
+    "attributes": {"objectType": "Collection"}
+}"#;

@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::fleet_error::FleetError;
+use crate::profile::{Listing, ScriptedProfile};
 use crate::subscription::ScriptedSubscription;
 use crate::throttle::{Throttle, millis};
 
@@ -82,6 +84,9 @@ pub struct Fleet {
     /// script does not say how their upgrade ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrades_fail: Option<FailureShare>,
+    /// How the partner's customer list is paged, and how often a call answers `500`.
+    #[serde(default)]
+    pub listing: Listing,
 }
 
 /// A share of a fleet's upgrades that fail: `{"percent": 60, "code": 900120, "message": "…"}`.
@@ -162,6 +167,10 @@ pub struct Customer {
     /// Azure Partner Shared Services, say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eligibility_error: Option<ScriptedError>,
+    /// Who the customer is in the partner's list (default: a reseller relationship, the
+    /// Microsoft Customer Agreement accepted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ScriptedProfile>,
 }
 
 /// One subscription an upgrade moves: a line item of its status, from the subscription's
@@ -240,6 +249,7 @@ impl Customer {
             line_items: Vec::new(),
             holds: None,
             eligibility_error: None,
+            profile: None,
         }
     }
 
@@ -331,37 +341,6 @@ impl Customer {
             message: message.into(),
         });
         self
-    }
-}
-
-/// Why a fleet file could not be used.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum FleetError {
-    /// The file could not be read.
-    Io(std::io::Error),
-    /// The JSON is not a fleet (the message says where).
-    Json(serde_json::Error),
-    /// A customer appears twice, or two customers share an upgrade id.
-    Duplicate(String),
-}
-
-impl std::fmt::Display for FleetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Io(_) => f.write_str("the fleet file could not be read"),
-            Self::Json(error) => write!(f, "the fleet is not valid: {error}"),
-            Self::Duplicate(what) => write!(f, "the fleet names {what} twice"),
-        }
-    }
-}
-
-impl std::error::Error for FleetError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io(error) => Some(error),
-            _ => None,
-        }
     }
 }
 

@@ -245,6 +245,162 @@ pub(crate) const SPEC_JSON: &str = r##"{
       }
     },
     "schemas": {
+      "Agreement": {
+        "description": "One acceptance of an agreement by a customer.",
+        "properties": {
+          "attributes": {
+            "allOf": [
+              {
+                "$ref": "#/components/schemas/ResourceAttributes"
+              }
+            ],
+            "description": "Metadata attached by Partner Center."
+          },
+          "dateAgreed": {
+            "description": "When it was accepted (a date-time as the service writes it).",
+            "type": "string"
+          },
+          "primaryContact": {
+            "description": "Who accepted it for the customer.",
+            "type": "object"
+          },
+          "templateId": {
+            "description": "The agreement's template.",
+            "type": "string"
+          },
+          "type": {
+            "description": "`MicrosoftCustomerAgreement`, `MicrosoftCloudAgreement`, …",
+            "type": "string"
+          }
+        },
+        "type": "object"
+      },
+      "AgreementCollection": {
+        "description": "A customer's acceptances of an agreement.",
+        "properties": {
+          "attributes": {
+            "allOf": [
+              {
+                "$ref": "#/components/schemas/ResourceAttributes"
+              }
+            ],
+            "description": "Metadata attached by Partner Center."
+          },
+          "items": {
+            "description": "The acceptances.",
+            "items": {
+              "$ref": "#/components/schemas/Agreement"
+            },
+            "type": "array"
+          },
+          "totalCount": {
+            "description": "How many.",
+            "format": "int64",
+            "type": "integer"
+          }
+        },
+        "required": [
+          "items"
+        ],
+        "type": "object"
+      },
+      "Customer": {
+        "description": "One customer of the partner's.",
+        "properties": {
+          "attributes": {
+            "allOf": [
+              {
+                "$ref": "#/components/schemas/ResourceAttributes"
+              }
+            ],
+            "description": "Metadata attached by Partner Center."
+          },
+          "companyProfile": {
+            "allOf": [
+              {
+                "$ref": "#/components/schemas/CustomerCompanyProfile"
+              }
+            ],
+            "description": "Who the customer is."
+          },
+          "id": {
+            "description": "The customer's tenant identifier.",
+            "format": "uuid",
+            "type": "string"
+          },
+          "relationshipToPartner": {
+            "description": "`reseller`, `advisor`, … Decision: a free string. Only a reseller can upgrade\nthe customer's subscriptions.\n",
+            "type": "string"
+          }
+        },
+        "required": [
+          "id"
+        ],
+        "type": "object"
+      },
+      "CustomerCollection": {
+        "description": "One page of the partner's customers.",
+        "properties": {
+          "attributes": {
+            "allOf": [
+              {
+                "$ref": "#/components/schemas/ResourceAttributes"
+              }
+            ],
+            "description": "Metadata attached by Partner Center."
+          },
+          "continuationToken": {
+            "description": "The token of the next page; absent on the last.",
+            "type": "string"
+          },
+          "items": {
+            "description": "The customers.",
+            "items": {
+              "$ref": "#/components/schemas/Customer"
+            },
+            "type": "array"
+          },
+          "links": {
+            "description": "Links (`next`, with the request for the next page).",
+            "type": "object"
+          },
+          "totalCount": {
+            "description": "How many customers this page holds.",
+            "format": "int64",
+            "type": "integer"
+          }
+        },
+        "required": [
+          "items"
+        ],
+        "type": "object"
+      },
+      "CustomerCompanyProfile": {
+        "description": "A customer's company profile.",
+        "properties": {
+          "attributes": {
+            "allOf": [
+              {
+                "$ref": "#/components/schemas/ResourceAttributes"
+              }
+            ],
+            "description": "Metadata attached by Partner Center."
+          },
+          "companyName": {
+            "description": "Its company's name.",
+            "type": "string"
+          },
+          "domain": {
+            "description": "Its domain (`contoso.onmicrosoft.com`).",
+            "type": "string"
+          },
+          "tenantId": {
+            "description": "The customer's tenant identifier.",
+            "type": "string"
+          }
+        },
+        "type": "object"
+      },
       "ErrorCode": {
         "description": "A Partner Center error code. Decision: the documents' tables call it a string, real\nresponses send a number (for example `3000`); both are accepted.\n",
         "oneOf": [
@@ -448,6 +604,13 @@ pub(crate) const SPEC_JSON: &str = r##"{
           }
         },
         "type": "object"
+      },
+      "SeekOperation": {
+        "description": "How a collection's next page is asked for (`Next`, with its token).",
+        "enum": [
+          "Next"
+        ],
+        "type": "string"
       },
       "Subscription": {
         "description": "One subscription of a customer's. Only what checking an upgrade needs is declared;\nthe service sends more (dates, billing, links), which readers keep or ignore.\n",
@@ -784,6 +947,262 @@ pub(crate) const SPEC_JSON: &str = r##"{
   },
   "openapi": "3.0.3",
   "paths": {
+    "/v1/customers": {
+      "get": {
+        "description": "The partner's customers, a page at a time: the first page with `size`, each next one\nwith `seekOperation=Next` and the previous page's `continuationToken` in the\n`MS-ContinuationToken` header. A page that is not the last carries a\n`continuationToken` (and `links.next`, the request for the next page).\n\nSource: the page \"Get a list of customers\"\n(https://learn.microsoft.com/en-us/partner-center/developer/get-a-list-of-customers)\nand Microsoft's bulk migration tool, which asks pages of 500.\nDecision: the pages publish no maximum page size, and a page may hold fewer items\nthan asked; the end of the list is either a page without a token or, as Microsoft's\nbulk tool handles it, a `400` whose code is `2000` on the request after the last\npage. Readers take both as the end.\n",
+        "operationId": "list_customers",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/MS-RequestId"
+          },
+          {
+            "$ref": "#/components/parameters/MS-CorrelationId"
+          },
+          {
+            "$ref": "#/components/parameters/X-Locale"
+          },
+          {
+            "$ref": "#/components/parameters/MS-Contract-Version"
+          },
+          {
+            "$ref": "#/components/parameters/MS-PartnerCenter-Application"
+          },
+          {
+            "$ref": "#/components/parameters/MS-CV"
+          },
+          {
+            "description": "How many customers a page should hold at most.",
+            "in": "query",
+            "name": "size",
+            "schema": {
+              "format": "int32",
+              "minimum": 1,
+              "type": "integer"
+            },
+            "style": "form"
+          },
+          {
+            "description": "`Next`: the page after the one whose token `MS-ContinuationToken` carries.",
+            "in": "query",
+            "name": "seekOperation",
+            "schema": {
+              "$ref": "#/components/schemas/SeekOperation"
+            },
+            "style": "form"
+          },
+          {
+            "description": "The previous page's `continuationToken`, with `seekOperation=Next`.",
+            "in": "header",
+            "name": "MS-ContinuationToken",
+            "schema": {
+              "type": "string"
+            },
+            "style": "simple",
+            "x-per-call": true
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "examples": {
+                  "first-page": {
+                    "summary": "A page of one customer, with the token of the next",
+                    "value": {
+                      "attributes": {
+                        "objectType": "Collection"
+                      },
+                      "continuationToken": "d19617b8-fbe5-4684-a5d8-0230972fb0cf,0000000000000001",
+                      "items": [
+                        {
+                          "attributes": {
+                            "objectType": "Customer"
+                          },
+                          "companyProfile": {
+                            "companyName": "Contoso",
+                            "domain": "contoso.onmicrosoft.com",
+                            "tenantId": "c501c3c4-d776-40ef-9ecf-9cefb59442c1"
+                          },
+                          "id": "c501c3c4-d776-40ef-9ecf-9cefb59442c1",
+                          "relationshipToPartner": "reseller"
+                        }
+                      ],
+                      "totalCount": 1
+                    }
+                  }
+                },
+                "schema": {
+                  "$ref": "#/components/schemas/CustomerCollection"
+                }
+              }
+            },
+            "description": "One page of the partner's customers.",
+            "headers": {
+              "MS-CV": {
+                "$ref": "#/components/headers/MS-CV"
+              },
+              "MS-CorrelationId": {
+                "$ref": "#/components/headers/MS-CorrelationId"
+              },
+              "MS-RequestId": {
+                "$ref": "#/components/headers/MS-RequestId"
+              },
+              "MS-ServerId": {
+                "$ref": "#/components/headers/MS-ServerId"
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "404": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "429": {
+            "$ref": "#/components/responses/Throttled"
+          },
+          "4XX": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "5XX": {
+            "$ref": "#/components/responses/ServerError"
+          }
+        },
+        "summary": "List the partner's customers, a page at a time.",
+        "tags": [
+          "Customers"
+        ]
+      }
+    },
+    "/v1/customers/{customer-tenant-id}/agreements": {
+      "get": {
+        "description": "The customer's acceptances of an agreement, `MicrosoftCustomerAgreement` with\n`agreementType`; without it the service answers Microsoft Cloud Agreement records.\nThe Azure plan needs the customer's acceptance of the Microsoft Customer Agreement.\n\nSource: the page \"Get confirmation of customer acceptance of Microsoft Customer\nAgreement\"\n(https://learn.microsoft.com/en-us/partner-center/developer/get-customer-agreements).\nNot available in the 21Vianet and US Government clouds.\n",
+        "operationId": "get_customer_agreements",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/MS-RequestId"
+          },
+          {
+            "$ref": "#/components/parameters/MS-CorrelationId"
+          },
+          {
+            "$ref": "#/components/parameters/X-Locale"
+          },
+          {
+            "$ref": "#/components/parameters/MS-Contract-Version"
+          },
+          {
+            "$ref": "#/components/parameters/MS-PartnerCenter-Application"
+          },
+          {
+            "$ref": "#/components/parameters/MS-CV"
+          },
+          {
+            "description": "The customer's tenant identifier.",
+            "in": "path",
+            "name": "customer-tenant-id",
+            "required": true,
+            "schema": {
+              "format": "uuid",
+              "type": "string"
+            },
+            "style": "simple"
+          },
+          {
+            "description": "Which agreement (`MicrosoftCustomerAgreement`; default `MicrosoftCloudAgreement`).",
+            "in": "query",
+            "name": "agreementType",
+            "schema": {
+              "type": "string"
+            },
+            "style": "form"
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "examples": {
+                  "accepted": {
+                    "summary": "A customer that accepted the Microsoft Customer Agreement",
+                    "value": {
+                      "attributes": {
+                        "objectType": "Collection"
+                      },
+                      "items": [
+                        {
+                          "attributes": {
+                            "objectType": "Agreement"
+                          },
+                          "dateAgreed": "2019-07-01T00:00:00Z",
+                          "primaryContact": {
+                            "email": "ana@contoso.com",
+                            "firstName": "Ana",
+                            "lastName": "Bowman"
+                          },
+                          "templateId": "117a77b0-9360-443b-8795-c6dedc750cf9",
+                          "type": "MicrosoftCustomerAgreement"
+                        }
+                      ],
+                      "totalCount": 1
+                    }
+                  }
+                },
+                "schema": {
+                  "$ref": "#/components/schemas/AgreementCollection"
+                }
+              }
+            },
+            "description": "The customer's acceptances of the agreement.",
+            "headers": {
+              "MS-CV": {
+                "$ref": "#/components/headers/MS-CV"
+              },
+              "MS-CorrelationId": {
+                "$ref": "#/components/headers/MS-CorrelationId"
+              },
+              "MS-RequestId": {
+                "$ref": "#/components/headers/MS-RequestId"
+              },
+              "MS-ServerId": {
+                "$ref": "#/components/headers/MS-ServerId"
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "404": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "429": {
+            "$ref": "#/components/responses/Throttled"
+          },
+          "4XX": {
+            "$ref": "#/components/responses/ClientError"
+          },
+          "5XX": {
+            "$ref": "#/components/responses/ServerError"
+          }
+        },
+        "summary": "List the agreements a customer accepted.",
+        "tags": [
+          "Customers"
+        ]
+      }
+    },
     "/v1/customers/{customer-tenant-id}/subscriptions": {
       "get": {
         "description": "Every subscription the customer holds through the partner, each with its offer, its\nstatus and the indirect reseller that sold it. Legacy Azure subscriptions carry the\noffer `MS-AZR-0145P` (`MS-AZR-USGOV-0145P`, `MS-AZR-DE-0145P` in other clouds); the\nAzure plan's offer id begins `DZH318Z0BPS6`. After an upgrade completes, each legacy\nsubscription it moved is suspended and an Azure plan subscription is active: this is\nhow a run's result is checked against the customer's subscriptions.\n\nSource: the page \"Get a customer's subscriptions\"\n(https://learn.microsoft.com/en-us/partner-center/developer/get-all-of-a-customer-s-subscriptions).\nDecision: the page writes no maximum of items and no paging for this collection;\nthe whole collection is one answer, as Microsoft's .NET SDK reads it.\n",

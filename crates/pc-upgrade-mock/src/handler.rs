@@ -138,7 +138,8 @@ fn validate(state: &ServerState, parts: &Parts, body: &Bytes, unread: Option<Ref
                 Err(refusal)
             } else {
                 contract
-                    .check(&parts.headers, &parameters, body)
+                    .check_query(parts.uri.query())
+                    .and_then(|()| contract.check(&parts.headers, &parameters, body))
                     .map(|json| (json, parameters))
             };
         }
@@ -166,6 +167,7 @@ fn decide(
                     body,
                     parameters,
                     headers: &parts.headers,
+                    query: parts.uri.query(),
                 };
                 valid_answer(state, &mut live, &call, request_id)
             }
@@ -215,6 +217,8 @@ struct Call<'a> {
     body: &'a Bytes,
     parameters: &'a Parameters,
     headers: &'a HeaderMap,
+    /// The query string, if any.
+    query: Option<&'a str>,
 }
 
 /// The answer to a valid call: throttling, else a queued answer, else the fleet's (or the
@@ -256,6 +260,9 @@ fn valid_answer(
     let Some(fleet) = live.fleet.as_mut() else {
         return answers::documented(call.operation);
     };
+    if fleet.server_error() {
+        return answers::partner_center_error(500, 800003, "The fake failed this call, as set.");
+    }
     let parameter = |wanted: &str| {
         (call.parameters.iter())
             .find(|(name, _)| name == wanted)
@@ -271,6 +278,13 @@ fn valid_answer(
             fleet.status(parameter("upgrade-id"), &body)
         }
         Operation::GetCustomerSubscriptions => fleet.subscriptions(parameter("customer-tenant-id")),
+        Operation::ListCustomers => {
+            let token = call.headers.get("ms-continuationtoken");
+            fleet.customers(call.query, token.and_then(|t| t.to_str().ok()))
+        }
+        Operation::GetCustomerAgreements => {
+            fleet.agreements(parameter("customer-tenant-id"), call.query)
+        }
     };
     checked_against_the_spec(call.operation, answer)
 }

@@ -35,6 +35,8 @@
 //   [`schema`]: the spec's schemas as JSON Schema documents;
 // - `fleet`: [`Fleet`], customers with scripted answers whose upgrades take time;
 //   `upgrades`: what the fake keeps of them as it runs, and so what it answers;
+//   `profile`: who a customer is and how the list is paged; `partner`: the list of
+//   customers, paged, and their agreements;
 //   `subscription`: [`ScriptedSubscription`]; `subscriptions`: a customer's
 //   subscriptions before and after its upgrade, and what eligibility makes of them;
 //   `throttle`: [`Throttle`], per tenant, over all operations or per operation;
@@ -54,11 +56,14 @@ mod contract;
 pub mod documented;
 mod entra;
 mod fleet;
+mod fleet_error;
 // The spec as JSON, written by `cargo xtask generate`.
 #[rustfmt::skip]
 mod generated;
 mod handler;
 mod operation;
+mod partner;
+mod profile;
 mod record;
 mod response;
 pub mod schema;
@@ -75,6 +80,7 @@ pub use fleet::{
     Customer, FailureShare, Fleet, FleetError, ScriptedError, ScriptedFailure, ScriptedLineItem,
 };
 pub use operation::Operation;
+pub use profile::{ListEnd, Listing, ScriptedProfile};
 pub use record::{RecordedRequest, Verdict};
 pub use response::MockResponse;
 pub use server::{Fault, MockServer, MockServerBuilder};

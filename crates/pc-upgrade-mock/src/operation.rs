@@ -17,6 +17,10 @@ pub enum Operation {
     /// `GET /v1/customers/{customer-tenant-id}/subscriptions`: the customer's subscriptions,
     /// before and after its upgrade.
     GetCustomerSubscriptions,
+    /// `GET /v1/customers`: the partner's customers, a page at a time.
+    ListCustomers,
+    /// `GET /v1/customers/{customer-tenant-id}/agreements`: a customer's agreements.
+    GetCustomerAgreements,
 }
 
 impl Operation {
@@ -28,6 +32,8 @@ impl Operation {
             "get_product_upgrade_status" => Some(Self::GetProductUpgradeStatus),
             "get_product_upgrade" => Some(Self::GetProductUpgrade),
             "get_customer_subscriptions" => Some(Self::GetCustomerSubscriptions),
+            "list_customers" => Some(Self::ListCustomers),
+            "get_customer_agreements" => Some(Self::GetCustomerAgreements),
             _ => None,
         }
     }
@@ -40,6 +46,8 @@ impl Operation {
             Self::GetProductUpgradeStatus => "get_product_upgrade_status",
             Self::GetProductUpgrade => "get_product_upgrade",
             Self::GetCustomerSubscriptions => "get_customer_subscriptions",
+            Self::ListCustomers => "list_customers",
+            Self::GetCustomerAgreements => "get_customer_agreements",
         }
     }
 }

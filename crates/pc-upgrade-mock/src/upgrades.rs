@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::answers::{self, Eligibility};
 use crate::fleet::{Customer, FailureShare, Fleet, ScriptedError, ScriptedFailure};
+use crate::profile::Listing;
 use crate::response::MockResponse;
 
 fn is_failed(state: &str) -> bool {
@@ -32,6 +33,12 @@ struct Upgrade {
 /// The fleet's state while the fake runs.
 pub(crate) struct FleetState {
     scripts: HashMap<Uuid, Customer>,
+    /// The customers in the fleet's order: the partner's list.
+    order: Vec<Uuid>,
+    /// How that list is paged, and how often a call fails.
+    listing: Listing,
+    /// Valid calls answered, for `listing.server_error_every`.
+    calls: u64,
     /// How long upgrades take when their customer does not say.
     takes: Duration,
     /// The share of upgrades that fail, for customers whose script does not say.
@@ -45,6 +52,9 @@ impl FleetState {
     pub(crate) fn new(fleet: &Fleet) -> Self {
         let mut state = Self {
             scripts: HashMap::with_capacity(fleet.customers.len()),
+            order: fleet.customers.iter().map(|c| c.customer_id).collect(),
+            listing: fleet.listing.clone(),
+            calls: 0,
             takes: Duration::from_millis(fleet.upgrade_takes_ms),
             failing: fleet.upgrades_fail.clone(),
             upgrades: HashMap::new(),
@@ -199,6 +209,29 @@ impl FleetState {
         let failure = failure.as_ref().map(|f| (f.code, f.message.as_str()));
         let lines = self.script(owner).lines();
         answers::status(id, &state, &body["productFamily"], failure, &lines)
+    }
+
+    /// Whether this valid call is one of those the fleet fails with a `500`.
+    pub(crate) fn server_error(&mut self) -> bool {
+        self.calls += 1;
+        (self.listing.server_error_every)
+            .is_some_and(|every| self.calls.is_multiple_of(every.max(1)))
+    }
+
+    /// A page of the partner's customers.
+    pub(crate) fn customers(&self, query: Option<&str>, token: Option<&str>) -> MockResponse {
+        let customers: Vec<&Customer> = (self.order.iter())
+            .filter_map(|id| self.scripts.get(id))
+            .collect();
+        crate::partner::page(&self.listing, &customers, query, token)
+    }
+
+    /// A customer's agreements.
+    pub(crate) fn agreements(&self, customer: &str, query: Option<&str>) -> MockResponse {
+        match Uuid::try_parse(customer) {
+            Ok(id) => crate::partner::agreements(&self.script(id), query),
+            Err(_) => answers::invalid_customer(),
+        }
     }
 
     /// The customer's subscriptions, as they are now: once its upgrade completed, those it

@@ -103,7 +103,7 @@ async fn invalid_requests_are_refused_and_recorded_with_the_reason() {
             "upgrade-id",
         ),
         (http.get(&create).bearer_auth("t"), 405, "POST"),
-        (post(&http, &format!("{base}/v1/customers")), 404, "No such"),
+        (post(&http, &format!("{base}/v1/partners")), 404, "No such"),
     ];
     let expected = cases.len();
     for (request, status, reason) in cases {

@@ -1,10 +1,11 @@
 //! Each command of `pc-upgrade`, a module each (`fleet`: eligibility and upgrade; `status`;
-//! `verify`;
+//! `verify`; `discover`;
 //! `demo`; `manual`: completions and the man page), and [`run`], which runs the one the
 //! command line names with what the [`Invocation`] gives it.
 
 #[cfg(feature = "demo")]
 mod demo;
+mod discover;
 mod fleet;
 mod manual;
 mod status;
@@ -172,6 +173,11 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
                 false => status::status(&session, journal, outputs),
             }
         }
+        Command::Discover {
+            out,
+            page_size,
+            output,
+        } => discover::run(&session, out, *page_size, *output).await,
         Command::Verify {
             journal,
             report,

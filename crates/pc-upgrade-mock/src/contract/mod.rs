@@ -54,6 +54,7 @@ pub(crate) struct OperationContract {
     segments: Vec<Segment>,
     headers: Vec<Rule>,
     path_parameters: Vec<Rule>,
+    query_parameters: Vec<Rule>,
     body: Option<(bool, Validator)>,
     /// Per documented status: the headers an answer must carry, and its body's schema.
     responses: Vec<Answer>,
@@ -110,6 +111,7 @@ impl Contract {
                     .ok_or_else(|| format!("the fake does not implement operation {id:?}"))?;
                 let mut headers = Vec::new();
                 let mut path_parameters = Vec::new();
+                let mut query_parameters = Vec::new();
                 for parameter in operation["parameters"].as_array().into_iter().flatten() {
                     let parameter = resolve(parameter);
                     let rule = Rule {
@@ -120,6 +122,7 @@ impl Contract {
                     match parameter["in"].as_str() {
                         Some("header") => headers.push(rule),
                         Some("path") => path_parameters.push(rule),
+                        Some("query") => query_parameters.push(rule),
                         other => return Err(format!("{id}: a parameter in {other:?}")),
                     }
                 }
@@ -151,6 +154,7 @@ impl Contract {
                     segments,
                     headers,
                     path_parameters,
+                    query_parameters,
                     body,
                     responses,
                     names,
@@ -261,6 +265,39 @@ impl OperationContract {
     }
 
     /// Checks a request against the spec; returns its JSON body, if it has one.
+    /// Whether the query keeps the spec's query parameters: each value read as JSON when it
+    /// is a number (`size=500`), else as a string; a required one present.
+    pub(crate) fn check_query(&self, query: Option<&str>) -> Result<(), Refusal> {
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        for rule in &self.query_parameters {
+            let value = pairs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&rule.name));
+            match value {
+                None if rule.required => {
+                    return Err(bad_request(format!(
+                        "query parameter {} is required",
+                        rule.name
+                    )));
+                }
+                None => {}
+                Some((_, value)) => {
+                    let json = match value.parse::<i64>() {
+                        Ok(number) => Value::from(number),
+                        Err(_) => Value::String(value.clone()),
+                    };
+                    check_value(&rule.validator, &json).map_err(|why| {
+                        bad_request(format!("query parameter {}: {why}", rule.name))
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn check(
         &self,
         headers: &HeaderMap,

@@ -52,9 +52,11 @@ fn the_contract_covers_every_operation_of_the_fake() {
         [
             Operation::CheckEligibility,
             Operation::CreateProductUpgrade,
+            Operation::GetCustomerAgreements,
             Operation::GetCustomerSubscriptions,
             Operation::GetProductUpgrade,
-            Operation::GetProductUpgradeStatus
+            Operation::GetProductUpgradeStatus,
+            Operation::ListCustomers
         ]
     );
 }
@@ -81,6 +83,10 @@ fn operations_are_routed_case_insensitively_and_literals_win() {
     ));
     assert!(matches!(
         contract().route(&post, "/v1/customers"),
+        Route::WrongMethod { allow } if allow == "GET"
+    ));
+    assert!(matches!(
+        contract().route(&Method::GET, "/v1/partners"),
         Route::NotFound
     ));
 }
