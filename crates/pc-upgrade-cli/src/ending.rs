@@ -67,6 +67,8 @@ pub struct Ending<'a> {
     /// The command that moves the customers on, when it is not the one typed (`status`
     /// names the `upgrade` that goes on).
     pub goes_on: Option<String>,
+    /// Whether the command typed takes `--only` (an `upgrade`'s does, the demo's not).
+    pub takes_only: bool,
 
     /// Where its text goes.
     pub console: &'a Console,
@@ -88,6 +90,7 @@ impl<'a> Ending<'a> {
             base_url: base_url.to_owned(),
             args,
             goes_on: None,
+            takes_only: true,
 
             console,
             started: (Instant::now(), SystemTime::now()),
@@ -161,15 +164,18 @@ impl<'a> Ending<'a> {
         // The customers not eligible, once their reason is dealt with: an upgrade run takes
         // them alone again; eligibility and a dry run ask every customer again anyway.
         let not_eligible = match (self.rerun, &self.goes_on) {
-            (Rerun::Resumes, None) => {
-                command_line(&with_option(self.args, "--only", "not-eligible"))
-            }
-            (Rerun::Resumes, Some(upgrade)) => format!("{upgrade} --only not-eligible"),
-            (Rerun::Repeats | Rerun::DryRun, _) => command.clone(),
+            (Rerun::Resumes, None) if self.takes_only => Some(command_line(&with_option(
+                self.args,
+                "--only",
+                "not-eligible",
+            ))),
+            (Rerun::Resumes, None) => None,
+            (Rerun::Resumes, Some(upgrade)) => Some(format!("{upgrade} --only not-eligible")),
+            (Rerun::Repeats | Rerun::DryRun, _) => Some(command.clone()),
         };
         let commands = summary::Commands {
             goes_on,
-            not_eligible: &not_eligible,
+            not_eligible: not_eligible.as_deref(),
         };
         if let Some(next) = summary::next_step(rows, commands, dry_run) {
             say(&format!("{next}\n"));

@@ -284,8 +284,9 @@ pub struct Commands<'a> {
     /// The one that goes on with the customers (the one that ran, or the upgrade it leads
     /// to).
     pub goes_on: &'a str,
-    /// The one that takes the customers not eligible again.
-    pub not_eligible: &'a str,
+    /// The one that takes the customers not eligible again, when the command typed has
+    /// one (the demo's does not).
+    pub not_eligible: Option<&'a str>,
 }
 
 /// What to do next, given how the customers ended.
@@ -328,11 +329,17 @@ pub fn next_step(rows: &[Row], commands: Commands<'_>, dry_run: bool) -> Option<
                  Partner Center)"
             ),
         };
+        let then = match commands.not_eligible {
+            Some(_) => "Once that is dealt with, this takes them again:",
+            None => {
+                "Once that is dealt with, an upgrade with --only not-eligible takes them again."
+            }
+        };
         let prose = format!(
             "next: {not_eligible} customers are not eligible; the report says why{reactivate}. \
-             Once that is dealt with, this takes them again:"
+             {then}"
         );
-        steps.push(step(&prose, Some(commands.not_eligible)));
+        steps.push(step(&prose, commands.not_eligible));
     }
     if attention > 0 {
         let prose = format!(
@@ -371,7 +378,7 @@ mod tests {
     fn commands(goes_on: &str) -> Commands<'_> {
         Commands {
             goes_on,
-            not_eligible: "pc-upgrade upgrade --yes --only not-eligible",
+            not_eligible: Some("pc-upgrade upgrade --yes --only not-eligible"),
         }
     }
 

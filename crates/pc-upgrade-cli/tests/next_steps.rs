@@ -217,13 +217,21 @@ async fn a_demo_stopped_part_way_goes_on_with_its_upgrades() {
     let dir = scratch("next-demo-stopped");
     let (ctrl_c, interrupt) = tokio::sync::watch::channel(false);
     let args = common::words(&["pc-upgrade", "-q", "demo", "--dir", dir.to_str().unwrap()]);
+    // Pressed once upgrades are under way (the demo discovers its fleet first).
+    let journal = dir.join("run.journal");
     let press = async {
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        for _ in 0..600 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let text = std::fs::read_to_string(&journal).unwrap_or_default();
+            if text.matches(r#""event":"started""#).count() >= 20 {
+                break;
+            }
+        }
         ctrl_c.send(true).unwrap();
     };
     let (first, ()) = tokio::join!(common::run_args_interrupted(args, interrupt), press);
     assert_eq!(first.code, 130, "{}", first.both());
-    let journal = std::fs::read_to_string(dir.join("run.journal")).unwrap();
+    let journal = std::fs::read_to_string(&journal).unwrap();
     let started = journal.matches(r#""event":"started""#).count();
     let ended = journal.matches(r#""event":"completed""#).count()
         + journal.matches(r#""event":"failed""#).count();
@@ -240,7 +248,8 @@ async fn a_demo_stopped_part_way_goes_on_with_its_upgrades() {
     let again = run_printed(line.split_whitespace().map(Into::into).collect()).await;
     assert_eq!(again.code, 0, "{}", again.both());
     // The demo's scripted create refusals (900108) say the customer has nothing to
-    // upgrade: none is refused, least of all as an unknown upgrade.
+    // upgrade (those without any Azure subscription are not in what discover wrote): none
+    // is refused, least of all as an unknown upgrade.
     let count = |outcome: &str| {
         again
             .out
@@ -249,5 +258,5 @@ async fn a_demo_stopped_part_way_goes_on_with_its_upgrades() {
             .and_then(|n| n.trim().parse::<usize>().ok())
     };
     assert_eq!(count("refused"), None, "{}", again.out);
-    assert_eq!(count("not-applicable"), Some(30), "{}", again.out);
+    assert_eq!(count("not-applicable"), Some(10), "{}", again.out);
 }

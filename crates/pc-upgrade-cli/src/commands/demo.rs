@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use pc_upgrade_mock::{Customer, Fleet, MockServer, ScriptedSubscription, Throttle};
+use pc_upgrade_mock::{
+    Customer, Fleet, MockServer, ScriptedProfile, ScriptedSubscription, Throttle,
+};
 use uuid::Uuid;
 
 use super::Session;
@@ -27,16 +29,19 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
     let given = dir.is_some();
     let dir = folder(dir)?;
     let journal = dir.join("run.journal");
-    let (server, customers) = start(&dir, &journal).await?;
+    let server = start(&journal).await?;
+    let customers = dir.join("customers.csv");
     // The command that goes on with this demo names its folder.
     let mut args = session.args.to_vec();
     if !given {
         args.extend(["--dir".into(), dir.clone().into_os_string()]);
     }
     let banner = format!(
-        "pc-upgrade demo: a fake Partner Center on {} with {CUSTOMERS} customers of every \
-         kind; no account is needed and nothing leaves this machine.",
-        server.base_url()
+        "pc-upgrade demo: a fake Partner Center on {} with {} customers, {CUSTOMERS} of them \
+         with legacy Azure subscriptions of every kind; no account is needed and nothing \
+         leaves this machine. First discover, then the upgrade of what it found.",
+        server.base_url(),
+        CUSTOMERS + NOTHING_TO_UPGRADE
     );
     session
         .console
@@ -53,6 +58,12 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
         interrupt: session.interrupt.clone(),
         quiet: session.quiet,
     };
+    // The fleet from Partner Center: the customers file the upgrade reads.
+    let size = std::num::NonZeroU32::MIN.saturating_add(499);
+    let found = super::discover::run(&demo, &customers, size, crate::args::Output::Text).await?;
+    if found != crate::ending::ALL_WELL {
+        return Ok(found);
+    }
     let fleet = FleetArgs {
         customers,
         product_family: "Azure".to_owned(),
@@ -78,6 +89,7 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
             canary: 0,
             max_failed: crate::engine::MaxFailed::Percent(100.0),
         },
+        takes_only: false,
     };
     let code = super::fleet::run(&demo, &fleet, job).await?;
     let real = "For real, with your customers file: a dry run first, then the same with \
@@ -98,8 +110,11 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
     })
 }
 
-/// Customers in the demo fleet.
+/// Customers in the demo fleet with legacy Azure to upgrade, of every kind.
 const CUSTOMERS: u128 = 200;
+/// Customers beside them with nothing to upgrade (Microsoft 365 only), as most of a real
+/// partner's are: `discover` leaves them out of the customers file.
+const NOTHING_TO_UPGRADE: u128 = 300;
 
 /// The demo's customer number `n`.
 fn customer(n: u128) -> Uuid {
@@ -147,7 +162,24 @@ fn fleet() -> Fleet {
                     .takes(Duration::from_millis(2000 + 300 * (n % 7) as u64)),
             })
         })
-        .throttle(Throttle::new(60, Duration::from_secs(1)))
+        .throttle(Throttle::new(60, Duration::from_secs(1)).per_operation())
+}
+
+/// The demo's fleet as the partner's list has it: the customers to upgrade, among many
+/// with nothing to upgrade, each with a company name.
+fn listed() -> Fleet {
+    let mut fleet = fleet();
+    for n in CUSTOMERS..CUSTOMERS + NOTHING_TO_UPGRADE {
+        fleet = fleet.customer(Customer::new(customer(n)).no_azure_subscription());
+    }
+    for script in &mut fleet.customers {
+        let n = script.customer_id.as_u128() & 0xffff;
+        let name = format!("Demo customer {n}");
+        *script = script
+            .clone()
+            .profile(ScriptedProfile::new(name, format!("demo{n}.example")));
+    }
+    fleet
 }
 
 /// Where the demo keeps its files: `dir`, or a new folder under the system's temporary one.
@@ -160,16 +192,10 @@ fn folder(dir: Option<&Path>) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Writes the demo's customers file; starts the fake with its fleet, which knows the upgrades
-/// an earlier demo in the folder created (its journal says which), so that the demo goes on.
-async fn start(dir: &Path, journal: &Path) -> Result<(MockServer, PathBuf)> {
-    let customers = dir.join("customers.csv");
-    let mut text = String::from("customerId,name\n");
-    for n in 0..CUSTOMERS {
-        text.push_str(&format!("{},Demo customer {n}\n", customer(n)));
-    }
-    std::fs::write(&customers, text).with_context(|| format!("writing {}", customers.display()))?;
-    let mut fleet = fleet();
+/// Starts the fake with the demo's fleet, which knows the upgrades an earlier demo in the
+/// folder created (its journal says which), so that the demo goes on.
+async fn start(journal: &Path) -> Result<MockServer> {
+    let mut fleet = listed();
     if journal.exists() {
         let known = crate::journal::read(journal)?.known;
         for script in &mut fleet.customers {
@@ -184,5 +210,5 @@ async fn start(dir: &Path, journal: &Path) -> Result<(MockServer, PathBuf)> {
         .await
         .context("starting the fake Partner Center on 127.0.0.1")?;
     server.set_recording(false);
-    Ok((server, customers))
+    Ok(server)
 }

@@ -40,6 +40,9 @@ pub struct Job<'a> {
     pub stdout: Output,
     /// `--canary`, `--max-failed` (an upgrade run's; the others create nothing).
     pub brakes: Brakes,
+    /// Whether the command line typed takes `--only` (`upgrade` does; `demo` does not), so
+    /// that a next step may name it.
+    pub takes_only: bool,
 }
 
 /// How a run follows each upgrade.
@@ -140,6 +143,7 @@ fn ending<'a>(session: &Session<'a>, fleet: &FleetArgs, job: &Job<'_>) -> Ending
     };
     let base_url = &session.connection.base_url;
     let mut ending = Ending::begin(command, rerun, base_url, session.args, session.console);
+    ending.takes_only = job.takes_only;
     if job.mode == Mode::Eligibility {
         let journal = fleet.customers.with_extension("journal");
         let upgrade = Upgrade {

@@ -112,6 +112,7 @@ fn eligibility(stdout: Output) -> fleet::Job<'static> {
         line_items: None,
         stdout,
         brakes: Brakes::default(),
+        takes_only: false,
     }
 }
 
@@ -152,6 +153,7 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
                     canary: *canary,
                     max_failed: *max_failed,
                 },
+                takes_only: true,
             };
             fleet::run(&session, fleet, job).await
         }
