@@ -518,7 +518,9 @@ async fn the_demo_runs_without_an_account_and_shows_every_outcome() {
     let stdout = ran.out.clone();
     assert_eq!(code, 0, "{stdout}\n{}", ran.err.clone());
     // Every command the demo prints works: `demo` takes no --only.
-    let demo_only = stdout.lines().any(|l| l.contains(" demo ") && l.contains("--only"));
+    let demo_only = stdout
+        .lines()
+        .any(|l| l.contains(" demo ") && l.contains("--only"));
     assert!(!demo_only, "{stdout}");
     for outcome in [
         "completed",

@@ -6,10 +6,12 @@
 //! its upgrade takes D from its create, so no run at R calls a second ends before
 //! max(3N/R, 2N/R + D). The fake's tenant limit is R in windows of one second, or shaped as
 //! Microsoft describes its limits (`Limits`: per-minute windows, a budget per API, a limit
-//! that moves, a token bucket), each with its own bound. The large
+//! that moves, a token bucket), each with its own bound; `discovery.rs` adds the row of
+//! `pc-upgrade discover`, against its own bound. The large
 //! fleets run on a scaled clock (R × 10, D / 10), which keeps the bound's shape and runs
 //! in minutes.
 
+mod discovery;
 mod scenarios;
 
 use std::io::{BufRead, BufReader};
@@ -36,17 +38,7 @@ struct Measured {
 /// # Errors
 /// When the binaries cannot be built or run, or a run does not complete every customer.
 pub fn fleet(root: &Path, max_customers: usize) -> Result<()> {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--locked", "--quiet"])
-        .args(["-p", "pc-upgrade-cli", "-p", "pc-upgrade-mock", "--bins"])
-        .current_dir(root)
-        .status()
-        .context("building the release binaries")?;
-    if !status.success() {
-        bail!("cargo build --release failed");
-    }
-    let release = crate::measure::target_dir(root).join("release");
-    let work = crate::measure::target_dir(root).join("fleet-bench");
+    let (release, work) = binaries(root)?;
     println!(
         "| customers | upgrade takes | limit (calls/s) | limits | --rate | makespan | bound | makespan / bound | target | calls / customer | 429s | CPU / customer | peak RSS |"
     );
@@ -94,11 +86,47 @@ pub fn fleet(root: &Path, max_customers: usize) -> Result<()> {
             measured.peak_rss_kib as f64 / 1024.0,
         );
     }
+    if let Some(discovery) =
+        discovery::discovery(&release, &work, DISCOVERED.min(max_customers), 20)?
+    {
+        missed.push(discovery);
+    }
     if !missed.is_empty() {
         bail!("targets missed: {}", missed.join("; "));
     }
     Ok(())
 }
+
+/// `cargo xtask bench --discover`: the discovery row alone.
+///
+/// # Errors
+/// When the binaries cannot be built or run, or the row misses its target.
+pub fn discover(root: &Path) -> Result<()> {
+    let (release, work) = binaries(root)?;
+    match discovery::discovery(&release, &work, DISCOVERED, 20)? {
+        Some(missed) => bail!("target missed: {missed}"),
+        None => Ok(()),
+    }
+}
+
+/// Builds the release `pc-upgrade` and `pc-upgrade-mock`: where they are, and where the
+/// runs keep their files.
+fn binaries(root: &Path) -> Result<(PathBuf, PathBuf)> {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--locked", "--quiet"])
+        .args(["-p", "pc-upgrade-cli", "-p", "pc-upgrade-mock", "--bins"])
+        .current_dir(root)
+        .status()
+        .context("building the release binaries")?;
+    if !status.success() {
+        bail!("cargo build --release failed");
+    }
+    let target = crate::measure::target_dir(root);
+    Ok((target.join("release"), target.join("fleet-bench")))
+}
+
+/// Customers in the partner's list of the discovery row.
+const DISCOVERED: usize = 1_000;
 
 fn run(release: &Path, work: &Path, scenario: &Scenario) -> Result<Measured> {
     let shape: String = scenario
