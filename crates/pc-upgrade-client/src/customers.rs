@@ -45,7 +45,7 @@ impl PartnerCenterClient {
             .call("list_customers", &options)
             .with_continuation(token);
         let (value, info) = call
-            .run(|client| async move { client.list_customers(seek.as_ref(), Some(size)).await })
+            .run(|client| async move { client.list_customers(seek.as_ref(), size).await })
             .await?;
         Ok(WithInfo {
             value: value.into_inner(),

@@ -410,24 +410,30 @@ with `seekOperation=Next` and the previous page's `continuationToken` in the
 `continuationToken` (and `links.next`, the request for the next page).
 
 Source: the page "Get a list of customers"
-(https://learn.microsoft.com/en-us/partner-center/developer/get-a-list-of-customers)
-and Microsoft's bulk migration tool, which asks pages of 500.
-Decision: the pages publish no maximum page size, and a page may hold fewer items
-than asked; the end of the list is either a page without a token or, as Microsoft's
-bulk tool handles it, a `400` whose code is `2000` on the request after the last
-page. Readers take both as the end.
+(https://learn.microsoft.com/en-us/partner-center/developer/get-a-list-of-customers,
+ms.date 09/17/2019 in the revision read), which gives the first request with a
+required `size` and an example whose `links` name only `self`; the next page's
+request (`seekOperation=Next`, `MS-ContinuationToken`, `links.next`) is the one
+Partner Center's other collections document, and Microsoft's bulk migration tool
+sends for customers, asking pages of 500.
+Decision: the page publishes no maximum page size and says nothing of the next
+page or of the end, so readers take a page with fewer items than asked as normal,
+and both ends the service is seen to give: a page without a token, or a `400`
+whose code is `2000` on the request after the last page. (The project keeps no copy
+of this page among the revisions `docs-check` reads, so these decisions are
+recorded here rather than as errata.)
 
 
 Sends a `GET` request to `/v1/customers`
 
 Arguments:
 - `seek_operation`: `Next`: the page after the one whose token `MS-ContinuationToken` carries.
-- `size`: How many customers a page should hold at most.
+- `size`: How many customers a page should hold at most (the page marks it required).
 */
     pub async fn list_customers<'a>(
         &'a self,
         seek_operation: Option<&'a pc_upgrade_types::SeekOperation>,
-        size: Option<::std::num::NonZeroU32>,
+        size: ::std::num::NonZeroU32,
     ) -> Result<ResponseValue<pc_upgrade_types::CustomerCollection>, Error<ByteStream>> {
         let url = format!("{}/v1/customers", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -475,7 +481,7 @@ The Azure plan needs the customer's acceptance of the Microsoft Customer Agreeme
 
 Source: the page "Get confirmation of customer acceptance of Microsoft Customer
 Agreement"
-(https://learn.microsoft.com/en-us/partner-center/developer/get-customer-agreements).
+(https://learn.microsoft.com/en-us/partner-center/developer/get-confirmation-of-customer-agreement).
 Not available in the 21Vianet and US Government clouds.
 
 

@@ -949,7 +949,7 @@ pub(crate) const SPEC_JSON: &str = r##"{
   "paths": {
     "/v1/customers": {
       "get": {
-        "description": "The partner's customers, a page at a time: the first page with `size`, each next one\nwith `seekOperation=Next` and the previous page's `continuationToken` in the\n`MS-ContinuationToken` header. A page that is not the last carries a\n`continuationToken` (and `links.next`, the request for the next page).\n\nSource: the page \"Get a list of customers\"\n(https://learn.microsoft.com/en-us/partner-center/developer/get-a-list-of-customers)\nand Microsoft's bulk migration tool, which asks pages of 500.\nDecision: the pages publish no maximum page size, and a page may hold fewer items\nthan asked; the end of the list is either a page without a token or, as Microsoft's\nbulk tool handles it, a `400` whose code is `2000` on the request after the last\npage. Readers take both as the end.\n",
+        "description": "The partner's customers, a page at a time: the first page with `size`, each next one\nwith `seekOperation=Next` and the previous page's `continuationToken` in the\n`MS-ContinuationToken` header. A page that is not the last carries a\n`continuationToken` (and `links.next`, the request for the next page).\n\nSource: the page \"Get a list of customers\"\n(https://learn.microsoft.com/en-us/partner-center/developer/get-a-list-of-customers,\nms.date 09/17/2019 in the revision read), which gives the first request with a\nrequired `size` and an example whose `links` name only `self`; the next page's\nrequest (`seekOperation=Next`, `MS-ContinuationToken`, `links.next`) is the one\nPartner Center's other collections document, and Microsoft's bulk migration tool\nsends for customers, asking pages of 500.\nDecision: the page publishes no maximum page size and says nothing of the next\npage or of the end, so readers take a page with fewer items than asked as normal,\nand both ends the service is seen to give: a page without a token, or a `400`\nwhose code is `2000` on the request after the last page. (The project keeps no copy\nof this page among the revisions `docs-check` reads, so these decisions are\nrecorded here rather than as errata.)\n",
         "operationId": "list_customers",
         "parameters": [
           {
@@ -971,9 +971,10 @@ pub(crate) const SPEC_JSON: &str = r##"{
             "$ref": "#/components/parameters/MS-CV"
           },
           {
-            "description": "How many customers a page should hold at most.",
+            "description": "How many customers a page should hold at most (the page marks it required).",
             "in": "query",
             "name": "size",
+            "required": true,
             "schema": {
               "format": "int32",
               "minimum": 1,
@@ -1082,7 +1083,7 @@ pub(crate) const SPEC_JSON: &str = r##"{
     },
     "/v1/customers/{customer-tenant-id}/agreements": {
       "get": {
-        "description": "The customer's acceptances of an agreement, `MicrosoftCustomerAgreement` with\n`agreementType`; without it the service answers Microsoft Cloud Agreement records.\nThe Azure plan needs the customer's acceptance of the Microsoft Customer Agreement.\n\nSource: the page \"Get confirmation of customer acceptance of Microsoft Customer\nAgreement\"\n(https://learn.microsoft.com/en-us/partner-center/developer/get-customer-agreements).\nNot available in the 21Vianet and US Government clouds.\n",
+        "description": "The customer's acceptances of an agreement, `MicrosoftCustomerAgreement` with\n`agreementType`; without it the service answers Microsoft Cloud Agreement records.\nThe Azure plan needs the customer's acceptance of the Microsoft Customer Agreement.\n\nSource: the page \"Get confirmation of customer acceptance of Microsoft Customer\nAgreement\"\n(https://learn.microsoft.com/en-us/partner-center/developer/get-confirmation-of-customer-agreement).\nNot available in the 21Vianet and US Government clouds.\n",
         "operationId": "get_customer_agreements",
         "parameters": [
           {

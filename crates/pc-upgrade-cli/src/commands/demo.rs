@@ -72,25 +72,7 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
         report: Some(dir.join("report.csv")),
     };
     let line_items = dir.join("line-items.csv");
-    let job = Job {
-        mode: Mode::Upgrade,
-        journal: Some(&journal),
-        following: Following {
-            wait: Duration::from_secs(60),
-            first_poll: Duration::from_secs(1),
-        },
-        other_customers: false,
-        only: None,
-        line_items: Some(&line_items),
-        stdout: crate::args::Output::Text,
-        // The demo's fleet fails one customer in ten on purpose, to show every outcome:
-        // the default threshold would stop it.
-        brakes: crate::engine::Brakes {
-            canary: 0,
-            max_failed: crate::engine::MaxFailed::Percent(100.0),
-        },
-        takes_only: false,
-    };
+    let job = job(&journal, &line_items);
     let code = super::fleet::run(&demo, &fleet, job).await?;
     let real = "For real, with your customers file: a dry run first, then the same with \
                 --yes (pc-upgrade --help names the credentials):";
@@ -108,6 +90,30 @@ pub async fn run(session: &Session<'_>, dir: Option<&Path>) -> Result<u8> {
         crate::ending::PARTIAL => crate::ending::ALL_WELL,
         code => code,
     })
+}
+
+/// The demo's upgrade run: for real, its line items beside the journal, brakes that let it
+/// show every outcome.
+fn job<'a>(journal: &'a Path, line_items: &'a Path) -> Job<'a> {
+    Job {
+        mode: Mode::Upgrade,
+        journal: Some(journal),
+        following: Following {
+            wait: Duration::from_secs(60),
+            first_poll: Duration::from_secs(1),
+        },
+        other_customers: false,
+        only: None,
+        line_items: Some(line_items),
+        stdout: crate::args::Output::Text,
+        // The demo's fleet fails one customer in ten on purpose, to show every outcome:
+        // the default threshold would stop it.
+        brakes: crate::engine::Brakes {
+            canary: 0,
+            max_failed: crate::engine::MaxFailed::Percent(100.0),
+        },
+        takes_only: false,
+    }
 }
 
 /// Customers in the demo fleet with legacy Azure to upgrade, of every kind.
