@@ -205,14 +205,14 @@ fn per_reseller(rows: &[Row]) -> String {
     if resellers.is_empty() {
         return String::new();
     }
-    let width = WIDTH - 4 * 14;
+    let width = WIDTH - 4 * 15;
     let mut out = format!(
-        "\n{:<width$}{:>14}{:>14}{:>14}{:>14}\n",
+        "\n{:<width$}{:>15}{:>15}{:>15}{:>15}\n",
         "reseller", "completed", "not-applicable", "not-eligible", "other"
     );
     for (reseller, [a, b, c, d]) in resellers.iter().take(RESELLERS_LISTED) {
         let name = fit(reseller, width - 1);
-        let _ = writeln!(out, "{name:<width$}{a:>14}{b:>14}{c:>14}{d:>14}");
+        let _ = writeln!(out, "{name:<width$}{a:>15}{b:>15}{c:>15}{d:>15}");
     }
     more_resellers(&mut out, resellers.len());
     out
@@ -462,5 +462,41 @@ mod tests {
         assert!(line.starts_with("not-eligible: No Azure subscription.") && line.ends_with(" 26"));
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
         assert!(text.contains('…'), "{text}");
+    }
+
+    /// Outcomes per reseller: a column each, its words apart, within 80 columns.
+    #[test]
+    fn outcomes_are_counted_per_reseller_in_columns_apart() {
+        let row = |outcome, resellers: &str| Row {
+            outcome,
+            extra: [("resellers".to_owned(), resellers.to_owned())].into(),
+            ..Row::default()
+        };
+        let rows = [
+            row(Outcome::Completed, "r1;r2"),
+            row(Outcome::NotApplicable, "r1"),
+            row(Outcome::Failed, "r2"),
+        ];
+        let text = per_reseller(&rows);
+        let header = text.lines().find(|l| l.starts_with("reseller")).unwrap();
+        let words: Vec<&str> = header.split_whitespace().collect();
+        assert_eq!(
+            words,
+            [
+                "reseller",
+                "completed",
+                "not-applicable",
+                "not-eligible",
+                "other"
+            ]
+        );
+        let r2: Vec<&str> = text
+            .lines()
+            .find(|l| l.starts_with("r2"))
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        assert_eq!(r2, ["r2", "1", "0", "0", "1"]);
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     }
 }
