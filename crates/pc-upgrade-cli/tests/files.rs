@@ -412,3 +412,49 @@ async fn a_duplicate_line_is_reported_and_does_not_fail_the_run() {
     );
     assert_created_once(&server);
 }
+
+/// `status --report`, `--line-items` (with or without `--refresh`) and `verify --report`
+/// naming the run's customers file, which the journal names, however the path is written:
+/// exit 2 before anything is written, the customers file and the journal byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_and_verify_never_write_over_the_runs_customers_file() {
+    let server = serve(3, Duration::ZERO).await;
+    let files = Files::new("status-customers", 3, "report.csv");
+    let ran = run(pc_upgrade(&server, &files.upgrade(&files.report))).await;
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    let (customers, journal) = (
+        std::fs::read(&files.customers).unwrap(),
+        std::fs::read(&files.journal).unwrap(),
+    );
+    let dotted = files.dir.join(".").join("customers.csv");
+    let journal_path = files.journal.to_str().unwrap();
+    for target in [files.customers.to_str().unwrap(), dotted.to_str().unwrap()] {
+        for args in [
+            vec!["status", "--journal", journal_path, "--report", target],
+            vec!["status", "--journal", journal_path, "--line-items", target],
+            vec![
+                "status",
+                "--journal",
+                journal_path,
+                "--refresh",
+                "--report",
+                target,
+            ],
+            vec!["verify", "--journal", journal_path, "--report", target],
+        ] {
+            let output = run(pc_upgrade(&server, &args)).await;
+            let stderr = text(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("the run's customers file"),
+                "{args:?}: {stderr}"
+            );
+            assert_eq!(
+                std::fs::read(&files.customers).unwrap(),
+                customers,
+                "{args:?}"
+            );
+            assert_eq!(std::fs::read(&files.journal).unwrap(), journal, "{args:?}");
+        }
+    }
+}

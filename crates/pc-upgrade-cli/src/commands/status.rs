@@ -25,6 +25,7 @@ use crate::{progress, sign_in};
 pub fn status(session: &Session<'_>, path: &Path, outputs: Outputs<'_>) -> Result<u8> {
     distinct(path, outputs)?;
     let replayed = journal::read(path)?;
+    spares_customers(&replayed, outputs)?;
     super::torn_end(session, path, &replayed);
     let connection = connection(session, &replayed);
     let mut ending = begin(session, &connection);
@@ -47,6 +48,8 @@ pub async fn refresh(
         report::check_writable(file)?;
     }
     let given = session.given_base_url.as_deref();
+    // Checked before the journal is opened (which writes to it): a misuse writes nothing.
+    spares_customers(&journal::read(path)?, outputs)?;
     let (journal, replayed) = Journal::open(path, None, false, given)?;
     super::torn_end(session, path, &replayed);
     let connection = connection(session, &replayed);
@@ -94,6 +97,22 @@ fn distinct(journal: &Path, outputs: Outputs<'_>) -> Result<(), Misuse> {
         ("--line-items", outputs.line_items),
     ])
 }
+
+/// Neither the report nor the line items may name the run's customers file, which the
+/// journal names: the next `upgrade` would read the damaged file as its customers.
+pub(super) fn spares_customers(replayed: &Replayed, outputs: Outputs<'_>) -> Result<(), Misuse> {
+    let Some(customers) = &replayed.customers else {
+        return Ok(());
+    };
+    files::distinct_options(&[
+        (CUSTOMERS_FILE, Some(customers.path.as_path())),
+        ("--report", outputs.report),
+        ("--line-items", outputs.line_items),
+    ])
+}
+
+/// How a refusal names the customers file the journal names.
+const CUSTOMERS_FILE: &str = "the run's customers file (its journal names it)";
 
 fn begin<'a>(session: &Session<'a>, connection: &Connection) -> Ending<'a> {
     let base_url = &connection.base_url;

@@ -35,14 +35,14 @@ pub async fn run(
     if let Some(report_path) = report_path {
         report::check_writable(report_path)?;
     }
+    let outputs = crate::ending::Outputs {
+        report: report_path,
+        ..crate::ending::Outputs::default()
+    };
+    // Checked before the journal is opened (which writes to it): a misuse writes nothing.
+    super::status::spares_customers(&crate::journal::read(path)?, outputs)?;
     let given = session.given_base_url.as_deref();
     let (journal, replayed) = Journal::open(path, None, false, given)?;
-    if let (Some(report_path), Some(customers)) = (report_path, &replayed.customers) {
-        files::distinct_options(&[
-            ("--customers", Some(&customers.path)),
-            ("--report", Some(report_path)),
-        ])?;
-    }
     super::torn_end(session, path, &replayed);
     let connection = super::status::connection(session, &replayed);
     let client = sign_in::client(&connection)?;
