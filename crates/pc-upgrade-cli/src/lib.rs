@@ -25,7 +25,8 @@
 // - `rows`: the report's row of a customer, derived in one function; `select`: `--only`;
 // - `report`: the report (CSV or JSON); `line_items`: `--line-items`, a row per
 //   subscription; `progress`: the bar, or a line per customer; `eta`: its time left;
-// - `summary`: what the end of a run prints; `ending`: the next step and the exit code;
+// - `summary`: what the end of a run prints; `resellers`: its counts per reseller;
+//   `columns`: text cut or wrapped at 80 columns; `ending`: the next step and the exit code;
 //   what a run stopped by a brake (`engine/brakes.rs`) says; `utc`: timestamps;
 // - `discover`: what the partner's customers hold, the customers file `discover` writes,
 //   and its counts;
@@ -33,6 +34,7 @@
 //   `text`: server text in a spreadsheet cell.
 
 mod args;
+mod columns;
 mod commands;
 mod console;
 mod customers;
@@ -49,6 +51,7 @@ mod origin;
 mod outcome;
 mod progress;
 mod report;
+mod resellers;
 mod rows;
 mod select;
 mod sign_in;

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use pc_upgrade_client::PartnerCenterErrorCode;
 
+use crate::columns::fit;
+pub use crate::columns::wrap;
 use crate::report::{Outcome, Row, Tally};
 
 /// How many bad lines are listed before "and N more".
@@ -15,7 +17,7 @@ const BAD_LINES_LISTED: usize = 5;
 /// How many reasons are listed before "and N more".
 const REASONS_LISTED: usize = 8;
 /// The width the summary keeps to, a terminal's.
-const WIDTH: usize = 80;
+const WIDTH: usize = crate::columns::WIDTH;
 
 /// The summary of `rows`, after `elapsed`: each line at most 80 columns.
 pub fn summary(rows: &[Row], elapsed: Duration) -> String {
@@ -29,7 +31,7 @@ pub fn summary(rows: &[Row], elapsed: Duration) -> String {
         );
     }
     out.push_str(&verifications(rows));
-    out.push_str(&per_reseller(rows));
+    out.push_str(&crate::resellers::per_reseller(rows));
     out.push_str(&reasons(rows));
     out.push_str(&codes(rows));
     out.push_str(&bad_lines(rows));
@@ -130,124 +132,6 @@ fn bad_lines(rows: &[Row]) -> String {
         let more = bad.len() - BAD_LINES_LISTED;
         let _ = writeln!(out, "  and {more} more (in the report)");
     }
-    out
-}
-
-/// What `verify` found: how many customers were verified, not verified, not read, and the
-/// same per reseller when the customers file names them.
-pub fn verified(checked: &[crate::verify::Checked]) -> String {
-    let state = |c: &crate::verify::Checked| match &c.found {
-        Some(found) if found.verified => 0,
-        Some(_) => 1,
-        None => 2,
-    };
-    let mut totals = [0usize; 3];
-    let mut resellers: BTreeMap<String, [usize; 3]> = BTreeMap::new();
-    for row in checked {
-        totals[state(row)] += 1;
-        for reseller in crate::customers::resellers_of(row.extra.iter().map(|(k, v)| (k, v))) {
-            resellers.entry(reseller).or_default()[state(row)] += 1;
-        }
-    }
-    let mut out = format!(
-        "verified      {:>9}\nnot verified  {:>9}\nnot read      {:>9}\ntotal         {:>9}\n",
-        totals[0],
-        totals[1],
-        totals[2],
-        checked.len()
-    );
-    if !resellers.is_empty() {
-        let width = WIDTH - 3 * 14;
-        let _ = writeln!(
-            out,
-            "\n{:<width$}{:>14}{:>14}{:>14}",
-            "reseller", "verified", "not verified", "not read"
-        );
-        for (reseller, counts) in resellers.iter().take(RESELLERS_LISTED) {
-            let [a, b, c] = counts;
-            let _ = writeln!(
-                out,
-                "{:<width$}{a:>14}{b:>14}{c:>14}",
-                fit(reseller, width - 1)
-            );
-        }
-        more_resellers(&mut out, resellers.len());
-    }
-    out
-}
-
-/// How many resellers the summary lists before "and N more".
-const RESELLERS_LISTED: usize = 10;
-
-fn more_resellers(out: &mut String, count: usize) {
-    if count > RESELLERS_LISTED {
-        let more = count - RESELLERS_LISTED;
-        let _ = writeln!(out, "and {more} more resellers (in the report)");
-    }
-}
-
-/// Customers by outcome per reseller, when the customers file names them: the most common
-/// outcomes of a fleet as columns (completed, not applicable, not eligible), the rest as
-/// "other".
-fn per_reseller(rows: &[Row]) -> String {
-    let column = |outcome: Outcome| match outcome {
-        Outcome::Completed => 0,
-        Outcome::NotApplicable => 1,
-        Outcome::NotEligible => 2,
-        _ => 3,
-    };
-    let mut resellers: BTreeMap<String, [usize; 4]> = BTreeMap::new();
-    for row in rows {
-        for reseller in crate::customers::resellers_of(&row.extra) {
-            resellers.entry(reseller).or_default()[column(row.outcome)] += 1;
-        }
-    }
-    if resellers.is_empty() {
-        return String::new();
-    }
-    let width = WIDTH - 4 * 15;
-    let mut out = format!(
-        "\n{:<width$}{:>15}{:>15}{:>15}{:>15}\n",
-        "reseller", "completed", "not-applicable", "not-eligible", "other"
-    );
-    for (reseller, [a, b, c, d]) in resellers.iter().take(RESELLERS_LISTED) {
-        let name = fit(reseller, width - 1);
-        let _ = writeln!(out, "{name:<width$}{a:>15}{b:>15}{c:>15}{d:>15}");
-    }
-    more_resellers(&mut out, resellers.len());
-    out
-}
-
-/// `text` in at most `width` characters: cut, with `…`, when longer.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut kept: String = text.chars().take(width.saturating_sub(1)).collect();
-    kept.push('…');
-    kept
-}
-
-/// Prose wrapped at 80 columns, at spaces (each line of `text` on its own).
-pub fn wrap(text: &str) -> String {
-    text.lines().map(wrap_line).collect::<Vec<_>>().join("\n")
-}
-
-fn wrap_line(text: &str) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > WIDTH {
-            out.push_str(&line);
-            out.push('\n');
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    out.push_str(&line);
     out
 }
 
@@ -462,41 +346,5 @@ mod tests {
         assert!(line.starts_with("not-eligible: No Azure subscription.") && line.ends_with(" 26"));
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
         assert!(text.contains('…'), "{text}");
-    }
-
-    /// Outcomes per reseller: a column each, its words apart, within 80 columns.
-    #[test]
-    fn outcomes_are_counted_per_reseller_in_columns_apart() {
-        let row = |outcome, resellers: &str| Row {
-            outcome,
-            extra: [("resellers".to_owned(), resellers.to_owned())].into(),
-            ..Row::default()
-        };
-        let rows = [
-            row(Outcome::Completed, "r1;r2"),
-            row(Outcome::NotApplicable, "r1"),
-            row(Outcome::Failed, "r2"),
-        ];
-        let text = per_reseller(&rows);
-        let header = text.lines().find(|l| l.starts_with("reseller")).unwrap();
-        let words: Vec<&str> = header.split_whitespace().collect();
-        assert_eq!(
-            words,
-            [
-                "reseller",
-                "completed",
-                "not-applicable",
-                "not-eligible",
-                "other"
-            ]
-        );
-        let r2: Vec<&str> = text
-            .lines()
-            .find(|l| l.starts_with("r2"))
-            .unwrap()
-            .split_whitespace()
-            .collect();
-        assert_eq!(r2, ["r2", "1", "0", "0", "1"]);
-        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     }
 }

@@ -229,7 +229,7 @@ fn finish(
             Err(error) => console.err(&format!("pc-upgrade: no JSON: {error}\n")),
         }
     }
-    say(&crate::summary::verified(checked));
+    say(&crate::resellers::verified(checked));
     let mut failed = false;
     if let Some(path) = report_path {
         match verify::write(path, checked) {
