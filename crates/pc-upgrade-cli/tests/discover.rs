@@ -241,3 +241,24 @@ async fn an_interrupted_discovery_leaves_no_file() {
     );
     assert!(ran.err.contains("nothing was written"), "{}", ran.err);
 }
+
+/// A token Partner Center refuses part-way (consent revoked): exit 1, the credentials named,
+/// the command to run again, and no file.
+#[tokio::test(start_paused = true)]
+async fn a_refused_token_stops_with_the_next_step_and_no_file() {
+    let fleet = (0..300u128).fold(Fleet::new(), |fleet, n| fleet.customer(script(n)));
+    let server = MockServer::builder().fleet(fleet).start().await.unwrap();
+    server.fault_after(20, pc_upgrade_mock::Fault::RefuseTokens);
+    let dir = scratch("discover-refused");
+    let out = dir.join("customers.csv");
+    let ran = in_process(&server, &["discover", "--out", out.to_str().unwrap()]).await;
+    assert_eq!(ran.code, 1, "{}", ran.both());
+    assert!(!out.exists(), "a stopped discovery left {}", out.display());
+    let said = ran.err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(said.contains("credentials or permissions"), "{said}");
+    assert!(said.contains("nothing was written"), "{said}");
+    assert!(
+        said.contains(" discover --out "),
+        "no command to run again: {said}"
+    );
+}
