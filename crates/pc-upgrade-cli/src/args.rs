@@ -204,6 +204,10 @@ pub enum Command {
         /// The product family of the run's upgrades (the status call names it).
         #[arg(long, default_value = "Azure")]
         product_family: String,
+        /// Report a damaged journal anyway: its damaged lines are left out and counted
+        /// (what they said is lost), and the exit code is at least 3.
+        #[arg(long, conflicts_with = "refresh")]
+        skip_damaged: bool,
     },
     /// Lists the partner's customers and writes the customers file of those to upgrade.
     ///

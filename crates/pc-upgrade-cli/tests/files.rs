@@ -458,3 +458,52 @@ async fn status_and_verify_never_write_over_the_runs_customers_file() {
         }
     }
 }
+
+/// A customer's `queued` line damaged in the middle of the journal (not a crash's torn end):
+/// `status` and `upgrade` exit 1 naming the line and the way on, `upgrade` before any call;
+/// `status --skip-damaged` reports the rest, says what it lost, and exits 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_line_in_the_middle_is_named_never_skipped() {
+    let server = serve(4, Duration::ZERO).await;
+    let files = Files::new("damaged-middle", 4, "report.csv");
+    let ran = run(pc_upgrade(&server, &files.upgrade(&files.report))).await;
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    let journal = std::fs::read_to_string(&files.journal).unwrap();
+    let (number, queued) = (journal.lines().enumerate())
+        .find(|(_, l)| l.contains(r#""event":"queued""#))
+        .unwrap();
+    let damaged = journal.replacen(queued, &queued[..queued.len() - 12], 1);
+    std::fs::write(&files.journal, &damaged).unwrap();
+    let line = format!("line {}", number + 1);
+    let journal_path = files.journal.to_str().unwrap();
+
+    let status = run(pc_upgrade(&server, &["status", "--journal", journal_path])).await;
+    let said = text(&status.stderr);
+    assert_eq!(status.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&line) && said.contains("--skip-damaged"),
+        "{said}"
+    );
+
+    let calls = server.requests().len();
+    let again = run(pc_upgrade(&server, &files.upgrade(&files.report))).await;
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains(&line),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        server.requests().len(),
+        calls,
+        "an upgrade called past a damaged journal"
+    );
+    assert_eq!(std::fs::read_to_string(&files.journal).unwrap(), damaged);
+
+    let skipping = ["status", "--journal", journal_path, "--skip-damaged"];
+    let skipped = run(pc_upgrade(&server, &skipping)).await;
+    let said = text(&skipped.stderr);
+    assert_eq!(skipped.status.code(), Some(3), "{said}");
+    assert!(said.contains("left out 1 damaged lines"), "{said}");
+    assert!(said.contains(&format!("(lines {})", number + 1)), "{said}");
+}

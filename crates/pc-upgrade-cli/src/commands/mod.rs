@@ -164,6 +164,7 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
             line_items,
             refresh,
             product_family,
+            skip_damaged,
         } => {
             let outputs = Outputs {
                 report: report.as_deref(),
@@ -172,7 +173,7 @@ async fn command(command: &Command, session: Session<'_>) -> anyhow::Result<u8> 
             };
             match refresh {
                 true => status::refresh(&session, journal, outputs, product_family).await,
-                false => status::status(&session, journal, outputs),
+                false => status::status(&session, journal, outputs, *skip_damaged),
             }
         }
         Command::Discover {

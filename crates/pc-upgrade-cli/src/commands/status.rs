@@ -22,9 +22,14 @@ use crate::state::Known;
 use crate::{progress, sign_in};
 
 /// `status`: the journal's rows, with no call.
-pub fn status(session: &Session<'_>, path: &Path, outputs: Outputs<'_>) -> Result<u8> {
+pub fn status(
+    session: &Session<'_>,
+    path: &Path,
+    outputs: Outputs<'_>,
+    skip_damaged: bool,
+) -> Result<u8> {
     distinct(path, outputs)?;
-    let replayed = journal::read(path)?;
+    let replayed = journal::read_with(path, skip_damaged)?;
     spares_customers(&replayed, outputs)?;
     super::torn_end(session, path, &replayed);
     let connection = connection(session, &replayed);
@@ -32,7 +37,19 @@ pub fn status(session: &Session<'_>, path: &Path, outputs: Outputs<'_>) -> Resul
     ending.goes_on = upgrade_command(session, path, &replayed);
     let mut rows = rows::status(&replayed);
     rows.extend(bad_lines_of(&replayed));
-    Ok(ending.finish(&rows, outputs, None))
+    let code = ending.finish(&rows, outputs, None);
+    if replayed.damaged.is_empty() {
+        return Ok(code);
+    }
+    let lines: Vec<String> = replayed.damaged.iter().map(ToString::to_string).collect();
+    session.console.err(&crate::summary::wrap(&format!(
+        "pc-upgrade: left out {} damaged lines of the journal {} (lines {}): what they said \
+         is lost, and the customers they were about are shown as they stood before them.\n",
+        lines.len(),
+        path.display(),
+        lines.join(", ")
+    )));
+    Ok(code.max(crate::ending::PARTIAL))
 }
 
 /// `status --refresh`: one status read of every upgrade the journal has in progress, the

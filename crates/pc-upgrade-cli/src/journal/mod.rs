@@ -25,8 +25,8 @@ use crate::state::{Event, Known};
 
 mod replay;
 
-pub use replay::read;
 use replay::replay_bytes;
+pub use replay::{read, read_with};
 
 /// The journal format this build writes and reads.
 const VERSION: u32 = 2;
@@ -101,6 +101,9 @@ pub struct Replayed {
     pub dropped: usize,
     /// The rates the last run's limit had found, and the API it found them on.
     pub rate: Option<(pc_upgrade_client::Learned, Option<String>)>,
+    /// Damaged lines left out, by number (`status --skip-damaged` only: anything else
+    /// refuses a damaged journal).
+    pub damaged: Vec<usize>,
 }
 
 /// An open journal, locked for this run.
@@ -176,8 +179,8 @@ impl Journal {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .with_context(|| format!("reading {}", path.display()))?;
-        let (mut replayed, kept) = replay_bytes(&bytes)
-            .with_context(|| format!("reading the journal {}", path.display()))?;
+        let (mut replayed, kept) =
+            replay_bytes(&bytes, false).map_err(|error| replay::explained(error, path))?;
         if replayed.dropped > 0 {
             // Cut here, under the lock, so that the next event starts a line of its own.
             file.set_len(kept as u64)
