@@ -977,6 +977,7 @@ pub(crate) const SPEC_JSON: &str = r##"{
             "required": true,
             "schema": {
               "format": "int32",
+              "maximum": 2147483647,
               "minimum": 1,
               "type": "integer"
             },
