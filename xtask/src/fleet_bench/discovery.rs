@@ -9,11 +9,10 @@
 //! of their own. No run ends before resellers / R.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::json;
 
 /// The target the issue sets: makespan within 1.3× the bound.
@@ -39,24 +38,12 @@ pub(super) fn discovery(
     });
     std::fs::write(dir.join("fleet.json"), fleet.to_string())?;
     let log = dir.join("requests.jsonl");
-    let mut fake = Command::new(release.join("pc-upgrade-mock"))
-        .arg("--fleet")
-        .arg(dir.join("fleet.json"))
-        .arg("--log")
-        .arg(&log)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting pc-upgrade-mock")?;
-    let mut url = String::new();
-    if let Some(stdout) = fake.stdout.take() {
-        BufReader::new(stdout).read_line(&mut url)?;
-    }
+    let (mut fake, url) = super::start_fake(release, &dir, &log)?;
     let mut command = Command::new(release.join("pc-upgrade"));
     command
         .env("PC_UPGRADE_TOKEN", "bench")
         .env_remove("RUST_LOG")
-        .args(["--base-url", url.trim(), "-q", "discover", "--out"])
+        .args(["--base-url", url.as_str(), "-q", "discover", "--out"])
         .arg(dir.join("customers.csv"))
         .stdout(std::fs::File::create(dir.join("stdout"))?)
         .stderr(std::fs::File::create(dir.join("stderr"))?);

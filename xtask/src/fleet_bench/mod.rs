@@ -158,20 +158,7 @@ fn run(release: &Path, work: &Path, scenario: &Scenario) -> Result<Measured> {
         format!("customerId\n{}\n", ids.join("\n")),
     )?;
     let log = dir.join("requests.jsonl");
-    let mut fake = Command::new(release.join("pc-upgrade-mock"))
-        .arg("--fleet")
-        .arg(dir.join("fleet.json"))
-        .arg("--log")
-        .arg(&log)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting pc-upgrade-mock")?;
-    let mut url = String::new();
-    if let Some(stdout) = fake.stdout.take() {
-        BufReader::new(stdout).read_line(&mut url)?;
-    }
-    let url = url.trim().to_owned();
+    let (mut fake, url) = start_fake(release, &dir, &log)?;
     let measured = if url.starts_with("http://") {
         measure(command(release, &dir, &url, scenario)?)
     } else {
@@ -187,6 +174,25 @@ fn run(release: &Path, work: &Path, scenario: &Scenario) -> Result<Measured> {
         .filter(|l| l.contains("\"status\":429"))
         .count();
     Ok(measured)
+}
+
+/// Starts the release fake on the fleet of `dir`'s `fleet.json`, logging every request to
+/// `log`: the process, and the URL it printed (empty when it did not start).
+fn start_fake(release: &Path, dir: &Path, log: &Path) -> Result<(std::process::Child, String)> {
+    let mut fake = Command::new(release.join("pc-upgrade-mock"))
+        .arg("--fleet")
+        .arg(dir.join("fleet.json"))
+        .arg("--log")
+        .arg(log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting pc-upgrade-mock")?;
+    let mut url = String::new();
+    if let Some(stdout) = fake.stdout.take() {
+        BufReader::new(stdout).read_line(&mut url)?;
+    }
+    Ok((fake, url.trim().to_owned()))
 }
 
 /// The `pc-upgrade upgrade --yes` of `scenario`, its files in `dir`, against the fake at `url`.
