@@ -11,10 +11,21 @@ use std::sync::{Arc, Mutex, PoisonError};
 type Sink = Mutex<Box<dyn Write + Send>>;
 
 /// Where a command's text goes: its results and summary to `out`, its messages to `err`.
-/// A write that fails (a closed pipe, a full disk) is dropped, never a panic.
+/// A write that fails (a closed pipe, a full disk) is never a panic: the first failure of
+/// `out` is kept ([`Console::out_failure`]) for the run's exit code, those of `err` dropped.
 pub struct Console {
     out: Sink,
     err: Sink,
+    out_failure: Mutex<Option<Failure>>,
+}
+
+/// Why `out` took less than it was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The reader went away (`| head`): the text was not wanted any more.
+    pub closed: bool,
+    /// The system's reason.
+    pub reason: String,
 }
 
 impl std::fmt::Debug for Console {
@@ -29,6 +40,7 @@ impl Console {
         Self {
             out: Mutex::new(Box::new(std::io::stdout())),
             err: Mutex::new(Box::new(std::io::stderr())),
+            out_failure: Mutex::new(None),
         }
     }
 
@@ -38,30 +50,53 @@ impl Console {
         let console = Self {
             out: Mutex::new(Box::new(Buffer(Arc::clone(&captured.out)))),
             err: Mutex::new(Box::new(Buffer(Arc::clone(&captured.err)))),
+            out_failure: Mutex::new(None),
         };
         (console, captured)
     }
 
     /// Writes `text` to `out`, whole.
     pub fn out(&self, text: &str) {
-        write(&self.out, text.as_bytes());
+        self.out_bytes(text.as_bytes());
     }
 
     /// Writes `text` to `err`, whole.
     pub fn err(&self, text: &str) {
-        write(&self.err, text.as_bytes());
+        // A message that cannot be shown has nowhere else to go; the run's files and its
+        // exit code still say how it ended.
+        let _ = write(&self.err, text.as_bytes());
     }
 
-    /// Writes `bytes` to `out`.
+    /// Writes `bytes` to `out`; once a write has failed, nothing more is written there (a
+    /// document cut short stays visibly cut, never a later piece glued on).
     pub fn out_bytes(&self, bytes: &[u8]) {
-        write(&self.out, bytes);
+        let mut failure = self
+            .out_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if failure.is_some() {
+            return;
+        }
+        if let Err(error) = write(&self.out, bytes) {
+            *failure = Some(Failure {
+                closed: error.kind() == std::io::ErrorKind::BrokenPipe,
+                reason: error.to_string(),
+            });
+        }
+    }
+
+    /// The first write to `out` that failed, if one did.
+    pub fn out_failure(&self) -> Option<Failure> {
+        self.out_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
-fn write(sink: &Sink, bytes: &[u8]) {
+fn write(sink: &Sink, bytes: &[u8]) -> std::io::Result<()> {
     let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-    // A reader that went away, or a full disk: the run's files say what the text said.
-    let _ = sink.write_all(bytes).and_then(|()| sink.flush());
+    sink.write_all(bytes).and_then(|()| sink.flush())
 }
 
 /// What a [`Console::captured`] console was given.

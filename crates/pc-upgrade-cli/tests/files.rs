@@ -192,39 +192,56 @@ async fn a_dry_run_checks_the_journals_folder_and_credentials_come_first() {
 type StdoutOf = Box<dyn Fn() -> Stdio>;
 
 /// The binary with its stdout a pipe nobody reads (`| head -1` once head is gone) and with
-/// it `/dev/full`: no panic, the exit code it would have had, the report written.
+/// it `/dev/full`: no panic, the report written. A reader gone away from the summary is not
+/// told of (the exit code the run would have had); a JSON document it cut short, or any
+/// stdout on a full disk, exits 1, the full disk with its reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_or_full_stdout_never_panics_and_the_report_is_written() {
     let server = serve(3, Duration::ZERO).await;
     let files = Files::new("stdout", 3, "report.csv");
     let ran = run(pc_upgrade(&server, &files.upgrade(&files.report))).await;
     assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
-    let status = ["status", "--journal", files.journal.to_str().unwrap()];
-    let stdouts: [(&str, StdoutOf); 2] = [
-        (
-            "a closed pipe",
-            Box::new(|| {
-                let (reader, writer) = std::io::pipe().unwrap();
-                drop(reader);
-                Stdio::from(writer)
-            }),
-        ),
-        (
-            "/dev/full",
-            Box::new(|| Stdio::from(std::fs::File::create("/dev/full").unwrap())),
-        ),
+    let journal = files.journal.to_str().unwrap();
+    let customers = files.customers.to_str().unwrap();
+    let status = ["status", "--journal", journal];
+    let status_json = ["status", "--journal", journal, "-o", "json"];
+    let eligibility_json = ["eligibility", "--customers", customers, "-o", "json"];
+    let closed: StdoutOf = Box::new(|| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        Stdio::from(writer)
+    });
+    let full: StdoutOf = Box::new(|| Stdio::from(std::fs::File::create("/dev/full").unwrap()));
+    let upgrade = files.upgrade(&files.report);
+    // (stdout, command, exit code, whether stderr names the failed write)
+    let cases: [(&str, &StdoutOf, &[&str], i32, bool); 6] = [
+        ("a closed pipe", &closed, &upgrade, 0, false),
+        ("a closed pipe", &closed, &status, 0, false),
+        ("a closed pipe", &closed, &status_json, 1, false),
+        ("/dev/full", &full, &upgrade, 1, true),
+        ("/dev/full", &full, &status_json, 1, true),
+        ("/dev/full", &full, &eligibility_json, 1, true),
     ];
-    for (what, stdout) in &stdouts {
-        std::fs::remove_file(&files.report).unwrap();
-        for args in [&files.upgrade(&files.report)[..], &status[..]] {
-            let mut command = pc_upgrade(&server, args);
-            command.stdout(stdout());
-            let output = run(command).await;
-            let stderr = text(&output.stderr);
-            assert!(!stderr.contains("panicked"), "{what}: {stderr}");
-            assert_eq!(output.status.code(), Some(0), "{what}: {stderr}");
+    for (what, stdout, args, code, said) in cases {
+        let _ = std::fs::remove_file(&files.report);
+        let mut command = pc_upgrade(&server, args);
+        command.stdout(stdout());
+        let output = run(command).await;
+        let stderr = text(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{what} {args:?}: {stderr}");
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{what} {args:?}: {stderr}"
+        );
+        assert_eq!(
+            stderr.contains("standard output could not be written"),
+            said,
+            "{what} {args:?}: {stderr}"
+        );
+        if args[0] == "upgrade" {
+            assert!(files.report.exists(), "{what}: no report");
         }
-        assert!(files.report.exists(), "{what}: no report");
     }
 }
 

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 use crate::args::{Cli, Command, Output};
 use crate::console::{Console, Vars};
-use crate::ending::{BAD_ARGUMENTS, CANNOT_RUN, Outputs};
+use crate::ending::{ALL_WELL, BAD_ARGUMENTS, CANNOT_RUN, Outputs, PARTIAL};
 use crate::engine::{Brakes, Mode};
 use crate::files::Misuse;
 use crate::sign_in::{Connection, SignIn};
@@ -72,7 +72,7 @@ pub async fn run(invocation: Invocation) -> u8 {
         interrupt,
         quiet: cli.quiet,
     };
-    match command(&cli.command, session).await {
+    let code = match command(&cli.command, session).await {
         Ok(code) => code,
         Err(error) if error.is::<Misuse>() => {
             console.err(&format!("pc-upgrade: {error:#}\n"));
@@ -82,7 +82,44 @@ pub async fn run(invocation: Invocation) -> u8 {
             console.err(&format!("pc-upgrade: {error:#}\n"));
             CANNOT_RUN
         }
+    };
+    stdout_checked(&console, code, json_out(&cli.command))
+}
+
+/// The exit code once what went to stdout is checked: a document or summary that could not
+/// be written whole (a full disk) is said and exits 1 at least; a reader that went away
+/// (`| head`) is not told of, but a JSON document it cut short still exits 1, since what it
+/// read is not the document.
+fn stdout_checked(console: &Console, code: u8, json: bool) -> u8 {
+    let Some(failure) = console.out_failure() else {
+        return code;
+    };
+    if failure.closed && !json {
+        return code;
     }
+    if !failure.closed {
+        console.err(&format!(
+            "pc-upgrade: standard output could not be written ({}): what it shows is cut \
+             short; the journal and the reports say the rest\n",
+            failure.reason
+        ));
+    }
+    match code {
+        ALL_WELL | PARTIAL => CANNOT_RUN,
+        other => other,
+    }
+}
+
+/// Whether the command writes a JSON document to stdout (`--output json`).
+fn json_out(command: &Command) -> bool {
+    let output = match command {
+        Command::Eligibility { output, .. }
+        | Command::Status { output, .. }
+        | Command::Discover { output, .. }
+        | Command::Verify { output, .. } => *output,
+        _ => Output::Text,
+    };
+    output == Output::Json
 }
 
 /// Says that the journal's torn end (a crash's, a power loss's) was left out.
