@@ -108,9 +108,7 @@ impl Found {
 /// # Errors
 /// Never in practice (writing CSV to memory).
 pub fn csv_of(found: &[Found]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut writer = csv::Writer::from_writer(&mut out);
-    writer.write_record(COLUMNS)?;
+    let mut sheet = crate::text::Sheet::new(COLUMNS)?;
     for row in found {
         let record = [
             row.customer_id.to_string(),
@@ -121,11 +119,9 @@ pub fn csv_of(found: &[Found]) -> Result<Vec<u8>> {
             row.resellers.join(";"),
             row.mca_accepted.clone().unwrap_or_default(),
         ];
-        writer.write_record(record.iter().map(|cell| crate::text::cell(cell)))?;
+        sheet.row(&record)?;
     }
-    writer.flush()?;
-    drop(writer);
-    Ok(out)
+    sheet.bytes()
 }
 
 /// What a discovery counted.
@@ -244,7 +240,10 @@ mod tests {
             mca_accepted: None,
         };
         let text = String::from_utf8(csv_of(&[found]).unwrap()).unwrap();
-        assert!(text.starts_with("customerId,companyName,domain,"), "{text}");
+        assert!(
+            text.starts_with("\u{feff}customerId,companyName,domain,"),
+            "{text}"
+        );
         assert!(text.contains("'=Müller \\u{202e}GmbH"), "{text}");
         assert!(text.contains(",r1;r2,"), "{text}");
     }

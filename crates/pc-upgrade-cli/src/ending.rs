@@ -235,7 +235,10 @@ fn braked(braked: &Braked, args: &[OsString]) -> String {
     ));
     text.push_str("\nFailures, by error code:\n");
     for (code, said, count) in &braked.causes {
-        let code = code.map_or_else(|| "no code".to_owned(), |code| code.to_string());
+        let code = code.as_ref().map_or_else(
+            || "no code".to_owned(),
+            |code| pc_upgrade_client::shown(&code.to_string(), TEXT),
+        );
         let cut = if said.chars().count() > TEXT {
             "…"
         } else {

@@ -20,7 +20,8 @@
 //   customer's life in the run (`life`), what each answer does (`answers`: whose failure
 //   a failed call is comes from the client's `Error::kind`), when statuses are read
 //   (`reads`), and the brakes, `--canary` and `--max-failed` (`brakes`);
-// - `outcome`: how a customer ended (the names, which end well, what a refusal code says
+// - `code`: a Partner Center error code as the journal and reports keep it (number or
+//   string); `outcome`: how a customer ended (the names, which end well, what a refusal code says
 //   of the customer);
 // - `rows`: the report's row of a customer, derived in one function; `select`: `--only`;
 // - `report`: the report (CSV or JSON); `line_items`: `--line-items`, a row per
@@ -34,6 +35,7 @@
 //   `text`: server text in a spreadsheet cell.
 
 mod args;
+mod code;
 mod columns;
 mod commands;
 mod console;

@@ -37,13 +37,11 @@ pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut out = Vec::new();
-    let mut writer = csv::Writer::from_writer(&mut out);
     let header = COLUMNS
         .iter()
         .copied()
         .chain(extra.iter().map(|k| k.as_str()));
-    writer.write_record(header)?;
+    let mut sheet = crate::text::Sheet::new(header)?;
     for row in rows {
         // A failed upgrade moved nothing; a completed one, every line that did not fail.
         let completed = matches!(row.outcome, Outcome::Completed | Outcome::PartlyMoved);
@@ -65,18 +63,12 @@ pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
                 ),
                 text(line.status.clone()),
                 (completed && !not_moved(line)).to_string(),
-                text(
-                    details
-                        .and_then(|d| d.code.as_ref()?.as_i64())
-                        .map(|c| c.to_string()),
-                ),
+                text(crate::code::of_details(details).map(|c| c.to_string())),
                 text(details.and_then(|d| d.text()).map(str::to_owned)),
             ];
             record.extend(extra.iter().map(|k| text(row.extra.get(*k).cloned())));
-            writer.write_record(&record)?;
+            sheet.row(&record)?;
         }
     }
-    writer.flush()?;
-    drop(writer);
-    crate::files::replace(path, &out)
+    crate::files::replace(path, &sheet.bytes()?)
 }

@@ -5,6 +5,8 @@
 
 use serde::{Serialize, Serializer};
 
+use pc_upgrade_client::types::ErrorCode;
+
 use crate::state::Call;
 
 /// How a customer stands at the end of a run: what the report and the summary say, and
@@ -128,7 +130,7 @@ const FINDINGS: [(i64, Outcome, &str); 3] = [
 
 /// The outcome of a refusal for a reason of the customer's own, by the call refused (none:
 /// a journal from before calls were recorded, whose refusals were creates') and its code.
-pub fn of_refusal(call: Option<Call>, code: Option<i64>) -> Outcome {
+pub fn of_refusal(call: Option<Call>, code: Option<&ErrorCode>) -> Outcome {
     match (finding(code), call) {
         (Some((outcome, _)), _) => outcome,
         (None, Some(Call::Eligibility)) => Outcome::NotEligible,
@@ -137,8 +139,8 @@ pub fn of_refusal(call: Option<Call>, code: Option<i64>) -> Outcome {
 }
 
 /// The outcome and next step a refusal code says of the customer, if it is a finding.
-pub fn finding(code: Option<i64>) -> Option<(Outcome, &'static str)> {
-    let code = code?;
+pub fn finding(code: Option<&ErrorCode>) -> Option<(Outcome, &'static str)> {
+    let code = crate::code::number(code)?;
     FINDINGS
         .iter()
         .find(|f| f.0 == code)
@@ -164,13 +166,25 @@ mod tests {
         let eligibility = Some(Call::Eligibility);
         let create = Some(Call::Create);
         assert_eq!(
-            of_refusal(eligibility, Some(900_108)),
+            of_refusal(eligibility, Some(&ErrorCode::Number(900_108))),
             Outcome::NotApplicable
         );
-        assert_eq!(of_refusal(create, Some(900_119)), Outcome::NotApplicable);
-        assert_eq!(of_refusal(eligibility, Some(900_105)), Outcome::NotEligible);
-        assert_eq!(of_refusal(eligibility, Some(900_120)), Outcome::NotEligible);
-        assert_eq!(of_refusal(create, Some(900_120)), Outcome::Refused);
+        assert_eq!(
+            of_refusal(create, Some(&ErrorCode::Number(900_119))),
+            Outcome::NotApplicable
+        );
+        assert_eq!(
+            of_refusal(eligibility, Some(&ErrorCode::Number(900_105))),
+            Outcome::NotEligible
+        );
+        assert_eq!(
+            of_refusal(eligibility, Some(&ErrorCode::Number(900_120))),
+            Outcome::NotEligible
+        );
+        assert_eq!(
+            of_refusal(create, Some(&ErrorCode::Number(900_120))),
+            Outcome::Refused
+        );
         assert_eq!(of_refusal(None, None), Outcome::Refused);
         assert!(Outcome::NotApplicable.ended_well());
         assert!(!Outcome::NotEligible.ended_well());

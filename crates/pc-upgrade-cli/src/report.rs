@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use pc_upgrade_client::types::UpgradesLineItem;
+use pc_upgrade_client::types::{ErrorCode, UpgradesLineItem};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -66,7 +66,7 @@ pub struct Row {
     /// The reason, the error, or the state.
     pub detail: Option<String>,
     /// The Partner Center error code of a failure.
-    pub error_code: Option<i64>,
+    pub error_code: Option<ErrorCode>,
     /// The `MS-RequestId` of the create, or of the call that failed.
     pub request_id: Option<Uuid>,
     /// Subscriptions moved to the Azure plan, once the upgrade ended.
@@ -102,10 +102,10 @@ impl Row {
         let step = match self.outcome {
             Outcome::Completed | Outcome::Eligible => return None,
             Outcome::NotApplicable | Outcome::NotEligible => {
-                if let Some((_, step)) = crate::outcome::finding(self.error_code) {
+                if let Some((_, step)) = crate::outcome::finding(self.error_code.as_ref()) {
                     return Some(step.to_owned());
                 }
-                match self.error_code {
+                match &self.error_code {
                     None if self.outcome == Outcome::NotApplicable => return None,
                     None => "deal with the reason eligibility gave, then run the upgrade again \
                              with --only not-eligible"
@@ -113,9 +113,7 @@ impl Row {
                     Some(code) => format!(
                         "see error {code} ({}); once it is dealt with, run the upgrade again \
                          with --only not-eligible; else {}",
-                        pc_upgrade_client::PartnerCenterErrorCode::from_number(code)
-                            .meaning()
-                            .unwrap_or("undocumented"),
+                        crate::code::meaning(code).unwrap_or("undocumented"),
                         support(self.request_id)
                     ),
                 }
@@ -126,13 +124,11 @@ impl Row {
             Outcome::Pending => "run the same command again".to_owned(),
             Outcome::RetryLater => "retry later: run the same command again".to_owned(),
             Outcome::Failed => support(self.request_id),
-            Outcome::PartlyMoved => match self.error_code {
+            Outcome::PartlyMoved => match &self.error_code {
                 Some(code) => format!(
                     "a subscription was not moved: see error {code} ({}) in its line item; \
                      if that is fixed, move it in Partner Center; else {}",
-                    pc_upgrade_client::PartnerCenterErrorCode::from_number(code)
-                        .meaning()
-                        .unwrap_or("undocumented"),
+                    crate::code::meaning(code).unwrap_or("undocumented"),
                     support(self.request_id)
                 ),
                 None => format!(
@@ -140,12 +136,10 @@ impl Row {
                     support(self.request_id)
                 ),
             },
-            Outcome::Refused => match self.error_code {
+            Outcome::Refused => match &self.error_code {
                 Some(code) => format!(
                     "see error {code} ({}); if that is fixed, re-run it; else {}",
-                    pc_upgrade_client::PartnerCenterErrorCode::from_number(code)
-                        .meaning()
-                        .unwrap_or("undocumented"),
+                    crate::code::meaning(code).unwrap_or("undocumented"),
                     support(self.request_id)
                 ),
                 None => support(self.request_id),
@@ -200,14 +194,12 @@ pub fn check_writable(path: &Path) -> Result<()> {
 /// The CSV report: a header line, then a line per row, the customers file's other columns
 /// last.
 fn csv_of(rows: &[Row]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
     let extra: Vec<String> = rows
         .iter()
         .flat_map(|r| r.extra.keys().cloned())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut writer = csv::Writer::from_writer(&mut out);
     let mut header = vec![
         "customerId",
         "line",
@@ -228,7 +220,7 @@ fn csv_of(rows: &[Row]) -> Result<Vec<u8>> {
     .map(str::to_owned)
     .collect::<Vec<_>>();
     header.extend(extra.iter().cloned());
-    writer.write_record(&header)?;
+    let mut sheet = crate::text::Sheet::new(&header)?;
     for row in rows {
         let text = |v: Option<String>| v.unwrap_or_default();
         let mut record = vec![
@@ -239,7 +231,7 @@ fn csv_of(rows: &[Row]) -> Result<Vec<u8>> {
             text(row.upgrade_id.map(|u| u.to_string())),
             text(row.origin.clone()),
             text(row.detail.clone()),
-            text(row.error_code.map(|c| c.to_string())),
+            text(row.error_code.as_ref().map(ToString::to_string)),
             text(row.request_id.map(|r| r.to_string())),
             text(row.moved.map(|n| n.to_string())),
             text(row.not_moved.map(|n| n.to_string())),
@@ -252,11 +244,9 @@ fn csv_of(rows: &[Row]) -> Result<Vec<u8>> {
                 .iter()
                 .map(|k| row.extra.get(k).cloned().unwrap_or_default()),
         );
-        writer.write_record(&record)?;
+        sheet.row(&record)?;
     }
-    writer.flush()?;
-    drop(writer);
-    Ok(out)
+    sheet.bytes()
 }
 
 /// Writes the report: JSON when the file name ends in `.json`, CSV otherwise.

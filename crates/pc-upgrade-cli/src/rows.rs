@@ -73,7 +73,7 @@ pub fn row(customer: &Customer, known: &Known, run: InRun<'_>) -> Row {
     // A transient failure since the stage last moved: the next run tries again.
     if let (Some(retry), false) = (&known.retry, known.stage.is_final()) {
         row.outcome = Outcome::RetryLater;
-        row.error_code = retry.code;
+        row.error_code.clone_from(&retry.code);
         row.detail = Some(retry.detail.clone());
         row.request_id = Some(retry.request_id);
     }
@@ -127,7 +127,7 @@ fn journaled(known: &Known, row: &mut Row) -> (Outcome, Option<String>) {
             match lines.iter().find(|line| not_moved(line)) {
                 Some(line) => {
                     let details = line.error_details.as_ref();
-                    row.error_code = details.and_then(|d| d.code.as_ref()?.as_i64());
+                    row.error_code = crate::code::of_details(details);
                     let text = details.and_then(|d| d.text()).unwrap_or("status Failed");
                     let name = line.source_product.as_ref().and_then(|p| p.name.as_deref());
                     let what = name.map_or_else(String::new, |name| format!(" {name}"));
@@ -144,7 +144,7 @@ fn journaled(known: &Known, row: &mut Row) -> (Outcome, Option<String>) {
             ..
         } => {
             lines_into(row, lines, false);
-            row.error_code = *code;
+            row.error_code.clone_from(code);
             let text = message
                 .clone()
                 .unwrap_or_else(|| "status Failed".to_owned());
@@ -157,9 +157,9 @@ fn journaled(known: &Known, row: &mut Row) -> (Outcome, Option<String>) {
             request_id,
             ..
         } => {
-            row.error_code = *code;
+            row.error_code.clone_from(code);
             row.request_id = Some(*request_id);
-            let outcome = crate::outcome::of_refusal(*call, *code);
+            let outcome = crate::outcome::of_refusal(*call, code.as_ref());
             if *call == Some(Call::Eligibility) {
                 row.eligible = Some(false);
             }

@@ -8,7 +8,7 @@
 //! transient failure changes no stage, except that a create the service answered (say
 //! "try again later", 900130) spends its request id: the next create gets a new one.
 
-use pc_upgrade_client::types::UpgradesLineItem;
+use pc_upgrade_client::types::{ErrorCode, UpgradesLineItem};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -98,7 +98,7 @@ pub enum Event {
         upgrade_id: Uuid,
         /// The code of its error details.
         #[serde(default)]
-        code: Option<i64>,
+        code: Option<ErrorCode>,
         /// Their text, bounded.
         #[serde(default)]
         message: Option<String>,
@@ -117,7 +117,7 @@ pub enum Event {
         status: u16,
         /// The Partner Center error code.
         #[serde(default)]
-        code: Option<i64>,
+        code: Option<ErrorCode>,
         /// The error, bounded.
         detail: String,
         /// The `MS-RequestId` of the refused call.
@@ -143,7 +143,7 @@ pub enum Event {
         customer: Uuid,
         /// The Partner Center error code, if the answer had one.
         #[serde(default)]
-        code: Option<i64>,
+        code: Option<ErrorCode>,
         /// The error, bounded.
         detail: String,
         /// The `MS-RequestId` of the call.
@@ -226,7 +226,7 @@ pub enum Stage {
         /// How it was found.
         origin: Origin,
         /// The code of its error details.
-        code: Option<i64>,
+        code: Option<ErrorCode>,
         /// Their text.
         message: Option<String>,
         /// What moved, and what did not: a line item per subscription.
@@ -239,7 +239,7 @@ pub enum Stage {
         /// The HTTP status.
         status: u16,
         /// The Partner Center error code.
-        code: Option<i64>,
+        code: Option<ErrorCode>,
         /// The error.
         detail: String,
         /// The refused call's `MS-RequestId`.
@@ -264,7 +264,7 @@ impl Stage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryNote {
     /// The Partner Center error code, if any.
-    pub code: Option<i64>,
+    pub code: Option<ErrorCode>,
     /// The error.
     pub detail: String,
     /// The failed call's `MS-RequestId`.
@@ -340,7 +340,7 @@ impl Known {
             } => Stage::Failed {
                 upgrade: *upgrade_id,
                 origin: origin_of(&self.stage),
-                code: *code,
+                code: code.clone(),
                 message: message.clone(),
                 lines: lines.clone(),
             },
@@ -354,7 +354,7 @@ impl Known {
             } => Stage::Refused {
                 call: *call,
                 status: *status,
-                code: *code,
+                code: code.clone(),
                 detail: detail.clone(),
                 request_id: *request_id,
             },
@@ -379,7 +379,7 @@ impl Known {
                 self.stage = Stage::New;
             }
             self.retry = Some(RetryNote {
-                code: *code,
+                code: code.clone(),
                 detail: detail.clone(),
                 request_id: *request_id,
             });
@@ -424,13 +424,16 @@ mod tests {
         // A create answered "try again later" spends its request id.
         known.apply(&Event::Retry {
             customer,
-            code: Some(900130),
+            code: Some(ErrorCode::Number(900130)),
             detail: "later".into(),
             request_id: first,
             spent: true,
         });
         assert_eq!(known.stage, Stage::New);
-        assert_eq!(known.retry.as_ref().and_then(|r| r.code), Some(900130));
+        assert_eq!(
+            known.retry.as_ref().and_then(|r| r.code.clone()),
+            Some(ErrorCode::Number(900130))
+        );
         known.apply(&Event::Intent {
             customer,
             request_id: second,
@@ -489,7 +492,7 @@ mod tests {
         known.apply(&Event::Failed {
             customer,
             upgrade_id: upgrade,
-            code: Some(900120),
+            code: Some(ErrorCode::Number(900120)),
             message: None,
             lines: Vec::new(),
         });

@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use pc_upgrade_client::PartnerCenterErrorCode;
-
 use crate::columns::fit;
 pub use crate::columns::wrap;
 use crate::report::{Outcome, Row, Tally};
@@ -54,10 +52,10 @@ fn verifications(rows: &[Row]) -> String {
 fn reasons(rows: &[Row]) -> String {
     let mut counts: BTreeMap<(Outcome, String), usize> = BTreeMap::new();
     for row in rows {
-        let why = match (row.outcome, row.error_code, row.detail.as_deref()) {
+        let why = match (row.outcome, &row.error_code, row.detail.as_deref()) {
             // A refusal's text names its call's request ids: it is grouped by its code.
             (Outcome::Refused | Outcome::NotApplicable | Outcome::NotEligible, Some(code), _) => {
-                let meaning = PartnerCenterErrorCode::from_number(code).meaning();
+                let meaning = crate::code::meaning(code);
                 format!("error {code}: {}", meaning.unwrap_or("undocumented"))
             }
             (
@@ -92,18 +90,20 @@ fn reasons(rows: &[Row]) -> String {
 
 /// The Partner Center error codes met, with their meaning.
 fn codes(rows: &[Row]) -> String {
-    let mut codes: BTreeMap<i64, usize> = BTreeMap::new();
-    for code in rows.iter().filter_map(|r| r.error_code) {
-        *codes.entry(code).or_default() += 1;
+    // By the code as shown: a number and a string are both a code of their own.
+    let mut codes: BTreeMap<String, (usize, Option<&'static str>)> = BTreeMap::new();
+    for code in rows.iter().filter_map(|r| r.error_code.as_ref()) {
+        let shown = pc_upgrade_client::shown(&code.to_string(), WIDTH);
+        let entry = codes.entry(shown).or_default();
+        entry.0 += 1;
+        entry.1 = crate::code::meaning(code);
     }
     if codes.is_empty() {
         return String::new();
     }
     let mut out = "\nerror code  customers  meaning\n".to_owned();
-    for (code, count) in &codes {
-        let meaning = PartnerCenterErrorCode::from_number(*code)
-            .meaning()
-            .unwrap_or("not a documented product-upgrade code");
+    for (code, (count, meaning)) in &codes {
+        let meaning = meaning.unwrap_or("not a documented product-upgrade code");
         let line = format!("{code:<10}  {count:>9}  {meaning}");
         let _ = writeln!(out, "{}", fit(&line, WIDTH));
     }
@@ -188,7 +188,10 @@ pub fn next_step(rows: &[Row], commands: Commands<'_>, dry_run: bool) -> Option<
     let not_eligible = count(Outcome::NotEligible);
     let suspended = rows
         .iter()
-        .filter(|r| r.outcome == Outcome::NotEligible && r.error_code == Some(900_105))
+        .filter(|r| {
+            r.outcome == Outcome::NotEligible
+                && crate::code::number(r.error_code.as_ref()) == Some(900_105)
+        })
         .count();
     let mut steps = Vec::new();
     if upgradable > 0 {
@@ -247,13 +250,15 @@ fn step(prose: &str, command: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use pc_upgrade_client::types::ErrorCode;
+
     use super::*;
 
     fn row(outcome: Outcome, line: usize, code: Option<i64>) -> Row {
         Row {
             outcome,
             line,
-            error_code: code,
+            error_code: code.map(ErrorCode::Number),
             detail: Some(format!("reason {line}")),
             ..Row::default()
         }
@@ -328,7 +333,7 @@ mod tests {
         for id in ["1111", "2222"] {
             rows.push(Row {
                 outcome: Outcome::Refused,
-                error_code: Some(900108),
+                error_code: Some(ErrorCode::Number(900108)),
                 detail: Some(format!(
                     "Partner Center refused the call (MS-RequestId {id})"
                 )),

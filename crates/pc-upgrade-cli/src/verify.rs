@@ -99,8 +99,6 @@ fn csv_of(checked: &[Checked]) -> Result<Vec<u8>> {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut out = Vec::new();
-    let mut writer = csv::Writer::from_writer(&mut out);
     let mut header: Vec<String> = [
         "customerId",
         "verified",
@@ -111,7 +109,7 @@ fn csv_of(checked: &[Checked]) -> Result<Vec<u8>> {
     .map(str::to_owned)
     .to_vec();
     header.extend(extra.iter().cloned());
-    writer.write_record(&header)?;
+    let mut sheet = crate::text::Sheet::new(&header)?;
     for row in checked {
         let found = row.found.as_ref();
         let mut record = vec![
@@ -128,12 +126,9 @@ fn csv_of(checked: &[Checked]) -> Result<Vec<u8>> {
             found.map(|(_, v)| v.clone()).unwrap_or_default()
         };
         record.extend(extra.iter().map(value));
-        let record: Vec<String> = record.iter().map(|cell| crate::text::cell(cell)).collect();
-        writer.write_record(&record)?;
+        sheet.row(&record)?;
     }
-    writer.flush()?;
-    drop(writer);
-    Ok(out)
+    sheet.bytes()
 }
 
 #[cfg(test)]

@@ -174,3 +174,47 @@ fn an_absurd_threshold_or_canary_is_refused() {
         assert!(error.contains(bad[0]) || error.contains(bad[1]), "{error}");
     }
 }
+
+/// A failed upgrade's `errorDetails.code` may be a string (the spec's `ErrorCode`): it is
+/// kept as the service sent it in the JSON report, the line-items file, the summary and the
+/// brake's message, never dropped as "no code".
+#[tokio::test(start_paused = true)]
+async fn a_text_error_code_is_kept_everywhere_it_is_shown() {
+    const CODE: &str = "SubscriptionTransitionFailed";
+    let fleet = (0..40)
+        .fold(Fleet::new(), |fleet, n| {
+            fleet.customer(Customer::new(customer(n)).subscriptions(1))
+        })
+        .upgrades_take(Duration::from_secs(30))
+        .upgrades_fail(100, CODE, "The transition failed.");
+    let server = MockServer::builder().fleet(fleet).start().await.unwrap();
+    let files = Files::new("brakes-text-code", 40);
+    let line_items = files.report.with_file_name("lines.csv");
+    let extra = ["--line-items", line_items.to_str().unwrap()];
+    let ran = in_process(&server, &args(&files, &extra)).await;
+    assert_eq!(ran.code, 1, "{}", ran.both());
+    let said = flat(&ran.err);
+    assert!(said.contains(&format!("{CODE} (×")), "{said}");
+    assert!(!said.contains("no code"), "{said}");
+    assert!(ran.out.contains(CODE), "the summary's codes: {}", ran.out);
+    let failed: Vec<_> = report_rows(&files.report)
+        .into_iter()
+        .filter(|row| row["outcome"] == "failed")
+        .collect();
+    assert!(!failed.is_empty());
+    for row in &failed {
+        assert_eq!(row["errorCode"], CODE, "{row}");
+    }
+    let mut reader = csv::Reader::from_path(&line_items).unwrap();
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "errorCode");
+    let codes: Vec<String> = reader
+        .records()
+        .map(|record| record.unwrap()[column.unwrap()].to_owned())
+        .collect();
+    assert_eq!(codes.len(), failed.len());
+    assert!(codes.iter().all(|code| code == CODE), "{codes:?}");
+}

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::documented;
-use crate::fleet::ScriptedLineItem;
+use crate::fleet::{ScriptedCode, ScriptedLineItem};
 use crate::operation::Operation;
 use crate::record::Refusal;
 use crate::response::MockResponse;
@@ -86,13 +86,13 @@ pub(crate) fn status(
     id: Uuid,
     state: &str,
     family: &Value,
-    failure: Option<(i64, &str)>,
+    failure: Option<(&ScriptedCode, &str)>,
     lines: &[ScriptedLineItem],
 ) -> MockResponse {
     let mut answer = json!({"id": id, "status": state, "productFamily": family});
     // `description`, as Microsoft's clients read it: what the service most likely sends
     // (see the spec's ErrorDetails).
-    let details = |code: i64, text: &str| json!({"code": code, "description": text});
+    let details = |code: &ScriptedCode, text: &str| json!({"code": code, "description": text});
     if let Some((code, text)) = failure {
         answer["errorDetails"] = details(code, text);
     }
@@ -114,7 +114,7 @@ pub(crate) fn status(
             match (&line.failure, failure) {
                 (Some(own), _) if completed || failure.is_some() => {
                     item["status"] = json!("Failed");
-                    item["errorDetails"] = details(own.code, &own.message);
+                    item["errorDetails"] = details(&own.code, &own.message);
                 }
                 (_, Some((code, text))) => item["errorDetails"] = details(code, text),
                 _ if completed => item["upgradedDate"] = json!("2019-08-29T23:47:28.8524555Z"),

@@ -97,8 +97,8 @@ pub struct Fleet {
 pub struct FailureShare {
     /// Out of a hundred customers, about how many.
     pub percent: u8,
-    /// The error details' code.
-    pub code: i64,
+    /// The error details' code: a number, or a string (the spec allows both).
+    pub code: ScriptedCode,
     /// Their text.
     pub message: String,
 }
@@ -223,13 +223,37 @@ pub struct ScriptedError {
     pub description: Option<String>,
 }
 
+/// An error details' code as the fleet scripts it: a number (`900120`, what the service
+/// sends) or a string (`"SubscriptionTransitionFailed"`: the spec's `ErrorCode` allows both).
+/// The fake's own type, not the client's, so that the fake checks the client and not itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ScriptedCode {
+    /// A number.
+    Number(i64),
+    /// A string.
+    Text(String),
+}
+
+impl From<i64> for ScriptedCode {
+    fn from(code: i64) -> Self {
+        Self::Number(code)
+    }
+}
+
+impl From<&str> for ScriptedCode {
+    fn from(code: &str) -> Self {
+        Self::Text(code.to_owned())
+    }
+}
+
 /// The `errorDetails` of a failed upgrade.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ScriptedFailure {
-    /// The error code.
-    pub code: i64,
+    /// The error code: a number, or a string (the spec allows both).
+    pub code: ScriptedCode,
     /// The message.
     pub message: String,
 }
@@ -272,7 +296,7 @@ impl Customer {
     pub fn subscription_not_moved(
         mut self,
         number: usize,
-        code: i64,
+        code: impl Into<ScriptedCode>,
         message: impl Into<String>,
     ) -> Self {
         if self.line_items.len() < number.max(1) {
@@ -283,7 +307,7 @@ impl Customer {
             }
         }
         self.line_items[number.max(1) - 1].failure = Some(ScriptedFailure {
-            code,
+            code: code.into(),
             message: message.into(),
         });
         self
@@ -326,7 +350,7 @@ impl Customer {
     }
 
     /// The upgrade ends `Failed`, with these error details.
-    pub fn fails_with(mut self, code: i64, message: impl Into<String>) -> Self {
+    pub fn fails_with(mut self, code: impl Into<ScriptedCode>, message: impl Into<String>) -> Self {
         if self
             .statuses
             .last()
@@ -337,7 +361,7 @@ impl Customer {
             self.statuses.push("Failed".to_owned());
         }
         self.failure = Some(ScriptedFailure {
-            code,
+            code: code.into(),
             message: message.into(),
         });
         self
@@ -371,10 +395,15 @@ impl Fleet {
 
     /// About `percent` of the upgrades end `Failed` with `code` and `message`: those of
     /// customers whose script does not say how their upgrade ends, chosen by their id.
-    pub fn upgrades_fail(mut self, percent: u8, code: i64, message: impl Into<String>) -> Self {
+    pub fn upgrades_fail(
+        mut self,
+        percent: u8,
+        code: impl Into<ScriptedCode>,
+        message: impl Into<String>,
+    ) -> Self {
         self.upgrades_fail = Some(FailureShare {
             percent: percent.min(100),
-            code,
+            code: code.into(),
             message: message.into(),
         });
         self

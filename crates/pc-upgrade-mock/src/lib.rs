@@ -77,7 +77,8 @@ mod upgrades;
 
 pub use entra::FakeEntra;
 pub use fleet::{
-    Customer, FailureShare, Fleet, FleetError, ScriptedError, ScriptedFailure, ScriptedLineItem,
+    Customer, FailureShare, Fleet, FleetError, ScriptedCode, ScriptedError, ScriptedFailure,
+    ScriptedLineItem,
 };
 pub use operation::Operation;
 pub use profile::{ListEnd, Listing, ScriptedProfile};

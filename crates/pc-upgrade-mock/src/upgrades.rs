@@ -95,7 +95,7 @@ impl FleetState {
                     && script.statuses.last().is_none_or(|s| s == "Completed")
                     && share.picks(customer) =>
             {
-                script.fails_with(share.code, share.message.clone())
+                script.fails_with(share.code.clone(), share.message.clone())
             }
             _ => script,
         }
@@ -202,11 +202,11 @@ impl FleetState {
         let state = self.current_state(upgrade);
         let failure = is_failed(&state).then(|| {
             self.script(owner).failure.unwrap_or(ScriptedFailure {
-                code: 900114,
+                code: 900114.into(),
                 message: answers::documented_message(900114, Some(id)),
             })
         });
-        let failure = failure.as_ref().map(|f| (f.code, f.message.as_str()));
+        let failure = failure.as_ref().map(|f| (&f.code, f.message.as_str()));
         let lines = self.script(owner).lines();
         answers::status(id, &state, &body["productFamily"], failure, &lines)
     }

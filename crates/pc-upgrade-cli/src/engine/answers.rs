@@ -134,9 +134,7 @@ impl Engine<'_> {
         }
         if status.is_failed() {
             let details = status.failure_details();
-            let code = details
-                .and_then(|d| d.code.as_ref())
-                .and_then(|c| c.as_i64());
+            let code = crate::code::of_details(details);
             // `description` or `message`, whichever the service sent.
             let message = details.and_then(|d| d.text()).map(bounded);
             let failed = Event::Failed {
@@ -187,7 +185,7 @@ impl Engine<'_> {
         create: Option<Uuid>,
     ) -> Result<()> {
         let customer = self.slots[index].customer.id;
-        let code = error.code().and_then(|c| c.number());
+        let code = crate::code::of_error(error);
         let detail = bounded(&error.to_string());
         match error.kind() {
             ErrorKind::Customer => {
@@ -246,7 +244,7 @@ impl Engine<'_> {
         let again = again == Again::Soon && tries < TRIES_IN_RUN;
         let retry = Event::Retry {
             customer: slot.customer.id,
-            code: error.code().and_then(|c| c.number()),
+            code: crate::code::of_error(error),
             detail: bounded(&error.to_string()),
             request_id: create.unwrap_or_else(|| error.request_id()),
             spent,

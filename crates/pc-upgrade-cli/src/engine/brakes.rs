@@ -16,6 +16,8 @@
 
 use std::fmt;
 
+use pc_upgrade_client::types::ErrorCode;
+
 use super::{Engine, Life, Slot};
 use crate::rows::End;
 use crate::state::{Call, Stage};
@@ -114,7 +116,7 @@ pub struct Braked {
     /// See `failed`.
     pub of: usize,
     /// The failures by error code, with the first text of each and how many.
-    pub causes: Vec<(Option<i64>, String, usize)>,
+    pub causes: Vec<(Option<ErrorCode>, String, usize)>,
     /// Customers left not started.
     pub spared: usize,
 }
@@ -184,7 +186,7 @@ pub(super) struct Watch {
     /// Creates answered in this run, and of them refused.
     creates: Share,
     /// Failures by error code: the first text, how many.
-    causes: Vec<(Option<i64>, String, usize)>,
+    causes: Vec<(Option<ErrorCode>, String, usize)>,
     pub(super) braked: Option<Braked>,
 }
 
@@ -225,7 +227,7 @@ impl Watch {
         &mut self,
         index: usize,
         settled: Settled,
-        cause: (Option<i64>, Option<&str>),
+        cause: (Option<&ErrorCode>, Option<&str>),
     ) -> bool {
         let failed = settled.failed();
         match settled {
@@ -236,9 +238,9 @@ impl Watch {
         if failed {
             let (code, text) = cause;
             let text = text.unwrap_or("status Failed").to_owned();
-            match self.causes.iter_mut().find(|c| c.0 == code) {
+            match self.causes.iter_mut().find(|c| c.0.as_ref() == code) {
                 Some(cause) => cause.2 += 1,
-                None => self.causes.push((code, text, 1)),
+                None => self.causes.push((code.cloned(), text, 1)),
             }
         }
         if self.canary.contains(&index) {
@@ -343,8 +345,9 @@ mod tests {
     /// Eligibility's findings (not eligible, nothing to upgrade): not judged.
     const FOUND: Settled = Settled::Unjudged;
 
-    /// A settlement with its code and text.
-    fn cause(code: Option<i64>) -> (Option<i64>, Option<&'static str>) {
+    /// A settlement with its code and text (codes leaked: a test's few).
+    fn cause(code: Option<i64>) -> (Option<&'static ErrorCode>, Option<&'static str>) {
+        let code = code.map(|c| &*Box::leak(Box::new(ErrorCode::Number(c))));
         (code, Some("the text"))
     }
 
@@ -391,7 +394,7 @@ mod tests {
             (braked.brake.as_str(), braked.failed, braked.of),
             ("--canary 2", 1, 2)
         );
-        assert_eq!(braked.causes[0].0, Some(900_114));
+        assert_eq!(braked.causes[0].0, Some(ErrorCode::Number(900_114)));
     }
 
     #[test]
@@ -464,7 +467,7 @@ mod tests {
         let refused = |call| Stage::Refused {
             call: Some(call),
             status: 403,
-            code: Some(900_108),
+            code: Some(ErrorCode::Number(900_108)),
             detail: "no Azure subscription".into(),
             request_id: uuid::Uuid::nil(),
         };

@@ -420,7 +420,7 @@ impl<'a> Engine<'a> {
         // not this run's to judge.
         let upgrading = self.settings.mode == Mode::Upgrade;
         let settled = brakes::Settled::of(&slot.known.stage);
-        let cause = (row.error_code, row.detail.as_deref());
+        let cause = (row.error_code.as_ref(), row.detail.as_deref());
         if upgrading && slot.began.is_some() && self.watch.done(index, settled, cause) {
             tracing::warn!("a brake stopped the creates: {:?}", self.watch.braked);
         }
