@@ -47,38 +47,53 @@ fn verifications(rows: &[Row]) -> String {
     format!("\nverified: {verified} customers; not verified: {not} (pc-upgrade verify)\n")
 }
 
-/// Why customers were not eligible, failed or were refused: each reason once, with how many
-/// customers gave it, the most first.
+/// Why customers were not eligible, failed, were refused or partly moved: each reason once,
+/// with how many customers gave it, the most first. A reason with an error code is its code:
+/// the texts of one code differ by the ids they name (a request's, a subscription's), which
+/// stay in the reports; it reads as the documents' meaning, else as the first text seen.
 fn reasons(rows: &[Row]) -> String {
-    let mut counts: BTreeMap<(Outcome, String), usize> = BTreeMap::new();
+    // (outcome, code or text) → (customers, what it says)
+    let mut counts: BTreeMap<(Outcome, String), (usize, String)> = BTreeMap::new();
     for row in rows {
-        let why = match (row.outcome, &row.error_code, row.detail.as_deref()) {
-            // A refusal's text names its call's request ids: it is grouped by its code.
-            (Outcome::Refused | Outcome::NotApplicable | Outcome::NotEligible, Some(code), _) => {
-                let meaning = crate::code::meaning(code);
-                format!("error {code}: {}", meaning.unwrap_or("undocumented"))
-            }
-            (
-                Outcome::NotApplicable
+        if !matches!(
+            row.outcome,
+            Outcome::NotApplicable
                 | Outcome::NotEligible
                 | Outcome::Failed
                 | Outcome::Refused
-                | Outcome::PartlyMoved,
-                _,
-                Some(detail),
-            ) => detail.to_owned(),
-            _ => continue,
+                | Outcome::PartlyMoved
+        ) {
+            continue;
+        }
+        let detail = row.detail.as_deref();
+        let (key, says) = match (&row.error_code, detail) {
+            (Some(code), _) => {
+                let code = pc_upgrade_client::shown(&code.to_string(), WIDTH);
+                let meaning = row.error_code.as_ref().and_then(crate::code::meaning);
+                let says = meaning.or(detail).unwrap_or("undocumented");
+                (format!("error {code}"), format!("error {code}: {says}"))
+            }
+            // Its text names the subscription: one reason for all of them.
+            (None, _) if row.outcome == Outcome::PartlyMoved => (
+                String::new(),
+                "a subscription not moved, no error code (the line items say which)".to_owned(),
+            ),
+            (None, Some(detail)) => (detail.to_owned(), detail.to_owned()),
+            (None, None) => continue,
         };
-        *counts.entry((row.outcome, why)).or_default() += 1;
+        counts.entry((row.outcome, key)).or_insert((0, says)).0 += 1;
     }
     if counts.is_empty() {
         return String::new();
     }
     let mut sorted: Vec<_> = counts.into_iter().collect();
-    sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    sorted.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
     let mut out = format!("\n{:<w$}  customers\n", "why", w = WIDTH - 11);
-    for ((outcome, detail), count) in sorted.iter().take(REASONS_LISTED) {
-        let why = fit(&format!("{outcome}: {detail}"), WIDTH - 11);
+    for ((outcome, _), (count, says)) in sorted.iter().take(REASONS_LISTED) {
+        let why = fit(
+            &pc_upgrade_client::shown(&format!("{outcome}: {says}"), WIDTH),
+            WIDTH - 11,
+        );
         let _ = writeln!(out, "{why:<w$}  {count:>9}", w = WIDTH - 11);
     }
     if sorted.len() > REASONS_LISTED {

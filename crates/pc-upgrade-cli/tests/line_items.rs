@@ -151,3 +151,55 @@ async fn every_subscription_is_reported_and_one_left_behind_is_not_ended_well() 
     });
     assert_eq!(counted, (total - left, left));
 }
+
+/// Half of a fleet's upgrades leave a subscription behind, each with a text naming its own
+/// subscription, half of them with a numeric error code and half with a text one: the summary
+/// says it in two reasons with their counts (the ids stay in the reports), every line within
+/// 80 columns.
+#[tokio::test(start_paused = true)]
+async fn subscriptions_left_behind_are_a_few_reasons_in_the_summary() {
+    const FLEET: u128 = 120;
+    let fleet = (0..FLEET).fold(Fleet::new(), |fleet, n| {
+        let script = Customer::new(customer(n)).subscriptions(2);
+        let text = format!("Subscription {} was not moved.", customer(1000 + n));
+        fleet.customer(match n % 4 {
+            0 => script.subscription_not_moved(2, 900105, text),
+            1 => script.subscription_not_moved(2, "SubscriptionNotMoved", text),
+            _ => script,
+        })
+    });
+    let server = MockServer::builder().fleet(fleet).start().await.unwrap();
+    let dir = scratch("line-items-grouped");
+    let customers = customers_csv(&dir, FLEET);
+    let journal = dir.join("run.journal");
+    let upgrade = [
+        "upgrade",
+        "--customers",
+        customers.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--yes",
+    ];
+    let ran = in_process(&server, &upgrade).await;
+    assert_eq!(ran.code, 3, "{}", ran.both());
+    let reasons: Vec<&str> = ran
+        .out
+        .lines()
+        .filter(|line| line.starts_with("partly-moved: "))
+        .collect();
+    assert_eq!(reasons.len(), 2, "{}", ran.out);
+    for reason in [
+        "partly-moved: error 900105",
+        "partly-moved: error SubscriptionNotMoved",
+    ] {
+        let line = reasons.iter().find(|l| l.starts_with(reason));
+        let line = line.unwrap_or_else(|| panic!("{reason}: {}", ran.out));
+        assert!(line.ends_with(" 30"), "{line}");
+    }
+    assert!(!ran.out.contains("more reasons"), "{}", ran.out);
+    assert!(
+        ran.out.lines().all(|l| l.chars().count() <= 80),
+        "{}",
+        ran.out
+    );
+}
