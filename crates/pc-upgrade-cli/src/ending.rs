@@ -197,9 +197,10 @@ fn stopped(stop: &Stop, again: &str, args: &[OsString]) -> (u8, String) {
         Stop::Caller(cause) => (
             CANNOT_RUN,
             format!(
-                "pc-upgrade: stopped: {cause}\n  This is about this tool's credentials or \
-                 permissions, not about the customers: nothing final was written down for \
-                 them. Fix it, then {again}:\n  {command}\n"
+                "pc-upgrade: stopped: {cause}\n  This is about this tool's set-up (its \
+                 credentials, their permissions, --base-url), not about the customers: \
+                 nothing final was written down for them. Fix it, then {again}:\n  \
+                 {command}\n"
             ),
         ),
         Stop::Down(cause) => (

@@ -255,7 +255,10 @@ async fn a_refused_token_stops_with_the_next_step_and_no_file() {
     assert_eq!(ran.code, 1, "{}", ran.both());
     assert!(!out.exists(), "a stopped discovery left {}", out.display());
     let said = ran.err.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(said.contains("credentials or permissions"), "{said}");
+    assert!(
+        said.contains("its credentials, their permissions"),
+        "{said}"
+    );
     assert!(said.contains("nothing was written"), "{said}");
     assert!(
         said.contains(" discover --out "),

@@ -47,11 +47,10 @@ pub async fn run(
     page_size: NonZeroU32,
     output: Output,
 ) -> Result<u8> {
-    files::folder_exists(Named {
+    files::writable(Named {
         option: "--out",
         path: out,
     })?;
-    crate::report::check_writable(out)?;
     let client = sign_in::client(&session.connection)?;
     if !session.quiet {
         let said = format!(
@@ -219,7 +218,7 @@ fn stopped(session: &Session<'_>, out: &Path, stop: &Stop) -> u8 {
         Stop::Refused(cause) => (
             CANNOT_RUN,
             format!(
-                "pc-upgrade: stopped: {cause}\n  This is about this tool's credentials or permissions; nothing was written to {out}. Fix it, then:\n  {command}\n"
+                "pc-upgrade: stopped: {cause}\n  This is about this tool's set-up (its credentials, their permissions, --base-url); nothing was written to {out}. Fix it, then:\n  {command}\n"
             ),
         ),
         Stop::Unreadable(cause) => (

@@ -201,8 +201,9 @@ impl Engine<'_> {
                 self.record(index, refused, Durability::Written)?;
                 self.done(index, End::AsJournaled);
             }
+            // With its causes: "could not reach" says nothing of a host that does not exist.
             ErrorKind::Caller => {
-                self.stop.get_or_insert(Stop::Caller(detail));
+                self.stop.get_or_insert(Stop::Caller(cause(error)));
             }
             // An upgrade the error names was followed in `answer`; this one names none: the
             // next run's eligibility does.
