@@ -46,14 +46,17 @@ way, leaves the rest not started, exits 1, and prints the command that goes on
 once the cause is dealt with.
 
 Exit codes: 0 every customer ended well (completed, not applicable, or
-eligible); 3 some did not (not eligible, failed, refused, partly moved, not
-completed yet, to retry later, a bad line); 1 the run could not go on (the
-credentials were refused, the service did not answer, a file could not be used,
-the journal could not be written, a brake stopped the creates): the same
-command resumes once that is fixed; 130 interrupted by Ctrl-C, SIGTERM or a
-closed terminal (SIGHUP), the report written (the same command resumes); 2 bad
-arguments (a bad value, one file given for two of --customers, --journal and
---report, a folder that does not exist), nothing called or written.
+eligible; a line naming a customer named before is only reported); 3 some did
+not (not eligible, failed, refused, partly moved, not completed yet, to retry
+later, a line that names no customer); 1 the run could not go on (the
+credentials were refused, the host of --base-url does not exist, the service
+did not answer, a file could not be used or written, stdout included, the
+journal could not be written, a brake stopped the creates): the same command
+resumes once that is fixed; 130 interrupted by Ctrl-C, SIGTERM or a closed
+terminal (SIGHUP), the report written (the same command resumes); 2 bad
+arguments (a bad value, a --base-url that cannot be one, one file named by two
+options, a report over the journal's customers file, a folder that does not
+exist), nothing called or written.
 RUST_LOG=info (or debug) logs each call with its MS-RequestId and
 MS-CorrelationId.";
 

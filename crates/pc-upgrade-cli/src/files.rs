@@ -1,10 +1,13 @@
 //! The operator's files, checked before a run calls anything or writes anything: no two of
 //! the customers file, the journal and the report may be one file (after links and relative
 //! paths: `--report run.journal` would replace the journal), and the folders a run writes
-//! in must exist (a dry run checks them too, so its "run it with --yes" works); and a
-//! report is replaced whole, never left half written ([`replace`]).
+//! in must exist and the files it writes at its end be writable now ([`writable`]: a dry run
+//! checks them too, so its "run it with --yes" works); and a report is replaced whole, never
+//! left half written ([`replace`]).
 
 use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 
 /// A command line that cannot be run as given: exit 2, like clap's own refusals.
 #[derive(Debug)]
@@ -108,6 +111,33 @@ pub fn folder_exists(file: Named<'_>) -> Result<(), Misuse> {
         file.path.display(),
         folder.display()
     )))
+}
+
+/// Fails now, before any call, if a file the command writes at its end could not be written
+/// then: a folder that does not exist is a [`Misuse`] (exit 2, as `--help` says); no
+/// permission, a read-only disk, an error of the command's own (exit 1).
+///
+/// # Errors
+/// As above.
+pub fn writable(file: Named<'_>) -> anyhow::Result<()> {
+    folder_exists(file)?;
+    let temporary = temporary(file.path);
+    std::fs::write(&temporary, b"")
+        .and_then(|()| std::fs::remove_file(&temporary))
+        .with_context(|| format!("{} {} cannot be written", file.option, file.path.display()))
+}
+
+/// [`writable`] for each option given: `(option, path if given)`.
+///
+/// # Errors
+/// As [`writable`].
+pub fn writable_options(options: &[(&'static str, Option<&Path>)]) -> anyhow::Result<()> {
+    for (option, path) in options {
+        if let Some(path) = path {
+            writable(Named { option, path })?;
+        }
+    }
+    Ok(())
 }
 
 /// The file a report is written to before it is renamed into place: beside it, so that the

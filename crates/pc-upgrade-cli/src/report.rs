@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use pc_upgrade_client::types::{ErrorCode, UpgradesLineItem};
 use serde::Serialize;
 use uuid::Uuid;
@@ -180,15 +180,6 @@ struct JsonReport<'a> {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     resellers: BTreeMap<String, BTreeMap<&'static str, usize>>,
     rows: Vec<Row>,
-}
-
-/// Fails now, before any call, if the report could not be written at the end (a folder that
-/// does not exist, no permission).
-pub fn check_writable(path: &Path) -> Result<()> {
-    let temporary = crate::files::temporary(path);
-    std::fs::write(&temporary, b"")
-        .and_then(|()| std::fs::remove_file(&temporary))
-        .with_context(|| format!("the report {} cannot be written", path.display()))
 }
 
 /// The CSV report: a header line, then a line per row, the customers file's other columns

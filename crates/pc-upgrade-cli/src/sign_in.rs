@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use pc_upgrade_client::{
-    DEFAULT_AUTHORITY, EntraTokenSource, PartnerCenterClient, RateLimit, RetryPolicy,
+    BuildError, DEFAULT_AUTHORITY, EntraTokenSource, PartnerCenterClient, RateLimit, RetryPolicy,
 };
 
 use crate::args::Rate;
@@ -68,7 +68,13 @@ pub fn client(connection: &Connection) -> Result<PartnerCenterClient> {
             None => builder.token_source(entra(vars)?.build()),
         },
     };
-    Ok(builder.build()?)
+    builder.build().map_err(|error| match error {
+        // The command line's own value (or its variable's): exit 2, as clap's refusals.
+        BuildError::InvalidBaseUrl { .. } | BuildError::InsecureBaseUrl { .. } => {
+            crate::files::Misuse(format!("--base-url: {error}")).into()
+        }
+        other => other.into(),
+    })
 }
 
 /// Entra ID sign-in from the environment: a refresh token (App+User), else app-only.

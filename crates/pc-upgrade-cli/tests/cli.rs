@@ -503,10 +503,11 @@ async fn an_empty_customers_file_and_an_unwritable_report_stop_before_any_call()
         ],
     ))
     .await;
-    assert_eq!(output.status.code(), Some(1));
+    // A folder that does not exist is a bad argument, as `--help` says.
+    assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("/nonexistent/folder/report.csv"),
+        stderr.contains("/nonexistent/folder/report.csv") && stderr.contains("does not exist"),
         "{stderr}"
     );
     assert!(server.requests().is_empty(), "a call was sent");

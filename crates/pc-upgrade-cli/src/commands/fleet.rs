@@ -67,12 +67,10 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
             path: journal,
         })?;
     }
-    for file in [fleet.report.as_deref(), job.line_items]
-        .into_iter()
-        .flatten()
-    {
-        crate::report::check_writable(file)?;
-    }
+    files::writable_options(&[
+        ("--report", fleet.report.as_deref()),
+        ("--line-items", job.line_items),
+    ])?;
     let (identity, customers, bad) = read_customers(session, fleet)?;
     let (journal, replayed) = open(&job, &identity, base_url)?;
     if let Some(path) = job.journal {

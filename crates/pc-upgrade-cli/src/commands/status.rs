@@ -15,7 +15,7 @@ use crate::ending::{Ending, Outputs, Rerun, Upgrade};
 use crate::engine::{Brakes, Engine, Mode, Settings};
 use crate::files::{self, Misuse};
 use crate::journal::{self, CustomersFile, Journal, Replayed};
-use crate::report::{self, Row};
+use crate::report::Row;
 use crate::rows::{self, bad_rows, customer_of};
 use crate::sign_in::Connection;
 use crate::state::Known;
@@ -29,12 +29,23 @@ pub fn status(
     skip_damaged: bool,
 ) -> Result<u8> {
     distinct(path, outputs)?;
+    writable(outputs)?;
     let replayed = journal::read_with(path, skip_damaged)?;
     spares_customers(&replayed, outputs)?;
     super::torn_end(session, path, &replayed);
     let connection = connection(session, &replayed);
     let mut ending = begin(session, &connection);
-    ending.goes_on = upgrade_command(session, path, &replayed);
+    // A run holding the journal goes on by itself: an `upgrade` now would be refused, and
+    // this same command shows where it stands later.
+    match journal::held(path) {
+        Some(pid) => session.console.err(&crate::summary::wrap(&format!(
+            "pc-upgrade: a run{} holds the journal {} and goes on: this is where it stood \
+             just now. Run this command again to see it later.\n",
+            pid.map_or_else(String::new, |pid| format!(" (process {pid})")),
+            path.display()
+        ))),
+        None => ending.goes_on = upgrade_command(session, path, &replayed),
+    }
     let mut rows = rows::status(&replayed);
     rows.extend(bad_lines_of(&replayed));
     let code = ending.finish(&rows, outputs, None);
@@ -61,9 +72,7 @@ pub async fn refresh(
     family: &str,
 ) -> Result<u8> {
     distinct(path, outputs)?;
-    for file in [outputs.report, outputs.line_items].into_iter().flatten() {
-        report::check_writable(file)?;
-    }
+    writable(outputs)?;
     let given = session.given_base_url.as_deref();
     // Checked before the journal is opened (which writes to it): a misuse writes nothing.
     spares_customers(&journal::read(path)?, outputs)?;
@@ -110,6 +119,14 @@ pub async fn refresh(
 fn distinct(journal: &Path, outputs: Outputs<'_>) -> Result<(), Misuse> {
     files::distinct_options(&[
         ("--journal", Some(journal)),
+        ("--report", outputs.report),
+        ("--line-items", outputs.line_items),
+    ])
+}
+
+/// The report and the line items can be written at the end.
+fn writable(outputs: Outputs<'_>) -> Result<()> {
+    files::writable_options(&[
         ("--report", outputs.report),
         ("--line-items", outputs.line_items),
     ])

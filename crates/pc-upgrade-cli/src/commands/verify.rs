@@ -19,7 +19,7 @@ use crate::journal::{Durability, Journal, Replayed};
 use crate::report::{Outcome, Row};
 use crate::state::{Event, Known, Stage, Verification};
 use crate::verify::{self, Checked};
-use crate::{files, progress, report, sign_in};
+use crate::{files, progress, sign_in};
 
 /// Calls in flight at most: the rate limit spaces them.
 const CONCURRENCY: usize = 16;
@@ -32,9 +32,7 @@ pub async fn run(
     output: Output,
 ) -> Result<u8> {
     files::distinct_options(&[("--journal", Some(path)), ("--report", report_path)])?;
-    if let Some(report_path) = report_path {
-        report::check_writable(report_path)?;
-    }
+    files::writable_options(&[("--report", report_path)])?;
     let outputs = crate::ending::Outputs {
         report: report_path,
         ..crate::ending::Outputs::default()

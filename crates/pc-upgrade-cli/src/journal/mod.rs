@@ -144,6 +144,17 @@ impl std::fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
+/// Whether a run holds the journal now: `Some` with its process (if the journal names it),
+/// `None` when no run does (or the file cannot be opened: reading it says why).
+pub fn held(path: &Path) -> Option<Option<u32>> {
+    let file = File::open(path).ok()?;
+    match file.try_lock_shared() {
+        Err(std::fs::TryLockError::WouldBlock) => Some(read(path).ok().and_then(|r| r.last_pid)),
+        // Released when `file` is dropped: a run starting now finds it free.
+        Ok(()) | Err(std::fs::TryLockError::Error(_)) => None,
+    }
+}
+
 impl Journal {
     /// Opens (or begins) the journal for a run that calls `base_url` (none: the journal's
     /// own, for `status --refresh` with no `--base-url`): locks it, checks that
