@@ -39,6 +39,8 @@ pub(crate) struct Call<'a> {
     pub(crate) overall: Duration,
     /// When the overall limit passes; `None` when it is too far to represent.
     pub(crate) deadline: Option<Instant>,
+    /// Turns `true` when the call, not let go yet, is called off.
+    call_off: Option<&'a tokio::sync::watch::Receiver<bool>>,
 }
 
 impl<'a> Call<'a> {
@@ -64,6 +66,47 @@ impl<'a> Call<'a> {
             continuation: None,
             overall,
             deadline: Instant::now().checked_add(overall),
+            call_off: None,
+        }
+    }
+
+    /// The call is called off, before it is first let go, once `off` holds `true`.
+    pub(crate) fn with_call_off(
+        mut self,
+        off: Option<&'a tokio::sync::watch::Receiver<bool>>,
+    ) -> Self {
+        self.call_off = off;
+        self
+    }
+
+    /// Waits for the rate limit to let the attempt go, if the client has one. The first
+    /// attempt of a call that may be called off races that wait against the call-off:
+    /// `None` when it was called off first (or before), and nothing is sent.
+    async fn let_go(&self, first: bool) -> Option<Option<Instant>> {
+        let acquire = async {
+            match &self.shared.rate_limit {
+                Some(limit) => Some(limit.acquire(self.operation).await),
+                None => None,
+            }
+        };
+        let Some(off) = self.call_off.filter(|_| first) else {
+            return Some(acquire.await);
+        };
+        let mut off = off.clone();
+        if *off.borrow_and_update() {
+            return None;
+        }
+        let called_off = async move {
+            // A sender gone can never call it off.
+            if off.wait_for(|off| *off).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::pin!(acquire, called_off);
+        // The rate limit first when both are ready: a slot taken is a call let go.
+        match futures_util::future::select(acquire, called_off).await {
+            futures_util::future::Either::Left((sent, _)) => Some(sent),
+            futures_util::future::Either::Right(((), _)) => None,
         }
     }
 
@@ -152,11 +195,12 @@ impl<'a> Call<'a> {
         let mut client = self.client(record, &token)?;
         let mut refreshed = false;
         loop {
-            record.attempts += 1;
-            let sent = match &self.shared.rate_limit {
-                Some(limit) => Some(limit.acquire(self.operation).await),
-                None => None,
+            let Some(sent) = self.let_go(record.attempts == 0).await else {
+                return Err(Error::CalledOff {
+                    call: record.info(),
+                });
             };
+            record.attempts += 1;
             let per_attempt = self.shared.timeouts.per_attempt;
             // The attempt's limit, and which limit it is: the overall one when less than a
             // whole attempt's time is left.

@@ -30,6 +30,8 @@ pub struct PartnerCenterClient {
     correlation_header: HeaderValue,
     /// The `MS-CV` sent on every call, if the caller set one.
     correlation_vector: Option<HeaderValue>,
+    /// Turns `true` when the calls not let go yet are called off ([`Self::with_call_off`]).
+    call_off: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// Per-call settings of the `*_with` methods. The default: a new `MS-RequestId` for the call,
@@ -237,6 +239,7 @@ impl ClientBuilder {
             correlation_id,
             correlation_header: uuid_header(correlation_id),
             correlation_vector: None,
+            call_off: None,
         })
     }
 }
@@ -342,6 +345,21 @@ impl PartnerCenterClient {
         })
     }
 
+    /// A client sharing this one's settings and connections whose calls are called off once
+    /// `off` holds `true`: a call the rate limit has not let go by then (or that comes
+    /// after) sends nothing and fails with [`Error::CalledOff`](crate::Error::CalledOff).
+    /// A call already sent goes on, its retries included (they carry its `MS-RequestId`).
+    ///
+    /// For a batch that must send nothing more of a kind once it decides so (a brake on
+    /// creates) while calls of that kind wait their turn under the rate limit.
+    #[must_use]
+    pub fn with_call_off(&self, off: tokio::sync::watch::Receiver<bool>) -> Self {
+        Self {
+            call_off: Some(off),
+            ..self.clone()
+        }
+    }
+
     /// The `MS-CV` this client sends, if one was set.
     pub fn correlation_vector(&self) -> Option<&str> {
         self.correlation_vector
@@ -363,5 +381,6 @@ impl PartnerCenterClient {
             self.correlation_vector.as_ref(),
             options.limit,
         )
+        .with_call_off(self.call_off.as_ref())
     }
 }

@@ -191,6 +191,13 @@ pub enum Error {
         /// The token source's error.
         source: TokenError,
     },
+    /// The call was called off before the rate limit let it go: nothing was sent (see
+    /// [`PartnerCenterClient::with_call_off`](crate::PartnerCenterClient::with_call_off)).
+    #[error("the call was called off before it was sent ({call})")]
+    CalledOff {
+        /// The call.
+        call: Box<CallInfo>,
+    },
     /// The request could not be built (for example a header value that is not valid).
     #[error("the request could not be built ({call}): {reason}")]
     InvalidRequest {
@@ -215,6 +222,7 @@ impl Error {
             | Self::Timeout { call, .. }
             | Self::Transport { call, .. }
             | Self::Token { call, .. }
+            | Self::CalledOff { call }
             | Self::InvalidRequest { call, .. } => call,
         }
     }

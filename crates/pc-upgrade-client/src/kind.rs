@@ -28,7 +28,8 @@ use crate::error::Error;
 /// | 800001, 20002 | 401, 403 | `Caller` | sign-in, role or consent |
 ///
 /// Without one of those codes: a `401` or any other `403`, a token source that failed, a
-/// request that could not be built, a host name that does not exist, is `Caller`; a `408`, a `429` (after the client's own
+/// request that could not be built, a host name that does not exist, a call the caller
+/// called off, is `Caller`; a `408`, a `429` (after the client's own
 /// retries) or a call with no answer is `Transient` and may be sent again with the same
 /// `MS-RequestId`; a `5xx`, a timeout or a transport failure is `Transient` with the service
 /// unreachable (many in a row: it is down); any other answer is `Transient` with its request
@@ -106,7 +107,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         use {Again::*, RequestIdUse::*, Service::*};
         match self {
-            Self::Token { .. } | Self::InvalidRequest { .. } => return ErrorKind::Caller,
+            Self::Token { .. } | Self::InvalidRequest { .. } | Self::CalledOff { .. } => {
+                return ErrorKind::Caller;
+            }
             Self::Transport { source, .. } if crate::retry::unknown_host(source) => {
                 return ErrorKind::Caller;
             }

@@ -251,3 +251,48 @@ async fn every_operation_returns_its_metadata_as_the_fake_saw_it() {
     assert_eq!(eligibility.call.request_id, chosen);
     assert_eq!(created.call.status.map(|s| s.as_u16()), Some(202));
 }
+
+/// Creates waiting their turn under the rate limit when the caller calls them off send
+/// nothing and fail with `CalledOff`; those let go before are answered as usual.
+#[tokio::test(start_paused = true)]
+async fn calls_called_off_while_they_wait_their_turn_send_nothing() {
+    let fleet = (0..6).fold(Fleet::new(), |fleet, n| {
+        fleet.customer(Customer::new(customer(n)))
+    });
+    let server = MockServer::builder().fleet(fleet).start().await.unwrap();
+    let (off, called_off) = tokio::sync::watch::channel(false);
+    let client = PartnerCenterClient::builder()
+        .base_url(server.base_url())
+        .token("token")
+        .rate_limit(pc_upgrade_client::RateLimit::new(1, Duration::from_secs(1)))
+        .build()
+        .unwrap()
+        .with_call_off(called_off);
+    let mut calls = tokio::task::JoinSet::new();
+    for n in 0..6 {
+        let client = client.clone();
+        calls.spawn(async move { client.create_product_upgrade(&request(n)).await });
+    }
+    // One call a second: by 2.5 s, three were let go.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    off.send(true).unwrap();
+    let (mut created, mut called_off) = (0, 0);
+    while let Some(answer) = calls.join_next().await {
+        match answer.unwrap() {
+            Ok(_) => created += 1,
+            Err(pc_upgrade_client::Error::CalledOff { call }) => {
+                assert_eq!(call.attempts, 0, "{call}");
+                called_off += 1;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!((created, called_off), (3, 3));
+    assert_eq!(creates(&server).len(), 3, "a call called off was sent");
+    let late = client.create_product_upgrade(&request(5)).await;
+    assert!(
+        matches!(late, Err(pc_upgrade_client::Error::CalledOff { .. })),
+        "{late:?}"
+    );
+    assert_eq!(creates(&server).len(), 3);
+}
