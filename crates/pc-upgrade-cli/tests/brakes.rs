@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{Files, Ran, assert_created_once, creates, customer, report};
 use common::{in_process, report_rows, run_args};
-use pc_upgrade_mock::{Customer, Fleet, MockServer};
+use pc_upgrade_mock::{Customer, Fleet, MockServer, Operation};
 
 /// The error-codes page's 900114, which a failed upgrade causes for later purchases.
 const BLOCKED: i64 = 900_114;
@@ -217,4 +217,40 @@ async fn a_text_error_code_is_kept_everywhere_it_is_shown() {
         .collect();
     assert_eq!(codes.len(), failed.len());
     assert!(codes.iter().all(|code| code == CODE), "{codes:?}");
+}
+
+/// Once the answer that trips the brake is read, no create reaches the service: those
+/// waiting their turn under the rate limit are called off, and their customers spared.
+#[tokio::test(start_paused = true)]
+async fn no_create_reaches_the_service_after_the_answer_that_trips_the_brake() {
+    const COUNT: u128 = 300;
+    let server = failing(COUNT, Duration::from_secs(2), 100).await;
+    let files = Files::new("brakes-no-create-after", COUNT);
+    let ran = in_process(&server, &args(&files, &[])).await;
+    assert_eq!(ran.code, 1, "{}", ran.both());
+    // Every upgrade fails: the 11th status read that finds one ended trips the default
+    // brake (more than 10, and more than 10%).
+    let requests = server.requests();
+    let mut ended = std::collections::HashSet::new();
+    let mut tripped = None;
+    for (at, request) in requests.iter().enumerate() {
+        if request.operation == Some(Operation::GetProductUpgradeStatus)
+            && request.status == 200
+            && ended.insert(request.path.clone())
+            && ended.len() == 11
+        {
+            tripped = Some(at);
+        }
+    }
+    let tripped = tripped.expect("the brake never saw 11 upgrades end");
+    let late = requests[tripped..]
+        .iter()
+        .filter(|r| r.operation == Some(Operation::CreateProductUpgrade))
+        .count();
+    assert_eq!(late, 0, "creates after the brake's answer: {}", ran.both());
+    assert_created_once(&server);
+    let counts = outcomes(&files);
+    let created = creates(&server).len();
+    assert_eq!(counts.get("failed"), Some(&created), "{counts:?}");
+    assert_eq!(counts.get("pending"), Some(&(COUNT as usize - created)), "{counts:?}");
 }

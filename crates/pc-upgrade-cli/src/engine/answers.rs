@@ -45,6 +45,9 @@ impl Engine<'_> {
                 self.started(index, upgrade, Origin::Created)?;
                 self.follow_created(index, upgrade);
             }
+            // Called off by a brake before it was sent: spared like those not started (its
+            // intent stays: a next create carries the same MS-RequestId).
+            Answer::Create(_, Err(Error::CalledOff { .. })) => self.done(index, End::Spared),
             Answer::Create(request_id, Err(error)) => {
                 match (error.code(), error.existing_upgrade()) {
                     (Some(code), Some(upgrade)) => {

@@ -136,6 +136,10 @@ struct Unreachable {
 /// The scheduler.
 pub struct Engine<'a> {
     client: PartnerCenterClient,
+    /// The client creates are sent with: called off, while they wait their turn under the
+    /// rate limit, the moment a brake stops the creates (`creates_off`).
+    creates_client: PartnerCenterClient,
+    creates_off: watch::Sender<bool>,
     journal: Option<&'a Journal>,
     settings: Settings,
     progress: &'a Progress,
@@ -167,6 +171,8 @@ impl<'a> Engine<'a> {
         customers: Vec<(Customer, Known)>,
     ) -> Self {
         let watch = brakes::Watch::new(settings.brakes);
+        let (creates_off, called_off) = watch::channel(false);
+        let creates_client = client.with_call_off(called_off);
         let slots = customers
             .into_iter()
             .map(|(customer, known)| Slot {
@@ -180,6 +186,8 @@ impl<'a> Engine<'a> {
             .collect();
         Self {
             client,
+            creates_client,
+            creates_off,
             journal,
             settings,
             progress,
@@ -374,7 +382,10 @@ impl<'a> Engine<'a> {
 
     fn launch(&mut self, index: usize, work: Work) {
         self.slots[index].began.get_or_insert_with(SystemTime::now);
-        let client = self.client.clone();
+        let client = match work {
+            Work::Create(_) => self.creates_client.clone(),
+            _ => self.client.clone(),
+        };
         let request = ProductUpgradeRequest::new(
             self.slots[index].customer.id,
             self.settings.product_family.clone(),
@@ -423,6 +434,8 @@ impl<'a> Engine<'a> {
         let cause = (row.error_code.as_ref(), row.detail.as_deref());
         if upgrading && slot.began.is_some() && self.watch.done(index, settled, cause) {
             tracing::warn!("a brake stopped the creates: {:?}", self.watch.braked);
+            // The creates waiting their turn send nothing: none goes once this is read.
+            self.creates_off.send_replace(true);
         }
     }
 }
