@@ -41,9 +41,12 @@ Brakes (upgrade) judge the upgrades alone: --max-failed 10% (the default) stops
 creating upgrades once more than 10% of the upgrades that ended in this run
 failed, or of the creates answered were refused (creates are sent only once
 eligibility passed), counted once more than 10 failed; --canary N holds every
-create after the first N until those ended. A braked run follows what is under
-way, leaves the rest not started, exits 1, and prints the command that goes on
-once the cause is dealt with.
+create after the first N until those ended. A braked run sends no create once
+the answer that trips it is read, follows what is under way, leaves the rest
+not started, exits 1, and prints the command that goes on once the cause is
+dealt with (and a raised threshold past all it saw, unless 90% or more
+failed). A brake that trips once every create was sent held nothing back: the
+run exits as its customers ended.
 
 Exit codes: 0 every customer ended well (completed, not applicable, or
 eligible; a line naming a customer named before is only reported); 3 some did

@@ -150,10 +150,17 @@ impl<'a> Ending<'a> {
             Rerun::Resumes => "run the same command again; it resumes where this run stopped",
             Rerun::Repeats | Rerun::DryRun => "run the same command again",
         };
-        if let Some(stop) = stop {
-            let (code, text) = stopped(stop, again, self.args);
-            console.err(&text);
-            return code;
+        match stop {
+            // Nothing held back: the run ended as its customers did, which says the rest.
+            Some(Stop::Braked(braked)) if braked.spared == 0 => {
+                console.err(&nothing_spared(braked))
+            }
+            Some(stop) => {
+                let (code, text) = stopped(stop, again, self.args);
+                console.err(&text);
+                return code;
+            }
+            None => {}
         }
         if failed {
             return CANNOT_RUN;
@@ -234,7 +241,48 @@ fn braked(braked: &Braked, args: &[OsString]) -> String {
         "pc-upgrade: stopped creating upgrades: {}, past {}.",
         braked.judged, braked.brake,
     ));
-    text.push_str("\nFailures, by error code:\n");
+    text.push_str(&causes(braked));
+    let spared = format!(
+        "{} customers were spared: nothing was created for them (not started, in the \
+         report and the journal). The upgrades already under way were followed to their end.\n  \
+         Find the cause first (the report has each customer's error). Once it is dealt \
+         with, the same command goes on with the customers not started:",
+        braked.spared
+    );
+    text.push_str(&format!(
+        "{}\n    {}\n",
+        summary::wrap(&spared),
+        command_line(args)
+    ));
+    match raised(args, braked) {
+        Some(raised) => text.push_str(&format!(
+            "{}\n    {}\n",
+            summary::wrap("Or, if failures like these are expected, raise the threshold:"),
+            command_line(&raised)
+        )),
+        None => text.push_str(&summary::wrap(&format!(
+            "Raising the threshold is no way on: {}% of what this run judged failed.\n",
+            braked.seen.1
+        ))),
+    }
+    text
+}
+
+/// A brake that tripped once every create of the run was sent: it held nothing back, so it
+/// offers no command; the summary's next steps are the way on.
+fn nothing_spared(braked: &Braked) -> String {
+    let mut text = summary::wrap(&format!(
+        "pc-upgrade: a brake tripped: {}, past {}, once every create of this run was sent: \
+         it held nothing back. The upgrades under way were followed to their end.",
+        braked.judged, braked.brake,
+    ));
+    text.push_str(&causes(braked));
+    text
+}
+
+/// The failures a brake saw, by error code: the first text of each, how many.
+fn causes(braked: &Braked) -> String {
+    let mut text = "\nFailures, by error code:\n".to_owned();
     for (code, said, count) in &braked.causes {
         let code = code.as_ref().map_or_else(
             || "no code".to_owned(),
@@ -248,34 +296,21 @@ fn braked(braked: &Braked, args: &[OsString]) -> String {
         let said: String = said.chars().take(TEXT).collect();
         text.push_str(&format!("    {code} (×{count}): {said}{cut}\n"));
     }
-    let spared = format!(
-        "{} customers were spared: nothing was created for them (not started, in the \
-         report and the journal). The upgrades already under way were followed to their end.\n  \
-         Find the cause first (the report has each customer's error). Once it is dealt \
-         with, the same command goes on with the customers not started:",
-        braked.spared
-    );
-    let raise = "Or, if failures like these are expected, raise the threshold:";
-    text.push_str(&format!(
-        "{}\n    {}\n{}\n    {}\n",
-        summary::wrap(&spared),
-        command_line(args),
-        summary::wrap(raise),
-        command_line(&raised(args, braked))
-    ));
     text
 }
 
-/// `args` with `--max-failed` raised above what the brake saw: a share 5 points above the
-/// share that failed, or twice the count.
-fn raised(args: &[OsString], braked: &Braked) -> Vec<OsString> {
+/// `args` with `--max-failed` past all the run saw, the upgrades that ended after the brake
+/// included (a threshold at the share seen would brake again at once): a share 10 points
+/// above the largest seen, or twice the customers failed. None when the share is 90% or
+/// more: raising it would only let the failure spread.
+fn raised(args: &[OsString], braked: &Braked) -> Option<Vec<OsString>> {
+    let (failed, percent) = braked.seen;
     let value = if braked.max_failed.ends_with('%') {
-        let seen = (braked.failed * 100).div_ceil(braked.of.max(1));
-        format!("{}%", (seen + 5).min(100))
+        (percent < 90).then(|| format!("{}%", percent + 10))?
     } else {
-        (braked.failed * 2).to_string()
+        (percent < 90).then(|| (failed * 2).to_string())?
     };
-    with_option(args, "--max-failed", &value)
+    Some(with_option(args, "--max-failed", &value))
 }
 
 /// `args` with the option `name` given `value`, in place of any value it had.

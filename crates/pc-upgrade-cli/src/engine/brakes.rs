@@ -119,6 +119,10 @@ pub struct Braked {
     pub causes: Vec<(Option<ErrorCode>, String, usize)>,
     /// Customers left not started.
     pub spared: usize,
+    /// At the run's end (the upgrades under way ended since): customers failed in all, and
+    /// the larger share, in whole percent rounded up, of the upgrades that ended failed and
+    /// of the creates answered refused. A threshold offered must be past what was seen.
+    pub seen: (usize, usize),
 }
 
 /// What a customer's end in this run is to the brakes, which judge the upgrade alone: what
@@ -204,6 +208,14 @@ impl Watch {
         self.braked.is_none() && (self.canary.len() < canary || self.canary_done.all >= canary)
     }
 
+    /// Customers failed in this run, and the larger share failed (see [`Braked::seen`]).
+    pub(super) fn seen(&self) -> (usize, usize) {
+        let percent = |share: Share| (share.bad * 100).div_ceil(share.all.max(1));
+        let (upgrades, creates) = (self.upgrades, self.creates);
+        let failed = upgrades.bad + creates.bad;
+        (failed, percent(upgrades).max(percent(creates)))
+    }
+
     /// Whether the run stopped creating.
     pub(super) fn braked(&self) -> bool {
         self.braked.is_some()
@@ -257,6 +269,7 @@ impl Watch {
                     of: share.all,
                     causes: self.causes.clone(),
                     spared: 0,
+                    seen: (0, 0),
                 });
                 true
             }

@@ -258,8 +258,10 @@ impl<'a> Engine<'a> {
         }
         self.note_rate(true);
         let rows = self.slots.iter().map(row).collect();
+        let seen = self.watch.seen();
         let braked = self.watch.braked.take().map(|mut braked| {
             braked.spared = self.spared();
+            braked.seen = seen;
             Stop::Braked(braked)
         });
         (rows, self.stop.or(braked))
