@@ -92,7 +92,10 @@ async fn a_canary_that_fails_stops_the_run_with_its_creates_alone_made() {
     // offered, only the advice to find the cause.
     let commands = printed_commands(&ran);
     assert_eq!(commands.len(), 1, "{said}");
-    assert!(said.contains("Raising the threshold is no way on: 100%"), "{said}");
+    assert!(
+        said.contains("Raising the threshold is no way on: 100%"),
+        "{said}"
+    );
     let again = run_printed(&commands[0]).await;
     assert_eq!(again.code, 1, "{}", again.both());
     assert_eq!(creates(&server).len(), 10);

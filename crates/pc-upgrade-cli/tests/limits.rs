@@ -138,3 +138,49 @@ async fn a_resumed_run_starts_from_the_rates_its_journal_found() {
         "{first_second} reads in the first second"
     );
 }
+
+/// A run killed 3.5 s in, before the service's limit said anything (no 429 yet), writes no
+/// rate: what its search had reached (2 calls a second at first) is no limit. Its resume
+/// starts searching afresh and takes no longer than a fresh run, where starting from that
+/// rate as if the service had set it took 110 s against 32 s fresh.
+#[tokio::test(start_paused = true)]
+async fn a_run_killed_before_any_429_writes_no_rate_and_its_resume_is_not_slower() {
+    const COUNT: u128 = 400;
+    let throttle = || Throttle::new(50, Duration::from_secs(1));
+    let fresh_server = serve(COUNT, Duration::from_secs(5), throttle()).await;
+    let fresh_files = Files::new("limits-early-fresh", COUNT);
+    let started = Instant::now();
+    let ran = in_process(&fresh_server, &fresh_files.args(&[])).await;
+    let fresh = started.elapsed();
+    assert_eq!(ran.code, 0, "{}", ran.both());
+
+    let server = serve(COUNT, Duration::from_secs(5), throttle()).await;
+    let files = Files::new("limits-early-kill", COUNT);
+    let args = files.args(&[]);
+    let (ctrl_c, interrupt) = tokio::sync::watch::channel(false);
+    let run = in_process_with(&server, &args, vars("cli-test-token"), interrupt);
+    let press = async {
+        tokio::time::sleep(Duration::from_millis(3500)).await;
+        ctrl_c.send(true).unwrap();
+    };
+    let (ran, ()) = tokio::join!(run, press);
+    assert_eq!(ran.code, 130, "{}", ran.both());
+    assert_eq!(
+        counted(&server, Operation::CheckEligibility, 0).1,
+        0,
+        "a 429 came"
+    );
+    let journal = std::fs::read_to_string(&files.journal).unwrap();
+    assert!(!journal.contains(r#""event":"rate""#), "{journal}");
+
+    let started = Instant::now();
+    let ran = in_process(&server, &args).await;
+    let resumed = started.elapsed();
+    assert_eq!(ran.code, 0, "{}", ran.both());
+    assert_created_once(&server);
+    eprintln!("fresh {fresh:?}; resumed after a kill at 3.5 s: {resumed:?}");
+    assert!(
+        resumed.as_secs_f64() <= 1.3 * fresh.as_secs_f64(),
+        "resumed in {resumed:?}, fresh in {fresh:?}"
+    );
+}

@@ -267,8 +267,9 @@ impl<'a> Engine<'a> {
         (rows, self.stop.or(braked))
     }
 
-    /// Writes down the rates the client's limit has found, a minute after the last time
-    /// (or now, at the `end`), when they changed: the next run starts from them.
+    /// Writes down the rates the client's limit has found (once a `429` measured one), a
+    /// minute after the last time (or now, at the `end`), when they changed: the next run
+    /// starts from them.
     fn note_rate(&mut self, end: bool) {
         const EVERY: Duration = Duration::from_secs(60);
         let (Some(journal), Some(limit)) = (self.journal, self.client.rate_limit()) else {
@@ -284,7 +285,11 @@ impl<'a> Engine<'a> {
         }
         let learned = limit.learned();
         let unchanged = self.rate_noted.as_ref().is_some_and(|(_, l)| *l == learned);
-        let nothing = learned.shared.is_none() && learned.operations.is_empty();
+        // Only a rate the service's 429s measured is a limit: before the first, the rate
+        // is only where the search had got to (2 calls a second at the start), and a run
+        // resumed from it would take it for the limit and crawl.
+        let nothing =
+            limit.throttled() == 0 || (learned.shared.is_none() && learned.operations.is_empty());
         let event = (!unchanged && !nothing).then(|| crate::learned::event(&learned));
         self.rate_noted = Some((now, learned));
         if let Some(event) = event
