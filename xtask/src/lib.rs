@@ -35,7 +35,9 @@ commands:
   bench --fleet [MAX]
                     the release pc-upgrade on fleets of up to MAX customers (default: every
                     scenario) against the fake: makespan / rate-limit bound, calls, 429s,
-                    CPU per customer, peak RSS
+                    CPU per customer, peak RSS; then the rows of --discover and --resume
+  bench --discover  pc-upgrade discover over a partner's list: makespan / its bound
+  bench --resume    a run killed 3 s in and run again, against the same fleet run fresh
   bench --instructions
                     count instructions per call, client against plain reqwest (valgrind)
   footprint         count each crate's dependencies and time a clean debug build

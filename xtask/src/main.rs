@@ -88,6 +88,7 @@ fn main() -> ExitCode {
         ["bench"] => xtask::measure::bench(&root, 3).map(|()| true),
         ["bench", "--fleet"] => xtask::fleet_bench::fleet(&root, usize::MAX).map(|()| true),
         ["bench", "--discover"] => xtask::fleet_bench::discover(&root).map(|()| true),
+        ["bench", "--resume"] => xtask::fleet_bench::resume(&root).map(|()| true),
         ["bench", "--fleet", max] => match max.parse::<usize>() {
             Ok(max) => xtask::fleet_bench::fleet(&root, max).map(|()| true),
             Err(_) => {

@@ -7,11 +7,13 @@
 //! max(3N/R, 2N/R + D). The fake's tenant limit is R in windows of one second, or shaped as
 //! Microsoft describes its limits (`Limits`: per-minute windows, a budget per API, a limit
 //! that moves, a token bucket), each with its own bound; `discovery.rs` adds the row of
-//! `pc-upgrade discover`, against its own bound. The large
+//! `pc-upgrade discover`, against its own bound, and `resume.rs` that of a run killed 3 s
+//! in and run again, against a fresh run. The large
 //! fleets run on a scaled clock (R × 10, D / 10), which keeps the bound's shape and runs
 //! in minutes.
 
 mod discovery;
+mod resume;
 mod scenarios;
 
 use std::io::{BufRead, BufReader};
@@ -91,10 +93,25 @@ pub fn fleet(root: &Path, max_customers: usize) -> Result<()> {
     {
         missed.push(discovery);
     }
+    if let Some(resume) = resume::resume(&release, &work)? {
+        missed.push(resume);
+    }
     if !missed.is_empty() {
         bail!("targets missed: {}", missed.join("; "));
     }
     Ok(())
+}
+
+/// `cargo xtask bench --resume`: the resume row alone.
+///
+/// # Errors
+/// When the binaries cannot be built or run, or the row misses its target.
+pub fn resume(root: &Path) -> Result<()> {
+    let (release, work) = binaries(root)?;
+    match resume::resume(&release, &work)? {
+        Some(missed) => bail!("target missed: {missed}"),
+        None => Ok(()),
+    }
 }
 
 /// `cargo xtask bench --discover`: the discovery row alone.
