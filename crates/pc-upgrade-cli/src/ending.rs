@@ -288,13 +288,8 @@ fn causes(braked: &Braked) -> String {
             || "no code".to_owned(),
             |code| pc_upgrade_client::shown(&code.to_string(), TEXT),
         );
-        let cut = if said.chars().count() > TEXT {
-            "…"
-        } else {
-            ""
-        };
-        let said: String = said.chars().take(TEXT).collect();
-        text.push_str(&format!("    {code} (×{count}): {said}{cut}\n"));
+        let said = pc_upgrade_client::shown(said, TEXT);
+        text.push_str(&format!("    {code} (×{count}): {said}\n"));
     }
     text
 }

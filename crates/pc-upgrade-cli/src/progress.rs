@@ -17,6 +17,9 @@ use pc_upgrade_client::RateLimit;
 use crate::eta::Eta;
 use crate::report::{Row, Tally};
 
+/// The most of a customer's detail a progress line shows.
+const DETAIL: usize = 300;
+
 /// A lock, even one a panicking thread held (what it guards stays usable).
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -91,10 +94,12 @@ impl Progress {
             None if self.quiet => {}
             None => {
                 let customer = row.customer_id.map(|c| c.to_string()).unwrap_or_default();
+                // Server text: escaped as everywhere on the terminal (no bidi override or
+                // escape sequence reaches it).
                 let detail = row
                     .detail
                     .as_deref()
-                    .map(|d| format!(": {d}"))
+                    .map(|d| format!(": {}", pc_upgrade_client::shown(d, DETAIL)))
                     .unwrap_or_default();
                 let _ = writeln!(
                     std::io::stderr(),
