@@ -14,8 +14,8 @@ use crate::kind::{Again, ErrorKind, RequestIdUse, Service, Transient};
 /// Like [`RetryPolicy`](crate::RetryPolicy), `#[non_exhaustive]`: start from
 /// [`PollOptions::default`] and use the `with_*` methods.
 ///
-/// The default: the first read **5 s** after the start, each wait **doubling up to 60 s**,
-/// for **30 minutes** in all. Upgrades take minutes to hours; reads at a minute apart cost a
+/// The default: a read at once, then after **5 s**, each wait **doubling up to 60 s**, for
+/// **30 minutes** in all, with a last read at the 30th minute. Upgrades take minutes to hours; reads at a minute apart cost a
 /// fleet one call per upgrade per minute, and the first ones close together catch an upgrade
 /// that ends at once. Each read is its own call, with the client's retries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub enum WaitError {
     #[error("the upgrade was not completed within {after:?} (last status {})",
         .last.as_ref().map(|s| crate::text::Escaped(&crate::text::bounded(&s.status, crate::text::MAX_SHORT)).to_string()).unwrap_or_else(|| "none".into()))]
     TimedOut {
-        /// How long was waited.
+        /// How long was waited: from the start to the answer of the last read.
         after: Duration,
         /// The last status read, if any.
         last: Option<Box<ProductUpgradesStatus>>,
@@ -147,13 +147,18 @@ fn failure_text(status: &ProductUpgradesStatus) -> String {
 impl PartnerCenterClient {
     /// Reads the upgrade's status until it is `Completed` (the answer is returned), it fails
     /// (a `Failed` state or error details: [`WaitError::Failed`]), or `options.timeout` passes
-    /// ([`WaitError::TimedOut`]). The wait between reads starts at
-    /// `options.initial_interval` and doubles up to `options.max_interval`.
+    /// ([`WaitError::TimedOut`]). The first read is at once; the wait after it is
+    /// `options.initial_interval`, doubling up to `options.max_interval`; and a last read is
+    /// made at the deadline, so that an upgrade that ends just before it is seen completed.
+    /// With the defaults: reads at 0, 5, 15, 35, 75 and 135 s, then every minute, the last
+    /// at 30 minutes.
     ///
     /// Any other state (`Pending`, `InProgress`, or one the documents do not name) means "not
     /// done yet". Every read is its own call (a new `MS-RequestId`), with this client's
-    /// `MS-CorrelationId`, and is cut short by what is left of `options.timeout`: the wait
-    /// never overruns its deadline by a whole call. Dropping the future cancels the wait.
+    /// `MS-CorrelationId`; a read before the deadline is cut short by what is left of
+    /// `options.timeout`, and the last, at the deadline, has a call's own time limit. So the
+    /// wait ends at its deadline, or one status read after it. Dropping the future cancels
+    /// the wait.
     ///
     /// # Errors
     /// [`WaitError::Failed`] when the upgrade fails, [`WaitError::TimedOut`] (with the last
@@ -165,21 +170,22 @@ impl PartnerCenterClient {
         request: &ProductUpgradeRequest,
         options: PollOptions,
     ) -> Result<ProductUpgradesStatus, WaitError> {
+        let started = Instant::now();
         // `None`: a timeout too long to represent, which is no timeout.
-        let deadline = Instant::now().checked_add(options.timeout);
+        let deadline = started.checked_add(options.timeout);
         let timed_out = |last: Option<ProductUpgradesStatus>| WaitError::TimedOut {
-            after: options.timeout,
+            after: started.elapsed(),
             last: last.map(Box::new),
         };
         let mut interval = options.initial_interval;
         let mut last = None;
         loop {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if left.is_some_and(|left| left.is_zero()) {
-                return Err(timed_out(last));
-            }
+            // The last read, at the deadline: it has a call's own time (an upgrade that
+            // ended a second before the deadline is seen completed).
+            let at_deadline = left.is_some_and(|left| left.is_zero());
             let call = CallOptions {
-                limit: left,
+                limit: left.filter(|_| !at_deadline),
                 ..CallOptions::default()
             };
             let status = match self
@@ -188,7 +194,9 @@ impl PartnerCenterClient {
             {
                 Ok(answer) => answer.value,
                 // The deadline cut the call short: that is the wait's timeout, not the call's.
-                Err(Error::Timeout { .. }) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                Err(Error::Timeout { .. })
+                    if !at_deadline && deadline.is_some_and(|d| Instant::now() >= d) =>
+                {
                     return Err(timed_out(last));
                 }
                 Err(error) => return Err(WaitError::Call(error)),
@@ -200,12 +208,13 @@ impl PartnerCenterClient {
             if status.is_completed() {
                 return Ok(status);
             }
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if left.is_some_and(|left| interval >= left) {
+            if at_deadline {
                 return Err(timed_out(Some(status)));
             }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             last = Some(status);
-            tokio::time::sleep(interval).await;
+            // The next read after the interval, or at the deadline if that comes first.
+            tokio::time::sleep(left.map_or(interval, |left| interval.min(left))).await;
             interval = options.next_interval(interval);
         }
     }

@@ -189,6 +189,7 @@ fn decide(
             },
             status: planned.status.as_u16(),
             ms_cv: ms_cv.to_owned(),
+            received: tokio::time::Instant::now(),
         });
         if live.recording
             && let Some(record) = &record

@@ -65,6 +65,9 @@ pub struct RecordedRequest {
     pub status: u16,
     /// The `MS-CV` the answer carried.
     pub ms_cv: String,
+    /// When it was received, on Tokio's clock (a paused one in a test): for tests of when
+    /// calls are made.
+    pub received: tokio::time::Instant,
 }
 
 impl RecordedRequest {
@@ -224,6 +227,7 @@ mod tests {
             verdict: Verdict::Valid,
             status: 404,
             ms_cv: String::new(),
+            received: tokio::time::Instant::now(),
         }
     }
 

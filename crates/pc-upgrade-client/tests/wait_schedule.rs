@@ -1,0 +1,80 @@
+//! The default wait keeps its word, on the paused clock: reads at once, after 5 s, doubling
+//! to a minute, and a last read at the 30-minute deadline; upgrades that end at 29 min 50 s
+//! and 29 min 59 s are seen completed, one of 40 minutes is timed out no earlier than 30
+//! minutes, with `after` the time really waited.
+
+use std::time::Duration;
+
+use pc_upgrade_client::{
+    PartnerCenterClient, PollOptions, ProductUpgradeRequest, UpgradeId, WaitError,
+};
+use pc_upgrade_mock::{Customer, Fleet, MockServer, Operation};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+fn customer(n: u128) -> Uuid {
+    Uuid::from_u128(0x4c72_1420_0000_4000_8000_0000_0000_0000 | n)
+}
+
+/// A fake whose one customer's upgrade takes `takes`, a client, the created upgrade, and
+/// when it was created.
+async fn created(takes: Duration) -> (MockServer, PartnerCenterClient, UpgradeId, Instant) {
+    let fleet = Fleet::new().customer(Customer::new(customer(1)).takes(takes));
+    let server = MockServer::builder().fleet(fleet).start().await.unwrap();
+    let client = PartnerCenterClient::builder()
+        .base_url(server.base_url())
+        .token("token")
+        .build()
+        .unwrap();
+    let request = ProductUpgradeRequest::new(customer(1), "Azure");
+    let upgrade = client.create_product_upgrade(&request).await.unwrap();
+    (server, client, upgrade, Instant::now())
+}
+
+fn request() -> ProductUpgradeRequest {
+    ProductUpgradeRequest::new(customer(1), "Azure")
+}
+
+#[tokio::test(start_paused = true)]
+async fn upgrades_ending_just_before_the_deadline_are_seen_completed() {
+    for ends in [
+        Duration::from_secs(29 * 60 + 50),
+        Duration::from_secs(29 * 60 + 59),
+    ] {
+        let (_server, client, upgrade, _) = created(ends).await;
+        let waited = client
+            .wait_for_upgrade(upgrade, &request(), PollOptions::default())
+            .await;
+        assert!(waited.is_ok(), "ending at {ends:?}: {waited:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_schedule_reads_as_documented_and_times_out_at_its_deadline() {
+    let (server, client, upgrade, started) = created(Duration::from_secs(40 * 60)).await;
+    let error = client
+        .wait_for_upgrade(upgrade, &request(), PollOptions::default())
+        .await
+        .expect_err("an upgrade of 40 minutes");
+    let waited = started.elapsed();
+    let WaitError::TimedOut { after, last } = &error else {
+        panic!("{error}");
+    };
+    assert!(last.is_some(), "the last status");
+    let deadline = Duration::from_secs(30 * 60);
+    assert!(
+        *after >= deadline && *after <= waited,
+        "{after:?} of {waited:?}"
+    );
+    assert!(waited < deadline + Duration::from_secs(1), "{waited:?}");
+    let reads: Vec<u64> = server
+        .requests()
+        .iter()
+        .filter(|r| r.operation == Some(Operation::GetProductUpgradeStatus))
+        .map(|r| r.received.duration_since(started).as_secs())
+        .collect();
+    let mut expected = vec![0, 5, 15, 35, 75, 135];
+    expected.extend((195..deadline.as_secs()).step_by(60));
+    expected.push(deadline.as_secs());
+    assert_eq!(reads, expected);
+}
