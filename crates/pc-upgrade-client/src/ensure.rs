@@ -67,24 +67,45 @@ pub enum Ensured {
 
 /// Why [`PartnerCenterClient::ensure_upgrade`] did not end with a completed upgrade (or an
 /// ineligible customer).
-#[derive(Debug, thiserror::Error)]
+///
+/// Its message says the cause (a `401`, a refused connection, the failed upgrade's status),
+/// and `source()` goes on with the cause's own cause, so that a chain of sources prints
+/// each once.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum EnsureError {
     /// Eligibility or the create failed, and no existing upgrade was named.
-    #[error("the upgrade could not be started")]
-    Start(#[source] Error),
+    Start(Error),
     /// The upgrade exists, but it failed, was not completed in time, or its status could
     /// not be read.
-    #[error("upgrade {upgrade} was not completed")]
     Wait {
         /// The upgrade.
         upgrade: UpgradeId,
         /// How it was found.
         origin: Origin,
         /// What happened while waiting.
-        #[source]
         error: WaitError,
     },
+}
+
+impl std::fmt::Display for EnsureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Start(error) => write!(f, "the upgrade could not be started: {error}"),
+            Self::Wait { upgrade, error, .. } => {
+                write!(f, "upgrade {upgrade} was not completed: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EnsureError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Start(error) => error.source(),
+            Self::Wait { error, .. } => error.source(),
+        }
+    }
 }
 
 impl EnsureError {
@@ -127,6 +148,22 @@ impl EnsureError {
         match self {
             Self::Start(_) => None,
             Self::Wait { origin, .. } => Some(origin),
+        }
+    }
+
+    /// The status of the failed upgrade, or the last read before the time ran out.
+    pub fn status(&self) -> Option<&ProductUpgradesStatus> {
+        match self {
+            Self::Start(_) => None,
+            Self::Wait { error, .. } => error.status(),
+        }
+    }
+
+    /// The error code, typed: the failed call's, or the failed upgrade's error details'.
+    pub fn code(&self) -> Option<PartnerCenterErrorCode> {
+        match self {
+            Self::Start(error) => error.code(),
+            Self::Wait { error, .. } => error.code(),
         }
     }
 

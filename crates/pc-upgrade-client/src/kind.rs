@@ -4,6 +4,8 @@
 use pc_upgrade_types::PartnerCenterErrorCode as Code;
 
 use crate::error::Error;
+#[cfg(doc)]
+use crate::failure::Failure;
 
 /// Whose failure an [`Error`] is ([`Error::kind`]; the name and shape follow `azure_core`'s
 /// `Error::kind`). Every caller must answer this: is the customer refused for good, must
@@ -40,8 +42,13 @@ use crate::error::Error;
 #[non_exhaustive]
 pub enum ErrorKind {
     /// A documented refusal about this customer: final for it. Neither a retry nor another
-    /// `MS-RequestId` helps; the error code says why.
+    /// `MS-RequestId` helps; the error code says why. Nothing was created.
     Customer,
+    /// The upgrade ran and failed ([`WaitError::Failed`](crate::WaitError::Failed)): final
+    /// for it, and the customer's purchases may be blocked until support helps (900114);
+    /// its error details say why ([`Failure::code`]), and support needs the create's
+    /// `MS-RequestId`.
+    UpgradeFailed,
     /// The caller's own problem (credentials, the partner's role or consent, a request the
     /// service cannot read): every customer would fail the same way. Stop, and fix it.
     Caller,

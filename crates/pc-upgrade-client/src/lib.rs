@@ -73,7 +73,8 @@
 // - `body`: the answer's body, capped at the configured size as it is read;
 // - `generated`: the operations, generated from the spec by `cargo xtask generate`;
 // - `error`: [`Error`], [`CallInfo`]; `kind`: [`ErrorKind`], whose failure an error is;
-//   `text`: server text bounded and escaped;
+//   `failure`: [`Failure`], what the three errors tell alike; `text`: server text bounded
+//   and escaped;
 // - `retry`: every retry rule: what is retried, the token refresh, the shared pause,
 //   [`RetryPolicy`], [`Timeouts`]; `throttle`: [`RateLimit`], the pace shared by all
 //   workers, paused by a `429`, fixed or adaptive: per operation or over all calls, as the
@@ -103,6 +104,7 @@ mod decode;
 mod ensure;
 mod entra;
 mod error;
+mod failure;
 // Generated code: formatted by the generator, not by rustfmt. The generated `Client::new`
 // (which unwraps the building of a default `reqwest::Client`) is never called: every call
 // goes through `Client::new_with_client`.
@@ -126,6 +128,7 @@ pub use entra::{
     DEFAULT_AUTHORITY, EntraError, EntraTokenSource, EntraTokenSourceBuilder, PARTNER_CENTER_SCOPE,
 };
 pub use error::{BodyExcerpt, BuildError, CallInfo, Error};
+pub use failure::Failure;
 pub use kind::{Again, ErrorKind, RequestIdUse, Service, Transient};
 pub use operations::Created;
 pub use poll::{PollOptions, WaitError};
@@ -137,12 +140,15 @@ pub use token::{StaticToken, TokenError, TokenFuture, TokenSource, token_fn};
 /// The types crate, re-exported so that callers need only one dependency.
 pub use pc_upgrade_types as types;
 pub use pc_upgrade_types::{
-    PartnerCenterErrorCode, ProductUpgradeRequest, ProductUpgradesEligibility,
-    ProductUpgradesStatus, UpgradeId, UpgradeState,
+    ErrorCode, ErrorDetails, LocationError, PartnerCenterError, PartnerCenterErrorCode,
+    ProductUpgradeRequest, ProductUpgradesEligibility, ProductUpgradesStatus, UpgradeId,
+    UpgradeState,
 };
 /// The HTTP client this crate is built on, whose types appear in its API
 /// ([`ClientBuilder::http_client`], [`Error::Transport`]): use this one to get the same version.
 pub use reqwest;
+/// The HTTP status type of [`CallInfo::status`] and [`Error::status`].
+pub use reqwest::StatusCode;
 /// The secret string type the client takes tokens as.
 pub use secrecy::SecretString;
 /// The UUID type of ids in this API (customers, upgrades, request ids): use this one to get

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use pc_upgrade_types::{ProductUpgradeRequest, ProductUpgradesStatus, UpgradeId};
+use pc_upgrade_types::{
+    PartnerCenterErrorCode, ProductUpgradeRequest, ProductUpgradesStatus, UpgradeId,
+};
 use tokio::time::Instant;
 
 use crate::client::{CallOptions, PartnerCenterClient};
@@ -107,6 +109,19 @@ impl WaitError {
         self.call_error().map(Error::call)
     }
 
+    /// The error code, typed as a call's is: the failed status read's, or the failed
+    /// upgrade's error details' (a line item's, when the upgrade itself has none).
+    pub fn code(&self) -> Option<PartnerCenterErrorCode> {
+        match self {
+            Self::Call(error) => error.code(),
+            Self::Failed(status) => status
+                .failure_details()
+                .and_then(|d| d.code.as_ref())
+                .map(PartnerCenterErrorCode::from_code),
+            Self::TimedOut { .. } => None,
+        }
+    }
+
     /// The last status read: the failed upgrade's, or the last before the time ran out.
     pub fn status(&self) -> Option<&ProductUpgradesStatus> {
         match self {
@@ -117,12 +132,12 @@ impl WaitError {
     }
 
     /// Whose failure this is: a failed status read's [`Error::kind`]; a failed upgrade is
-    /// the customer's ([`ErrorKind::Customer`]: its error details say why); an upgrade not
-    /// completed in time is transient, to follow again later.
+    /// [`ErrorKind::UpgradeFailed`] (its error details say why: [`WaitError::code`]); an
+    /// upgrade not completed in time is transient, to follow again later.
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Call(error) => error.kind(),
-            Self::Failed(_) => ErrorKind::Customer,
+            Self::Failed(_) => ErrorKind::UpgradeFailed,
             Self::TimedOut { .. } => ErrorKind::Transient(Transient {
                 request_id: RequestIdUse::Reusable,
                 again: Again::Later,

@@ -107,8 +107,10 @@ async fn a_gateway_error_page_is_unreachable() {
 }
 
 /// `EnsureError` says whose failure, which call and which request id, with no wildcard arm:
-/// a refused create names its own request id; a failed upgrade names the upgrade and the
-/// create's request id, and is the customer's.
+/// a refused create (`Customer`) names its own request id; a failed upgrade
+/// (`UpgradeFailed`, one match apart) names the upgrade, the create's request id, its code
+/// typed as a call's and its status. Both say their cause in their message, and the three
+/// errors answer alike through `Failure`.
 #[tokio::test(start_paused = true)]
 async fn ensure_errors_name_the_call_the_request_id_and_the_upgrade() {
     use pc_upgrade_client::{CallOptions, PollOptions};
@@ -137,6 +139,12 @@ async fn ensure_errors_name_the_call_the_request_id_and_the_upgrade() {
     };
     let error = ensure(refused).await;
     assert_eq!(error.kind(), ErrorKind::Customer);
+    assert_eq!(
+        error.code(),
+        Some(PartnerCenterErrorCode::NoAzureSubscription)
+    );
+    assert!(error.to_string().contains("900108"), "{error}");
+    assert_eq!(failure(&error), failure(error.call_error().unwrap()));
     assert_eq!(error.request_id(), Some(uuid::Uuid::from_u128(0xc0ffee)));
     assert_eq!(
         error.call().map(|c| c.operation),
@@ -145,11 +153,35 @@ async fn ensure_errors_name_the_call_the_request_id_and_the_upgrade() {
     assert!(error.upgrade().is_none() && error.origin().is_none());
 
     let error = ensure(failing).await;
-    assert_eq!(error.kind(), ErrorKind::Customer);
+    assert_eq!(error.kind(), ErrorKind::UpgradeFailed);
+    assert_eq!(
+        error.code(),
+        Some(PartnerCenterErrorCode::UpgradeCannotBeProcessed)
+    );
     assert_eq!(error.request_id(), Some(uuid::Uuid::from_u128(0xc0ffee)));
     assert!(error.upgrade().is_some() && error.call().is_none());
+    assert!(error.status().is_some_and(|s| s.is_failed()), "{error:?}");
+    assert!(error.to_string().contains("cannot be processed"), "{error}");
     let pc_upgrade_client::EnsureError::Wait { error: wait, .. } = &error else {
         panic!("{error:?}");
     };
-    assert!(wait.status().is_some_and(|s| s.is_failed()), "{wait:?}");
+    assert_eq!(failure(wait).0, ErrorKind::UpgradeFailed);
+    assert_eq!(failure(wait).1, error.code());
+}
+
+/// What `Failure` says of any of the three errors: kind, code, request id, upgrade.
+fn failure<F: pc_upgrade_client::Failure>(
+    failure: &F,
+) -> (
+    ErrorKind,
+    Option<PartnerCenterErrorCode>,
+    Option<uuid::Uuid>,
+    Option<pc_upgrade_client::UpgradeId>,
+) {
+    (
+        failure.kind(),
+        failure.code(),
+        failure.request_id(),
+        failure.upgrade(),
+    )
 }
