@@ -131,18 +131,32 @@ impl<'a> Call<'a> {
         F: FnMut(Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, GeneratedError>>,
     {
+        // OpenTelemetry's HTTP client conventions (the span's name, for an exporter, is
+        // `otel.name`), beside the names this crate's logs had before.
         let span = tracing::info_span!(
             "partner_center_call",
+            otel.name = self.operation,
+            otel.kind = "client",
+            http.request.method = tracing::field::Empty,
+            url.full = tracing::field::Empty,
+            server.address = tracing::field::Empty,
+            server.port = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+            http.request.resend_count = tracing::field::Empty,
+            error.type = tracing::field::Empty,
             operation = self.operation,
             request_id = %self.request_id,
             correlation_id = %self.correlation_id,
+            ms_cv = tracing::field::Empty,
             attempts = tracing::field::Empty,
             status = tracing::field::Empty,
         );
         let mut record = Record::new(self.operation, self.request_id, self.correlation_id);
         // Only for the log line, so only when a log listens.
         let started = (!span.is_disabled()).then(Instant::now);
-        let attempts = self.attempts(&mut record, send);
+        // The request hook records the URL, method and server on the span, when it is on.
+        let traced = (!span.is_disabled()).then(|| span.clone());
+        let attempts = self.attempts(&mut record, send, traced);
         // With no subscriber interested, the span is disabled and the attempts run bare:
         // entering a disabled span on every poll measurably costs more than skipping it.
         let attempts = async {
@@ -167,8 +181,19 @@ impl<'a> Call<'a> {
         };
         if !span.is_disabled() {
             span.record("attempts", record.attempts);
+            span.record(
+                "http.request.resend_count",
+                record.attempts.saturating_sub(1),
+            );
             if let Some(status) = record.status {
                 span.record("status", status.as_u16());
+                span.record("http.response.status_code", status.as_u16());
+            }
+            if let Some(cv) = &record.ms_cv {
+                span.record("ms_cv", tracing::field::display(crate::text::Escaped(cv)));
+            }
+            if let Err(error) = &result {
+                span.record("error.type", error.error_type());
             }
             // The whole call's time: its waits for the rate limit and retries included.
             let elapsed_ms = started.map_or(0, |s| s.elapsed().as_millis());
@@ -186,13 +211,14 @@ impl<'a> Call<'a> {
         &self,
         record: &mut Record,
         mut send: F,
+        traced: Option<tracing::Span>,
     ) -> Result<ResponseValue<T>, Error>
     where
         F: FnMut(Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, GeneratedError>>,
     {
         let mut token = self.token(record).await?;
-        let mut client = self.client(record, &token)?;
+        let mut client = self.client(record, &token, &traced)?;
         let mut refreshed = false;
         loop {
             let Some(sent) = self.let_go(record.attempts == 0).await else {
@@ -239,7 +265,7 @@ impl<'a> Call<'a> {
                 refreshed = true;
                 if let Some(fresh) = self.fresh_token(record, &token).await? {
                     token = fresh;
-                    client = self.client(record, &token)?;
+                    client = self.client(record, &token, &traced)?;
                     continue;
                 }
                 decision = retry::decide(policy, &error, record.attempts, delay, refreshed, left);
@@ -301,7 +327,12 @@ impl<'a> Call<'a> {
 
     /// The generated client of this call: the shared connections, and this call's headers
     /// for `token` in its context.
-    fn client(&self, record: &Record, token: &SecretString) -> Result<Client, Error> {
+    fn client(
+        &self,
+        record: &Record,
+        token: &SecretString,
+        traced: &Option<tracing::Span>,
+    ) -> Result<Client, Error> {
         let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
             .map_err(|_| Error::InvalidRequest {
                 call: record.info(),
@@ -313,6 +344,7 @@ impl<'a> Call<'a> {
             request_id: uuid_header(self.request_id),
             correlation_id: self.correlation_header.clone(),
             correlation_vector: self.correlation_vector.cloned(),
+            traced: traced.clone(),
             continuation: match self.continuation {
                 None => None,
                 Some(token) => {

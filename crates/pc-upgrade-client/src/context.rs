@@ -57,6 +57,9 @@ pub(crate) struct CallHeaders {
     pub(crate) correlation_vector: Option<HeaderValue>,
     /// `MS-ContinuationToken`, for the next page of a collection.
     pub(crate) continuation: Option<HeaderValue>,
+    /// The call's span, when a subscriber listens to it: the request hook records the
+    /// request's URL, method and server on it.
+    pub(crate) traced: Option<tracing::Span>,
 }
 
 /// The generated client's `inner` value: the client's shared settings and one call's

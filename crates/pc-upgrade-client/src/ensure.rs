@@ -5,6 +5,7 @@ use pc_upgrade_types::{
     PartnerCenterErrorCode, ProductUpgradeRequest, ProductUpgradesEligibility,
     ProductUpgradesStatus, UpgradeId,
 };
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::client::{CallOptions, PartnerCenterClient};
@@ -237,14 +238,29 @@ impl PartnerCenterClient {
         create: CallOptions,
         poll: PollOptions,
     ) -> Result<Ensured, EnsureError> {
-        match self
-            .start_upgrade(request, create)
-            .await
-            .map_err(EnsureError::Start)?
-        {
-            UpgradeStart::Started {
-                upgrade, origin, ..
-            } => match self.wait_for_upgrade(upgrade, request, poll).await {
+        // One span over the whole flow, its calls and the wait under it: the customer now,
+        // the upgrade once it is known.
+        let span = tracing::info_span!(
+            "ensure_upgrade",
+            otel.name = "ensure_upgrade",
+            customer_id = %request.customer_id,
+            upgrade_id = tracing::field::Empty,
+        );
+        let flow = async {
+            let started = self
+                .start_upgrade(request, create)
+                .await
+                .map_err(EnsureError::Start)?;
+            let (upgrade, origin) = match started {
+                UpgradeStart::Started {
+                    upgrade, origin, ..
+                } => (upgrade, origin),
+                UpgradeStart::Ineligible(eligibility) => {
+                    return Ok(Ensured::Ineligible(eligibility));
+                }
+            };
+            tracing::Span::current().record("upgrade_id", tracing::field::display(upgrade));
+            match self.wait_for_upgrade(upgrade, request, poll).await {
                 Ok(status) => Ok(Ensured::Completed {
                     upgrade,
                     origin,
@@ -255,8 +271,8 @@ impl PartnerCenterClient {
                     origin,
                     error,
                 }),
-            },
-            UpgradeStart::Ineligible(eligibility) => Ok(Ensured::Ineligible(eligibility)),
-        }
+            }
+        };
+        flow.instrument(span).await
     }
 }

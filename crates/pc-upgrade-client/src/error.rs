@@ -227,6 +227,29 @@ impl Error {
         }
     }
 
+    /// OpenTelemetry's `error.type` of the call: the HTTP status of an answer that is an
+    /// error, else what went wrong, in a word.
+    pub(crate) fn error_type(&self) -> String {
+        let word = match self {
+            Self::Api { .. } | Self::Throttled { .. } | Self::UnexpectedStatus { .. } => {
+                if let Some(status) = self.status() {
+                    return status.as_u16().to_string();
+                }
+                "unexpected_status"
+            }
+            Self::InvalidJson { .. } => "invalid_json",
+            Self::MissingLocation { .. } => "missing_location",
+            Self::InvalidLocation { .. } => "invalid_location",
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::Timeout { .. } => "timeout",
+            Self::Transport { .. } => "transport",
+            Self::Token { .. } => "token",
+            Self::CalledOff { .. } => "called_off",
+            Self::InvalidRequest { .. } => "invalid_request",
+        };
+        word.to_owned()
+    }
+
     /// The HTTP status of the last answer, if one came.
     pub fn status(&self) -> Option<StatusCode> {
         self.call().status

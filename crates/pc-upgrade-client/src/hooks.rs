@@ -1,6 +1,7 @@
 //! The progenitor hooks of the generated client: they add the Partner Center headers the
-//! call's [`CallContext`] holds, and cap the answer's body as it is read. Nothing else:
-//! deciding what a call does is the attempt loop's job (`call`).
+//! call's [`CallContext`] holds, record the request on the call's span when one listens,
+//! and cap the answer's body as it is read. Nothing else: deciding what a call does is the
+//! attempt loop's job (`call`).
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{self, HeaderValue};
@@ -36,6 +37,19 @@ impl ClientHooks<CallContext> for Client {
         }
         if let Some(application) = &shared.application {
             headers.insert(names::MS_PARTNER_CENTER_APPLICATION, application.clone());
+        }
+        // Observed, not changed: OpenTelemetry's request attributes (the URL holds no
+        // secret: ids and paging only).
+        if let Some(span) = &call.traced {
+            let url = request.url();
+            span.record("http.request.method", request.method().as_str());
+            span.record("url.full", url.as_str());
+            if let Some(host) = url.host_str() {
+                span.record("server.address", host);
+            }
+            if let Some(port) = url.port_or_known_default() {
+                span.record("server.port", port);
+            }
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ use pc_upgrade_types::{
     PartnerCenterErrorCode, ProductUpgradeRequest, ProductUpgradesStatus, UpgradeId,
 };
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::client::{CallOptions, PartnerCenterClient};
 use crate::error::{CallInfo, Error};
@@ -180,6 +181,22 @@ impl PartnerCenterClient {
     /// status) when `options.timeout` passes, [`WaitError::Call`] when a status read fails
     /// after its own retries.
     pub async fn wait_for_upgrade(
+        &self,
+        upgrade: UpgradeId,
+        request: &ProductUpgradeRequest,
+        options: PollOptions,
+    ) -> Result<ProductUpgradesStatus, WaitError> {
+        let span = tracing::info_span!(
+            "wait_for_upgrade",
+            otel.name = "wait_for_upgrade",
+            customer_id = %request.customer_id,
+            upgrade_id = %upgrade,
+        );
+        self.wait(upgrade, request, options).instrument(span).await
+    }
+
+    /// [`Self::wait_for_upgrade`]'s reads, under its span.
+    async fn wait(
         &self,
         upgrade: UpgradeId,
         request: &ProductUpgradeRequest,
