@@ -82,7 +82,8 @@
 // - `tls`: the TLS crypto provider the features choose (`aws-lc-rs`, the default, or `ring`);
 // - `token`: [`TokenSource`]; `entra`: [`EntraTokenSource`], Entra ID sign-in (refresh token
 //   or client credentials);
-// - `poll`: [`PartnerCenterClient::wait_for_upgrade`]; `ensure`:
+// - `poll`: [`PartnerCenterClient::wait_for_upgrade`]; `statuses`: its reads as a stream,
+//   [`PartnerCenterClient::upgrade_statuses`]; `ensure`:
 //   [`PartnerCenterClient::ensure_upgrade`] (eligibility, create or resume, wait).
 
 // Nothing a server or caller sends may panic the library: no unwrap outside tests.
@@ -116,6 +117,7 @@ mod kind;
 mod operations;
 mod poll;
 mod retry;
+mod statuses;
 mod text;
 mod throttle;
 mod tls;

@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use pc_upgrade_types::{
     PartnerCenterErrorCode, ProductUpgradeRequest, ProductUpgradesStatus, UpgradeId,
 };
-use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::client::{CallOptions, PartnerCenterClient};
+use crate::client::PartnerCenterClient;
 use crate::error::{CallInfo, Error};
 use crate::kind::{Again, ErrorKind, RequestIdUse, Service, Transient};
 
@@ -195,59 +195,28 @@ impl PartnerCenterClient {
         self.wait(upgrade, request, options).instrument(span).await
     }
 
-    /// [`Self::wait_for_upgrade`]'s reads, under its span.
+    /// [`Self::wait_for_upgrade`]'s reads, under its span: the last item of
+    /// [`Self::upgrade_statuses`].
     async fn wait(
         &self,
         upgrade: UpgradeId,
         request: &ProductUpgradeRequest,
         options: PollOptions,
     ) -> Result<ProductUpgradesStatus, WaitError> {
-        let started = Instant::now();
-        // `None`: a timeout too long to represent, which is no timeout.
-        let deadline = started.checked_add(options.timeout);
-        let timed_out = |last: Option<ProductUpgradesStatus>| WaitError::TimedOut {
-            after: started.elapsed(),
-            last: last.map(Box::new),
-        };
-        let mut interval = options.initial_interval;
+        let statuses = self.upgrade_statuses(upgrade, request, options);
+        let mut statuses = std::pin::pin!(statuses);
         let mut last = None;
-        loop {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            // The last read, at the deadline: it has a call's own time (an upgrade that
-            // ended a second before the deadline is seen completed).
-            let at_deadline = left.is_some_and(|left| left.is_zero());
-            let call = CallOptions {
-                limit: left.filter(|_| !at_deadline),
-                ..CallOptions::default()
-            };
-            let status = match self
-                .get_product_upgrade_status_with(upgrade, request, call)
-                .await
-            {
-                Ok(answer) => answer.value,
-                // The deadline cut the call short: that is the wait's timeout, not the call's.
-                Err(Error::Timeout { .. })
-                    if !at_deadline && deadline.is_some_and(|d| Instant::now() >= d) =>
-                {
-                    return Err(timed_out(last));
-                }
-                Err(error) => return Err(WaitError::Call(error)),
-            };
-            tracing::debug!(%upgrade, status = %crate::text::Escaped(&status.status), "upgrade status");
-            if status.is_failed() {
-                return Err(WaitError::Failed(Box::new(status)));
+        while let Some(read) = statuses.next().await {
+            match read {
+                Ok(status) if status.is_completed() => return Ok(status),
+                Ok(status) => last = Some(status),
+                Err(error) => return Err(error),
             }
-            if status.is_completed() {
-                return Ok(status);
-            }
-            if at_deadline {
-                return Err(timed_out(Some(status)));
-            }
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            last = Some(status);
-            // The next read after the interval, or at the deadline if that comes first.
-            tokio::time::sleep(left.map_or(interval, |left| interval.min(left))).await;
-            interval = options.next_interval(interval);
         }
+        // The stream ends on an item that says how; never here, but not a panic either.
+        Err(WaitError::TimedOut {
+            after: options.timeout,
+            last: last.map(Box::new),
+        })
     }
 }

@@ -78,3 +78,53 @@ async fn the_default_schedule_reads_as_documented_and_times_out_at_its_deadline(
     expected.push(deadline.as_secs());
     assert_eq!(reads, expected);
 }
+
+/// The same reads as a stream, for a service that shows progress: the statuses not final
+/// yet, then `Completed` last; a failed upgrade's last item is the failure.
+#[tokio::test(start_paused = true)]
+async fn the_reads_as_a_stream_end_with_the_upgrades_end() {
+    use futures_util::StreamExt;
+
+    let fleet = Fleet::new()
+        .customer(
+            Customer::new(customer(1))
+                .statuses(["Pending", "InProgress", "Completed"])
+                .takes(Duration::from_secs(120)),
+        )
+        .customer(Customer::new(customer(2)).fails_with(900_120, "It cannot be processed."));
+    let server = MockServer::builder().fleet(fleet).start().await.unwrap();
+    let client = PartnerCenterClient::builder()
+        .base_url(server.base_url())
+        .token("token")
+        .build()
+        .unwrap();
+    for (n, last_ok) in [(1, true), (2, false)] {
+        let request = ProductUpgradeRequest::new(customer(n), "Azure");
+        let upgrade = client.create_product_upgrade(&request).await.unwrap();
+        let reads: Vec<_> = client
+            .upgrade_statuses(upgrade, &request, PollOptions::default())
+            .collect()
+            .await;
+        let (last, before) = reads.split_last().unwrap();
+        assert!(
+            before
+                .iter()
+                .all(|r| r.as_ref().is_ok_and(|s| !s.is_completed()))
+        );
+        match (last, last_ok) {
+            (Ok(status), true) => assert!(status.is_completed(), "{status:?}"),
+            (Err(WaitError::Failed(status)), false) => assert!(status.is_failed()),
+            other => panic!("{other:?}"),
+        }
+        if n == 1 {
+            let states: Vec<&str> = before
+                .iter()
+                .map(|r| r.as_ref().unwrap().status.as_str())
+                .collect();
+            assert!(
+                states.contains(&"Pending") && states.contains(&"InProgress"),
+                "{states:?}"
+            );
+        }
+    }
+}
