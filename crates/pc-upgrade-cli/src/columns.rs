@@ -4,10 +4,14 @@
 /// The width the summaries keep to, a terminal's.
 pub const WIDTH: usize = 80;
 
-/// `text` in at most `width` characters: cut, with `…`, when longer.
+/// `text` in at most `width` characters, escaped as server text is: cut, with `…`, when
+/// longer.
 pub fn fit(text: &str, width: usize) -> String {
+    // A table's cells may hold server text: escaped first (no more of it than fits), then
+    // cut.
+    let text = pc_upgrade_client::shown(text, width.saturating_mul(2));
     if text.chars().count() <= width {
-        return text.to_owned();
+        return text;
     }
     let mut kept: String = text.chars().take(width.saturating_sub(1)).collect();
     kept.push('…');

@@ -1,7 +1,8 @@
 //! A service whose failure and line-item texts carry a spreadsheet formula, a bidi override,
 //! a zero-width space and an ANSI escape: the binary shows none of them raw on its terminal
 //! (progress lines, summary, brake message), and no cell of its CSV report or line-items
-//! file begins with a character Excel reads as a formula.
+//! file begins with a character Excel reads as a formula; the JSON report keeps the text as
+//! the service sent it.
 
 mod common;
 
@@ -72,4 +73,29 @@ async fn hostile_server_text_is_escaped_on_the_terminal_and_in_every_cell() {
         }
         assert!(cells > 0, "{} is empty", file.display());
     }
+    let json = dir.join("report.json");
+    let status = [
+        "status",
+        "--journal",
+        journal.to_str().unwrap(),
+        "--report",
+        json.to_str().unwrap(),
+    ];
+    let output = run(pc_upgrade(&server, &status)).await;
+    assert!(!text(&output.stderr).contains(RAW) && !text(&output.stdout).contains(RAW));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    let ended_badly = rows
+        .iter()
+        .filter(|row| matches!(row["outcome"].as_str(), Some("failed" | "partly-moved")))
+        .count();
+    let kept = rows
+        .iter()
+        .filter(|row| row["detail"].as_str().is_some_and(|d| d.contains(HOSTILE)))
+        .count();
+    // Failed upgrades and subscriptions not moved alike (how many ran before the brake
+    // depends on the machine's pace).
+    assert!(ended_badly > 0);
+    assert_eq!(kept, ended_badly, "the JSON report keeps the failure text");
 }

@@ -306,18 +306,12 @@ impl Engine<'_> {
     }
 }
 
-/// Server text bounded for the journal, the report and the screen, its control characters
-/// escaped (`\u{1b}`): an error's text comes escaped by the client, but a status body's
-/// (a failed upgrade's message, a line item's) comes as the service sent it, and must not
-/// drive the operator's terminal.
+/// Server text bounded for the journal and the reports, otherwise as the service sent it:
+/// the JSON of the journal and of the report escapes what it must, and everything that shows
+/// it (the terminal, a CSV cell) escapes it with the client's sanitizer
+/// ([`pc_upgrade_client::shown`]).
 fn bounded(text: &str) -> String {
-    let mut kept = String::new();
-    for c in text.chars().take(MAX_DETAIL) {
-        match c {
-            c if c.is_control() => kept.extend(c.escape_default()),
-            c => kept.push(c),
-        }
-    }
+    let mut kept: String = text.chars().take(MAX_DETAIL).collect();
     if text.chars().nth(MAX_DETAIL).is_some() {
         kept.push('…');
     }
@@ -359,21 +353,20 @@ fn cause(error: &Error) -> String {
         text.push_str(&next.to_string());
         source = next.source();
     }
-    bounded(&text)
+    // For the terminal only.
+    pc_upgrade_client::shown(&text, MAX_DETAIL)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A status body's text reaches the screen bounded, with no control character that
-    /// would drive the terminal.
+    /// A status body's text is kept as the service sent it, bounded: the journal's JSON
+    /// escapes what it must, and the screen shows it through the client's sanitizer.
     #[test]
-    fn server_text_is_bounded_and_its_control_characters_escaped() {
-        let text = "\u{1b}[31mred\u{1b}[0m\r\nnext line\u{7}";
-        let kept = bounded(text);
-        assert!(!kept.chars().any(char::is_control), "{kept:?}");
-        assert!(kept.starts_with("\\u{1b}[31mred"), "{kept:?}");
+    fn server_text_is_kept_as_sent_and_bounded() {
+        let text = "\u{1b}[31mred\u{202e}\r\nnext line\u{7}";
+        assert_eq!(bounded(text), text);
         let long = "é".repeat(MAX_DETAIL + 5);
         let kept = bounded(&long);
         assert_eq!(kept.chars().count(), MAX_DETAIL + 1);
