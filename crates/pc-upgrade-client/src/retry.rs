@@ -396,3 +396,71 @@ mod tests {
         );
     }
 }
+
+/// The retry rules and [`Error::kind`] are one classification seen from two places: what
+/// the client retries within a call is what a caller would try again soon. Pinned here over
+/// every status, with and without a Partner Center error body, so that neither changes
+/// alone.
+#[cfg(test)]
+mod pinned_to_kind {
+    use reqwest::StatusCode;
+
+    use super::retryable;
+    use crate::error::{BodyExcerpt, CallInfo, Error};
+    use crate::kind::{Again, ErrorKind};
+
+    fn call(status: Option<u16>) -> Box<CallInfo> {
+        Box::new(CallInfo {
+            operation: "check_eligibility",
+            status: status.and_then(|s| StatusCode::from_u16(s).ok()),
+            request_id: uuid::Uuid::nil(),
+            correlation_id: uuid::Uuid::nil(),
+            attempts: 1,
+            ms_cv: None,
+        })
+    }
+
+    fn errors(status: u16) -> Vec<Error> {
+        let body = serde_json::json!({"code": 3000, "description": "no"});
+        vec![
+            Error::UnexpectedStatus {
+                call: call(Some(status)),
+                body: BodyExcerpt::default(),
+            },
+            Error::Api {
+                call: call(Some(status)),
+                error: Box::new(serde_json::from_value(body).expect("an error body")),
+            },
+        ]
+    }
+
+    #[test]
+    fn what_the_client_retries_is_what_a_caller_tries_again_soon() {
+        let mut all: Vec<Error> = (400..600).flat_map(errors).collect();
+        all.push(Error::Throttled {
+            call: call(Some(429)),
+            retry_after: None,
+            message: None,
+        });
+        all.push(Error::Timeout {
+            call: call(None),
+            after: std::time::Duration::from_secs(1),
+        });
+        let mut retried = 0;
+        for error in &all {
+            let soon = matches!(error.kind(), ErrorKind::Transient(t) if t.again == Again::Soon);
+            if retryable(error) {
+                retried += 1;
+                assert!(
+                    soon,
+                    "retried but not transient: {error} ({:?})",
+                    error.kind()
+                );
+            }
+            if matches!(error.kind(), ErrorKind::Caller | ErrorKind::Customer) {
+                assert!(!retryable(error), "retried, yet final: {error}");
+            }
+        }
+        assert!(retried >= 10, "{retried}");
+    }
+}
