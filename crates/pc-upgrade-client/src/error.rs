@@ -191,13 +191,6 @@ pub enum Error {
         /// The token source's error.
         source: TokenError,
     },
-    /// The call was called off before the rate limit let it go: nothing was sent (see
-    /// [`PartnerCenterClient::with_call_off`](crate::PartnerCenterClient::with_call_off)).
-    #[error("the call was called off before it was sent ({call})")]
-    CalledOff {
-        /// The call.
-        call: Box<CallInfo>,
-    },
     /// The request could not be built (for example a header value that is not valid).
     #[error("the request could not be built ({call}): {reason}")]
     InvalidRequest {
@@ -205,6 +198,13 @@ pub enum Error {
         call: Box<CallInfo>,
         /// Why.
         reason: String,
+    },
+    /// The call was called off before the rate limit let it go: nothing was sent (see
+    /// [`PartnerCenterClient::with_call_off`](crate::PartnerCenterClient::with_call_off)).
+    #[error("the call was called off before it was sent ({call})")]
+    CalledOff {
+        /// The call.
+        call: Box<CallInfo>,
     },
 }
 
