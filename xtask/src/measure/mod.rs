@@ -14,7 +14,8 @@ pub use footprint::{
 pub use instructions::instructions;
 pub use ratios::bench;
 
-pub(crate) fn target_dir(root: &Path) -> PathBuf {
+/// The build folder: `CARGO_TARGET_DIR`, else `target/` of the workspace.
+pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
