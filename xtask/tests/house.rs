@@ -158,11 +158,12 @@ fn functions(text: &str) -> Vec<(String, usize)> {
     let mut found = Vec::new();
     for (start, line) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
-        let words: Vec<&str> = trimmed.split_whitespace().collect();
+        // Any visibility: `pub`, `pub(crate)`, `pub(super)`, `pub(in crate::engine)`.
+        let words: Vec<&str> = after_visibility(trimmed).split_whitespace().collect();
         let Some(at) = words.iter().position(|w| *w == "fn") else {
             continue;
         };
-        let modifiers = ["pub", "pub(crate)", "async", "const", "unsafe"];
+        let modifiers = ["async", "const", "unsafe"];
         if !words[..at].iter().all(|w| modifiers.contains(w)) || trimmed.starts_with("//") {
             continue;
         }
@@ -179,6 +180,18 @@ fn functions(text: &str) -> Vec<(String, usize)> {
         }
     }
     found
+}
+
+/// `text` after its visibility, if it begins with one.
+fn after_visibility(text: &str) -> &str {
+    let Some(rest) = text.strip_prefix("pub") else {
+        return text;
+    };
+    match rest.strip_prefix('(') {
+        Some(inner) => inner.find(')').map_or(text, |end| &inner[end + 1..]),
+        None if rest.starts_with(char::is_whitespace) => rest,
+        None => text,
+    }
 }
 
 #[test]
@@ -211,4 +224,20 @@ fn function_lengths_are_measured() {
     let text =
         "fn a() {\n    1;\n}\n\n    pub(crate) async fn b(x: u8) -> u8 {\n        x\n    }\n";
     assert_eq!(functions(text), [("a".to_owned(), 3), ("b".to_owned(), 3)]);
+    // Every visibility is seen: a 90-line `pub(super) fn` is 90 lines.
+    let body = "    x;\n".repeat(88);
+    for visibility in [
+        "pub(super)",
+        "pub(in crate::engine)",
+        "pub",
+        "pub(self) const",
+    ] {
+        let planted = format!("    {visibility} fn planted() {{\n{body}    }}\n");
+        assert_eq!(
+            functions(&planted),
+            [("planted".to_owned(), 90)],
+            "{visibility}"
+        );
+    }
+    assert!(functions("    pubfn x() {\n    }\n").is_empty());
 }

@@ -13,13 +13,14 @@
 // - `customers`: the customers file (CSV or a GUID per line), bad lines kept; `files`: the
 //   operator's files checked before a run (no file named twice, folders that exist);
 // - `state`: each customer's journal stage, and the events that move it on; `origin`: how
-//   an upgrade was found;
+//   an upgrade was found; `call`: which call an event answers;
 // - `journal`: the locked, append-only journal a killed run resumes from; `learned`: the
 //   rates the run's limit found, to and from the journal;
 // - `engine/`: the run loop that schedules every call within the rate limit, each
 //   customer's life in the run (`life`), what each answer does (`answers`: whose failure
 //   a failed call is comes from the client's `Error::kind`), when statuses are read
-//   (`reads`), and the brakes, `--canary` and `--max-failed` (`brakes`);
+//   (`reads`), and the brakes, `--canary` and `--max-failed` (`brakes`; the threshold:
+//   `max_failed`);
 // - `code`: a Partner Center error code as the journal and reports keep it (number or
 //   string); `outcome`: how a customer ended (the names, which end well, what a refusal code says
 //   of the customer);
@@ -35,6 +36,7 @@
 //   `text`: server text in a spreadsheet cell.
 
 mod args;
+mod call;
 mod code;
 mod columns;
 mod commands;

@@ -12,6 +12,7 @@ use pc_upgrade_client::types::{ErrorCode, UpgradesLineItem};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::call::Call;
 pub use crate::origin::Origin;
 pub use crate::verify::Verification;
 
@@ -171,19 +172,6 @@ impl Event {
             | Self::Retry { customer, .. } => Some(*customer),
         }
     }
-}
-
-/// Which call a refusal answered: eligibility's refusals say what the customer is (no
-/// Azure subscription, suspended subscriptions), a create's refusal is the upgrade's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Call {
-    /// `check_eligibility`.
-    Eligibility,
-    /// `create_product_upgrade`.
-    Create,
-    /// `get_product_upgrade_status`.
-    Status,
 }
 
 /// Where a customer stands.

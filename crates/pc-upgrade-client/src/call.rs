@@ -110,6 +110,30 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// The call's span: OpenTelemetry's HTTP client conventions (the span's name, for an
+    /// exporter, is `otel.name`), beside the names this crate's logs had before; what is
+    /// known only later is recorded then.
+    fn span(&self) -> tracing::Span {
+        tracing::info_span!(
+            "partner_center_call",
+            otel.name = self.operation,
+            otel.kind = "client",
+            http.request.method = tracing::field::Empty,
+            url.full = tracing::field::Empty,
+            server.address = tracing::field::Empty,
+            server.port = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+            http.request.resend_count = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+            operation = self.operation,
+            request_id = %self.request_id,
+            correlation_id = %self.correlation_id,
+            ms_cv = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+        )
+    }
+
     /// The call asks for the page after the one this token came with.
     pub(crate) fn with_continuation(mut self, token: Option<&'a str>) -> Self {
         self.continuation = token;
@@ -131,26 +155,7 @@ impl<'a> Call<'a> {
         F: FnMut(Client) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, GeneratedError>>,
     {
-        // OpenTelemetry's HTTP client conventions (the span's name, for an exporter, is
-        // `otel.name`), beside the names this crate's logs had before.
-        let span = tracing::info_span!(
-            "partner_center_call",
-            otel.name = self.operation,
-            otel.kind = "client",
-            http.request.method = tracing::field::Empty,
-            url.full = tracing::field::Empty,
-            server.address = tracing::field::Empty,
-            server.port = tracing::field::Empty,
-            http.response.status_code = tracing::field::Empty,
-            http.request.resend_count = tracing::field::Empty,
-            error.type = tracing::field::Empty,
-            operation = self.operation,
-            request_id = %self.request_id,
-            correlation_id = %self.correlation_id,
-            ms_cv = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-            status = tracing::field::Empty,
-        );
+        let span = self.span();
         let mut record = Record::new(self.operation, self.request_id, self.correlation_id);
         // Only for the log line, so only when a log listens.
         let started = (!span.is_disabled()).then(Instant::now);

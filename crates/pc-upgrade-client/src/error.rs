@@ -303,6 +303,36 @@ pub(crate) fn find_source<'e, E: std::error::Error + 'static>(
     None
 }
 
+/// Whether the base URL's host name does not exist: the resolver said so for certain (not
+/// "try again", which a resolver says when it is itself unreachable). Asking again gets the
+/// same answer: the URL is wrong, which is the caller's to fix.
+///
+/// The resolvers' own words, as `getaddrinfo` and Windows give them (`EAI_NONAME`,
+/// `EAI_NODATA`, `WSAHOST_NOT_FOUND`): the error carries no code that is the same everywhere.
+pub(crate) fn unknown_host(error: &(dyn std::error::Error + 'static)) -> bool {
+    const NOT_FOUND: [&str; 4] = [
+        "Name or service not known",
+        "nodename nor servname provided, or not known",
+        "No address associated with hostname",
+        "No such host is known",
+    ];
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && io.raw_os_error() == Some(11001)
+            && cfg!(windows)
+        {
+            return true;
+        }
+        let text = error.to_string();
+        if NOT_FOUND.iter().any(|words| text.contains(words)) {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
 /// Why a [`PartnerCenterClient`](crate::PartnerCenterClient) could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

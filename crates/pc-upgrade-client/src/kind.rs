@@ -4,8 +4,6 @@
 use pc_upgrade_types::PartnerCenterErrorCode as Code;
 
 use crate::error::Error;
-#[cfg(doc)]
-use crate::failure::Failure;
 
 /// Whose failure an [`Error`] is ([`Error::kind`]; the name and shape follow `azure_core`'s
 /// `Error::kind`). Every caller must answer this: is the customer refused for good, must
@@ -46,7 +44,7 @@ pub enum ErrorKind {
     Customer,
     /// The upgrade ran and failed ([`WaitError::Failed`](crate::WaitError::Failed)): final
     /// for it, and the customer's purchases may be blocked until support helps (900114);
-    /// its error details say why ([`Failure::code`]), and support needs the create's
+    /// its error details say why ([`Failure::code`](crate::Failure::code)), and support needs the create's
     /// `MS-RequestId`.
     UpgradeFailed,
     /// The caller's own problem (credentials, the partner's role or consent, a request the
@@ -117,7 +115,7 @@ impl Error {
             Self::Token { .. } | Self::InvalidRequest { .. } | Self::CalledOff { .. } => {
                 return ErrorKind::Caller;
             }
-            Self::Transport { source, .. } if crate::retry::unknown_host(source) => {
+            Self::Transport { source, .. } if crate::error::unknown_host(source) => {
                 return ErrorKind::Caller;
             }
             Self::Throttled { .. } => return transient(Reusable, Soon, Reached),

@@ -87,7 +87,7 @@ fn transport_retryable(error: &reqwest::Error) -> bool {
     if error.is_builder() || error.is_redirect() || error.is_decode() {
         return false;
     }
-    if unknown_host(error) {
+    if crate::error::unknown_host(error) {
         return false;
     }
     if error.is_connect() || error.is_timeout() {
@@ -97,36 +97,6 @@ fn transport_retryable(error: &reqwest::Error) -> bool {
         Some(hyper) => !(hyper.is_parse() || hyper.is_parse_status() || hyper.is_user()),
         None => true,
     }
-}
-
-/// Whether the base URL's host name does not exist: the resolver said so for certain (not
-/// "try again", which a resolver says when it is itself unreachable). Asking again gets the
-/// same answer: the URL is wrong, which is the caller's to fix.
-///
-/// The resolvers' own words, as `getaddrinfo` and Windows give them (`EAI_NONAME`,
-/// `EAI_NODATA`, `WSAHOST_NOT_FOUND`): the error carries no code that is the same everywhere.
-pub(crate) fn unknown_host(error: &(dyn std::error::Error + 'static)) -> bool {
-    const NOT_FOUND: [&str; 4] = [
-        "Name or service not known",
-        "nodename nor servname provided, or not known",
-        "No address associated with hostname",
-        "No such host is known",
-    ];
-    let mut next = Some(error);
-    while let Some(error) = next {
-        if let Some(io) = error.downcast_ref::<std::io::Error>()
-            && io.raw_os_error() == Some(11001)
-            && cfg!(windows)
-        {
-            return true;
-        }
-        let text = error.to_string();
-        if NOT_FOUND.iter().any(|words| text.contains(words)) {
-            return true;
-        }
-        next = error.source();
-    }
-    false
 }
 
 /// How a call is retried.
@@ -330,12 +300,12 @@ mod tests {
     fn a_host_that_does_not_exist_is_known_and_a_resolver_down_is_not() {
         let lookup = |text: &str| Chain("dns error", std::io::Error::other(text.to_owned()));
         let nonexistent = lookup("failed to lookup address information: Name or service not known");
-        assert!(unknown_host(&nonexistent));
+        assert!(crate::error::unknown_host(&nonexistent));
         let down =
             lookup("failed to lookup address information: Temporary failure in name resolution");
-        assert!(!unknown_host(&down));
+        assert!(!crate::error::unknown_host(&down));
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        assert!(!unknown_host(&refused));
+        assert!(!crate::error::unknown_host(&refused));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 pub use crate::fleet_error::FleetError;
 use crate::profile::{Listing, ScriptedProfile};
+pub use crate::scripted_code::ScriptedCode;
 use crate::subscription::ScriptedSubscription;
 use crate::throttle::{Throttle, millis};
 
@@ -221,30 +222,6 @@ pub struct ScriptedError {
     /// The description, if not the code's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-}
-
-/// An error details' code as the fleet scripts it: a number (`900120`, what the service
-/// sends) or a string (`"SubscriptionTransitionFailed"`: the spec's `ErrorCode` allows both).
-/// The fake's own type, not the client's, so that the fake checks the client and not itself.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ScriptedCode {
-    /// A number.
-    Number(i64),
-    /// A string.
-    Text(String),
-}
-
-impl From<i64> for ScriptedCode {
-    fn from(code: i64) -> Self {
-        Self::Number(code)
-    }
-}
-
-impl From<&str> for ScriptedCode {
-    fn from(code: &str) -> Self {
-        Self::Text(code.to_owned())
-    }
 }
 
 /// The `errorDetails` of a failed upgrade.

@@ -34,6 +34,7 @@
 //   builds every fleet answer too; `binding`: how a body's media type and names bind;
 //   [`schema`]: the spec's schemas as JSON Schema documents;
 // - `fleet`: [`Fleet`], customers with scripted answers whose upgrades take time;
+//   `scripted_code`: [`ScriptedCode`], an error code a fleet scripts;
 //   `upgrades`: what the fake keeps of them as it runs, and so what it answers;
 //   `profile`: who a customer is and how the list is paged; `partner`: the list of
 //   customers, paged, and their agreements;
@@ -67,6 +68,7 @@ mod profile;
 mod record;
 mod response;
 pub mod schema;
+mod scripted_code;
 mod server;
 mod state;
 mod subscription;

@@ -53,6 +53,34 @@ fn page_type(row: &blocks::Row) -> String {
     }
 }
 
+/// One row of a page's table against the spec's property it names: required and type.
+fn check_row(
+    row: &blocks::Row,
+    (spec_name, property): (&String, &Value),
+    schema: &Value,
+    subject: String,
+    findings: &mut Findings,
+) {
+    let required = schema["required"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|p| p == spec_name.as_str()));
+    if row.always_returned() && !required {
+        findings.add(
+            "required",
+            subject.clone(),
+            "the page says it is always returned, the spec does not require it".into(),
+        );
+    }
+    let (documented, specified) = (page_type(row), spec_type(property));
+    if documented != specified {
+        findings.add(
+            "type",
+            subject,
+            format!("the page says {documented}, the spec {specified}"),
+        );
+    }
+}
+
 /// `unknown-resource`, `broken-row`, `duplicate-row`, `missing-in-spec`, `casing`, `type`,
 /// `missing-in-docs`, `required`: a resource table against the spec's schema of its name (or the one
 /// `x-resources` maps it to).
@@ -113,24 +141,7 @@ pub(super) fn check_resource(
                 format!("the page writes {}, the spec {spec_name}", row.property),
             );
         }
-        let required = schema["required"]
-            .as_array()
-            .is_some_and(|r| r.iter().any(|p| p == spec_name.as_str()));
-        if row.always_returned() && !required {
-            findings.add(
-                "required",
-                subject.clone(),
-                "the page says it is always returned, the spec does not require it".into(),
-            );
-        }
-        let (documented, specified) = (page_type(row), spec_type(property));
-        if documented != specified {
-            findings.add(
-                "type",
-                subject,
-                format!("the page says {documented}, the spec {specified}"),
-            );
-        }
+        check_row(row, (spec_name, property), schema, subject, findings);
     }
     for property in properties.keys() {
         if !seen.contains(&property.to_ascii_lowercase()) {

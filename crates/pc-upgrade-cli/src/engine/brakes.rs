@@ -14,10 +14,9 @@
 //! way to their end, and leaves every other customer not started (no intent in the
 //! journal): the same command goes on with them once the cause is dealt with.
 
-use std::fmt;
-
 use pc_upgrade_client::types::ErrorCode;
 
+pub use super::max_failed::MaxFailed;
 use super::{Engine, Life, Slot};
 use crate::rows::End;
 use crate::state::{Call, Stage};
@@ -32,57 +31,6 @@ pub const DEFAULT_MAX_FAILED: &str = "10%";
 /// How many customers must have failed before a share counts: two failures among the
 /// first ten ended are no trend.
 pub const FLOOR: usize = 10;
-
-/// The failure threshold: a count of customers, or a share (in percent) of the upgrades
-/// that ended.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum MaxFailed {
-    /// More than this many failed customers stop the creates.
-    Count(u32),
-    /// More than this percentage of the ended upgrades stop them.
-    Percent(f64),
-}
-
-impl fmt::Display for MaxFailed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Count(count) => write!(f, "{count}"),
-            Self::Percent(percent) => write!(f, "{percent}%"),
-        }
-    }
-}
-
-impl MaxFailed {
-    /// `10` or `5%` (a share from 0 to 100, `100%` never stopping).
-    ///
-    /// # Errors
-    /// A text that is neither.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let hint = "a number of customers (10) or a share of the ended upgrades (5%)";
-        let text = text.trim();
-        match text.strip_suffix('%') {
-            Some(share) => match share.trim().parse::<f64>() {
-                Ok(percent) if (0.0..=100.0).contains(&percent) => Ok(Self::Percent(percent)),
-                _ => Err(format!("{text:?} is not a share from 0% to 100% ({hint})")),
-            },
-            None => text
-                .parse()
-                .map(Self::Count)
-                .map_err(|_| format!("{text:?} is not {hint}")),
-        }
-    }
-
-    /// Whether `failed` of `ended` is past the threshold; a share counts once more than
-    /// `floor` failed.
-    fn passed(self, failed: usize, ended: usize, floor: usize) -> bool {
-        match self {
-            Self::Count(count) => failed > count as usize,
-            Self::Percent(percent) => {
-                failed > floor && failed as f64 * 100.0 > percent * ended as f64
-            }
-        }
-    }
-}
 
 /// The brakes a run was given.
 #[derive(Clone, Copy, Debug, PartialEq)]

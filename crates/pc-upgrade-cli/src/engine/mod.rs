@@ -15,6 +15,7 @@
 mod answers;
 mod brakes;
 mod life;
+mod max_failed;
 mod reads;
 
 use std::collections::{BinaryHeap, VecDeque};
