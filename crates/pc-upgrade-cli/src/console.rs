@@ -4,11 +4,11 @@
 //! in a test exactly as the binary runs it.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// A place text is written to.
-type Sink = Mutex<Box<dyn Write + Send>>;
+/// A place text is written to (`err` is shared with the log: [`Console::log_writer`]).
+pub(crate) type Sink = Arc<Mutex<Box<dyn Write + Send>>>;
 
 /// Where a command's text goes: its results and summary to `out`, its messages to `err`.
 /// A write that fails (a closed pipe, a full disk) is never a panic: the first failure of
@@ -17,6 +17,30 @@ pub struct Console {
     out: Sink,
     err: Sink,
     out_failure: Mutex<Option<Failure>>,
+    /// Whether `err` is a terminal, where a progress bar is drawn.
+    terminal: bool,
+    /// The bar on `err`, while one is drawn: the log writes above it.
+    screen: Screen,
+}
+
+/// The progress bar on the terminal, while one is drawn, shared by the run that draws it and
+/// the log that writes above it ([`crate::logging::LogWriter`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Screen(Arc<Mutex<Option<indicatif::ProgressBar>>>);
+
+impl Screen {
+    /// The bar now drawn, if any.
+    pub(crate) fn bar(&self) -> Option<indicatif::ProgressBar> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// `bar` is drawn from now on (none: no more).
+    pub(crate) fn set(&self, bar: Option<indicatif::ProgressBar>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = bar;
+    }
 }
 
 /// Why `out` took less than it was given.
@@ -35,22 +59,42 @@ impl std::fmt::Debug for Console {
 }
 
 impl Console {
-    /// The process's stdout and stderr.
+    /// The process's stdout and stderr (a bar is drawn when stderr is a terminal).
     pub fn std() -> Self {
         Self {
-            out: Mutex::new(Box::new(std::io::stdout())),
-            err: Mutex::new(Box::new(std::io::stderr())),
+            out: Arc::new(Mutex::new(Box::new(std::io::stdout()))),
+            err: Arc::new(Mutex::new(Box::new(std::io::stderr()))),
             out_failure: Mutex::new(None),
+            terminal: std::io::stderr().is_terminal(),
+            screen: Screen::default(),
         }
+    }
+
+    /// Whether `err` is a terminal, where a progress bar is drawn.
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    /// The bar drawn on `err`, while one is.
+    pub(crate) fn screen(&self) -> Screen {
+        self.screen.clone()
+    }
+
+    /// The log's writer: `err`, above the bar while one is drawn (for the `tracing`
+    /// subscriber `main` sets up).
+    pub fn log_writer(&self) -> crate::logging::LogWriter {
+        crate::logging::LogWriter::new(Arc::clone(&self.err), self.screen.clone())
     }
 
     /// Buffers, and what was written to them.
     pub fn captured() -> (Self, Captured) {
         let captured = Captured::default();
         let console = Self {
-            out: Mutex::new(Box::new(Buffer(Arc::clone(&captured.out)))),
-            err: Mutex::new(Box::new(Buffer(Arc::clone(&captured.err)))),
+            out: Arc::new(Mutex::new(Box::new(Buffer(Arc::clone(&captured.out))))),
+            err: Arc::new(Mutex::new(Box::new(Buffer(Arc::clone(&captured.err))))),
             out_failure: Mutex::new(None),
+            terminal: false,
+            screen: Screen::default(),
         };
         (console, captured)
     }
@@ -94,7 +138,7 @@ impl Console {
     }
 }
 
-fn write(sink: &Sink, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write(sink: &Sink, bytes: &[u8]) -> std::io::Result<()> {
     let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
     sink.write_all(bytes).and_then(|()| sink.flush())
 }
@@ -137,8 +181,8 @@ impl Write for Buffer {
     }
 }
 
-/// The environment variables a command reads (`PC_UPGRADE_*`): the process's, or those a
-/// test gives. Its `Debug` names the variables, never their values (secrets among them).
+/// The environment variables a command reads (`PC_UPGRADE_*`, `RUST_LOG`): the process's,
+/// or those a test gives. Its `Debug` names the variables, never their values (secrets among them).
 #[derive(Clone, Default)]
 pub struct Vars(BTreeMap<String, String>);
 
@@ -149,11 +193,11 @@ impl std::fmt::Debug for Vars {
 }
 
 impl Vars {
-    /// The process's `PC_UPGRADE_*` variables.
+    /// The process's `PC_UPGRADE_*` variables, and `RUST_LOG`.
     pub fn from_process() -> Self {
         Self(
             std::env::vars()
-                .filter(|(name, _)| name.starts_with("PC_UPGRADE_"))
+                .filter(|(name, _)| name.starts_with("PC_UPGRADE_") || name == "RUST_LOG")
                 .collect(),
         )
     }

@@ -2,19 +2,18 @@
 //! ([`LogWriter`]).
 
 use crate::args::Cli;
+use crate::console::Vars;
 pub use crate::progress::LogWriter;
 
-/// What the log shows: `RUST_LOG` with targets as given; a bare level (`info`, `debug`) or
+/// What the log shows: `RUST_LOG` (of `vars`) with targets as given; a bare level (`info`, `debug`) or
 /// `-v` for this tool and its client only (dependencies stay at warn, or they flood); `-q`
 /// errors only. At info each call is one line.
-pub fn filter(cli: &Cli) -> tracing_subscriber::EnvFilter {
+pub fn filter(cli: &Cli, vars: &Vars) -> tracing_subscriber::EnvFilter {
     let ours = |level: &str| {
         let client = if level == "info" { "debug" } else { level };
         format!("warn,pc_upgrade={level},pc_upgrade_client={client}")
     };
-    let given = std::env::var("RUST_LOG")
-        .ok()
-        .filter(|v| !v.trim().is_empty());
+    let given = vars.get("RUST_LOG");
     let directives = match (cli.quiet, cli.verbose, given) {
         (true, ..) => "error".to_owned(),
         (_, 0, Some(given)) if given.contains('=') || given.contains(',') => given,

@@ -1,12 +1,12 @@
-//! Progress while a run goes. On a terminal (the bar draws on stderr, so stderr is what is
-//! checked): a bar that ticks every second, with the customers done, the upgrades being
+//! Progress while a run goes. On a terminal (the console's `err`, where the bar draws): a bar that ticks every second, with the customers done, the upgrades being
 //! waited for, the rate in force (per second, or per minute when the operator gave it so)
 //! and an estimate of the time left (`eta.rs`), in 80 columns; while Partner Center has
 //! asked every call to wait (a `429`), the bar says so and for how long instead. Log lines
 //! print above it, never through it. Elsewhere: one line per customer as it ends, with a UTC
-//! timestamp. Quiet: nothing.
+//! timestamp, through the console. Quiet: nothing. The bar is in the console's [`Screen`]
+//! while it is drawn, for the log to write above it.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use pc_upgrade_client::RateLimit;
 
+use crate::console::{Console, Screen, Sink};
 use crate::eta::Eta;
 use crate::report::{Row, Tally};
 
@@ -39,30 +40,30 @@ struct Live {
     eta: Mutex<Eta>,
 }
 
-/// The bar on screen, if any: log lines go above it.
-static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
-
-/// Progress over a run's customers.
-pub struct Progress {
+/// Progress over a run's customers, shown on `console`.
+pub struct Progress<'a> {
     bar: Option<ProgressBar>,
     counts: Mutex<Tally>,
     live: Arc<Live>,
     quiet: bool,
+    console: &'a Console,
 }
 
-impl Progress {
-    /// Progress over `total` customers; `quiet` shows none.
-    pub fn new(total: usize, quiet: bool) -> Self {
+impl<'a> Progress<'a> {
+    /// Progress over `total` customers on `console` (a bar when its `err` is a terminal);
+    /// `quiet` shows none.
+    pub fn new(total: usize, quiet: bool, console: &'a Console) -> Self {
         let live = Arc::new(Live::default());
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| bar(total, &live));
-        if let Some(bar) = &bar {
-            *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
+        let bar = (!quiet && console.is_terminal()).then(|| bar(total, &live));
+        if bar.is_some() {
+            console.screen().set(bar.clone());
         }
         Self {
             bar,
             counts: Mutex::new(Tally::default()),
             live,
             quiet,
+            console,
         }
     }
 
@@ -101,13 +102,12 @@ impl Progress {
                     .as_deref()
                     .map(|d| format!(": {}", pc_upgrade_client::shown(d, DETAIL)))
                     .unwrap_or_default();
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "{} {customer} {}{detail} [{}]",
+                self.console.err(&format!(
+                    "{} {customer} {}{detail} [{}]\n",
                     crate::utc::now(),
                     row.outcome,
                     *counts
-                );
+                ));
             }
         }
     }
@@ -116,8 +116,8 @@ impl Progress {
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+            self.console.screen().set(None);
         }
-        *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 }
 
@@ -194,23 +194,41 @@ fn bar(total: usize, live: &Arc<Live>) -> ProgressBar {
     bar
 }
 
-/// Where log lines are written: above the bar while one is on screen.
-pub struct LogWriter;
+/// Where log lines are written: the console's `err`, above its bar while one is drawn.
+pub struct LogWriter {
+    err: Sink,
+    screen: Screen,
+}
+
+impl LogWriter {
+    /// Log lines to `err`, above the bars of `screen` ([`Console::log_writer`]).
+    pub(crate) fn new(err: Sink, screen: Screen) -> Self {
+        Self { err, screen }
+    }
+}
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
     type Writer = LogLine;
 
     fn make_writer(&'a self) -> Self::Writer {
-        LogLine(Vec::new())
+        LogLine {
+            line: Vec::new(),
+            err: Arc::clone(&self.err),
+            screen: self.screen.clone(),
+        }
     }
 }
 
 /// One log event, written whole when it is dropped.
-pub struct LogLine(Vec<u8>);
+pub struct LogLine {
+    line: Vec<u8>,
+    err: Sink,
+    screen: Screen,
+}
 
 impl Write for LogLine {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.extend_from_slice(bytes);
+        self.line.extend_from_slice(bytes);
         Ok(bytes.len())
     }
 
@@ -221,15 +239,12 @@ impl Write for LogLine {
 
 impl Drop for LogLine {
     fn drop(&mut self) {
-        let line = std::mem::take(&mut self.0);
+        let line = std::mem::take(&mut self.line);
+        // A log line that cannot be written has nowhere else to go.
         let write = || {
-            let _ = std::io::stderr().write_all(&line);
+            let _ = crate::console::write(&self.err, &line);
         };
-        let active = ACTIVE
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        match active {
+        match self.screen.bar() {
             Some(bar) => bar.suspend(write),
             None => write(),
         }

@@ -1,17 +1,25 @@
 //! The binary's signals: the first Ctrl-C, SIGTERM or SIGHUP (the terminal closed) asks the
 //! run to stop starting work and end well, with its report and summary (exit 130); a second
-//! quits at once (the journal is whole either way).
+//! asks `main` to quit at once (the journal is whole either way). Nothing here exits: the
+//! program's end is `main`'s.
 
 use std::io::Write;
 
 use tokio::sync::watch;
 
-use crate::ending::INTERRUPTED;
+/// What the signals ask, each turning `true` once.
+#[derive(Debug)]
+pub struct Interrupts {
+    /// Stop starting work and end well (the first signal): the run's `interrupt`.
+    pub stop: watch::Receiver<bool>,
+    /// Quit now (the second): `main` ends the process with exit 130.
+    pub quit: watch::Receiver<bool>,
+}
 
-/// Listens for Ctrl-C, SIGTERM and SIGHUP on the current runtime; the receiver turns
-/// `true` at the first.
-pub fn interrupts() -> watch::Receiver<bool> {
+/// Listens for Ctrl-C, SIGTERM and SIGHUP on the current runtime.
+pub fn interrupts() -> Interrupts {
     let (sender, receiver) = watch::channel(false);
+    let (quit, quitting) = watch::channel(false);
     tokio::spawn(async move {
         #[cfg(unix)]
         let (mut terminate, mut hangup) = {
@@ -50,11 +58,15 @@ pub fn interrupts() -> watch::Receiver<bool> {
                     stderr,
                     "pc-upgrade: quitting now. The journal is whole: the same command resumes."
                 );
-                std::process::exit(i32::from(INTERRUPTED));
+                let _ = quit.send(true);
+                return;
             }
         }
     });
-    receiver
+    Interrupts {
+        stop: receiver,
+        quit: quitting,
+    }
 }
 
 /// The next delivery of `signal`; never, when it could not be listened for.

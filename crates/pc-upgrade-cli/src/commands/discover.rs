@@ -74,7 +74,7 @@ pub async fn run(
     let count = customers.len();
     let (resellers, advisors): (Vec<Customer>, Vec<Customer>) =
         customers.into_iter().partition(is_reseller);
-    let progress = Progress::new(resellers.len(), session.quiet);
+    let progress = Progress::new(resellers.len(), session.quiet, session.console);
     let per_minute = (session.connection.rate.as_ref()).is_some_and(|r| r.per.as_secs() >= 60);
     progress.watch(client.rate_limit(), per_minute);
     let read = read_all(&client, resellers, &progress, session.interrupt.clone()).await;
@@ -123,7 +123,7 @@ type Read = (usize, u32, Result<Found, Error>);
 async fn read_all(
     client: &PartnerCenterClient,
     customers: Vec<Customer>,
-    progress: &Progress,
+    progress: &Progress<'_>,
     mut interrupt: watch::Receiver<bool>,
 ) -> Result<Vec<Found>, Stop> {
     let customers = Arc::new(customers);

@@ -100,7 +100,7 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
         base_url: base_url.clone(),
         brakes: job.brakes,
     };
-    let progress = progress::Progress::new(taken.len(), session.quiet);
+    let progress = progress::Progress::new(taken.len(), session.quiet, session.console);
     let per_minute = session
         .connection
         .rate

@@ -102,7 +102,7 @@ pub async fn refresh(
         base_url: connection.base_url.clone(),
         brakes: Brakes::default(),
     };
-    let progress = progress::Progress::new(customers.len(), session.quiet);
+    let progress = progress::Progress::new(customers.len(), session.quiet, session.console);
     let per_minute = connection
         .rate
         .as_ref()

@@ -60,7 +60,7 @@ pub async fn run(
             .console
             .err(&format!("{}\n", crate::summary::wrap(&said)));
     }
-    let progress = progress::Progress::new(todo.len(), session.quiet);
+    let progress = progress::Progress::new(todo.len(), session.quiet, session.console);
     let per_minute = (connection.rate.as_ref()).is_some_and(|r| r.per.as_secs() >= 60);
     progress.watch(client.rate_limit(), per_minute);
     let mut read = Reading {
@@ -112,7 +112,7 @@ fn checked(id: Uuid, known: &Known, found: Option<Verification>, error: Option<S
 struct Reading<'a> {
     client: PartnerCenterClient,
     journal: &'a Journal,
-    progress: &'a progress::Progress,
+    progress: &'a progress::Progress<'a>,
     checked: Vec<Checked>,
     stop: Option<Stop>,
 }

@@ -143,7 +143,7 @@ pub struct Engine<'a> {
     creates_off: watch::Sender<bool>,
     journal: Option<&'a Journal>,
     settings: Settings,
-    progress: &'a Progress,
+    progress: &'a Progress<'a>,
     slots: Vec<Slot>,
     /// Eligible customers, to create.
     creates: VecDeque<usize>,
@@ -168,7 +168,7 @@ impl<'a> Engine<'a> {
         client: PartnerCenterClient,
         journal: Option<&'a Journal>,
         settings: Settings,
-        progress: &'a Progress,
+        progress: &'a Progress<'a>,
         customers: Vec<(Customer, Known)>,
     ) -> Self {
         let watch = brakes::Watch::new(settings.brakes);
