@@ -335,8 +335,9 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// The next call to send, if one is due now: creates first, then eligibility (retried,
-    /// then new), then status reads.
+    /// The next call to send, if one is due now, in the module's order: the prompt status
+    /// reads (`reads.rs`), then creates (unless a brake holds them), then eligibility
+    /// (retried, then new), then the deferred status reads.
     fn next_work(&mut self, now: Instant) -> Result<Option<(usize, Work)>> {
         if self.watch.braked() {
             self.spare();

@@ -8,8 +8,8 @@
 //! if the service lets it through, the budgets are separate; if it is throttled too, the
 //! budget is one. Two witnesses of a shared budget more than of separate ones settle it
 //! shared, and a `429` pauses every call from then on (for the client's life: a shared
-//! pause leaves no witness to say otherwise); one more witness of separate budgets, and
-//! each operation gets its own rate, starting where the shared one was and searching
+//! pause leaves no witness to say otherwise); two witnesses of separate budgets more than of
+//! a shared one, and each operation gets its own rate, starting where the shared one was and searching
 //! upwards, so that a `429` on creates no longer slows the reads. Rates per operation that
 //! meet `429`s on several operations at once were wrong: the budget is then found shared,
 //! and one rate searches for it again from what they were sending between them. A client that only ever calls one operation needs no answer:
@@ -36,10 +36,11 @@ const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 3600);
 /// How far the witnesses of a shared budget must outnumber the others to settle it shared.
 const SETTLED: i32 = 2;
 /// How far the witnesses of separate budgets must outnumber the others to give each
-/// operation its own rate. One is enough: the rate over all calls, cut by a `429` that was
-/// one operation's own, rarely lets a second call through within the pause, and a wrong
-/// guess corrects itself (rates per operation that overrun a shared budget meet `429`s on
-/// several operations at once, and the budget is then found shared).
+/// operation its own rate. Two, not one: a call of another operation let through while one
+/// operation waits out a `Retry-After` longer than the service's window may only have come
+/// in the next window of one shared budget. A wrong guess still corrects itself (rates per
+/// operation that overrun a shared budget meet `429`s on several operations at once, and the
+/// budget is then found shared).
 const SEPARATE: i32 = 2;
 /// How many calls of other operations witness one `429` at most.
 const WITNESSES: u32 = 2;
@@ -53,8 +54,9 @@ const WITNESSES: u32 = 2;
 ///
 /// - [`RateLimit::new`]: a fixed rate over all calls, `calls` per `per`.
 /// - [`RateLimit::adaptive`]: for a service that publishes no limit (Partner Center adjusts
-///   its limits per partner and per API as it goes). Each operation gets its own rate until
-///   the `429`s show that the operations share one budget ([`Budget`]). Each rate starts at
+///   its limits per partner and per API as it goes). One rate paces every call until the
+///   `429`s show how the budget is split ([`Budget`]): one shared budget keeps it, a budget
+///   per operation gives each operation a rate of its own. Each rate starts at
 ///   two calls a second and doubles every second that calls wait for their slots, until its
 ///   first `429`. A `429` cuts the rate to 70% of the rate it came at; the rate then climbs
 ///   back, in about three seconds of use, to 95% of that rate, and from there probes
