@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::args::Output;
 use crate::console::Console;
-use crate::engine::{Braked, Stop};
+use crate::engine::{Braked, MaxFailed, Stop};
 use crate::report::{self, Row};
 use crate::{line_items, summary, utc};
 
@@ -300,10 +300,12 @@ fn causes(braked: &Braked) -> String {
 /// more: raising it would only let the failure spread.
 fn raised(args: &[OsString], braked: &Braked) -> Option<Vec<OsString>> {
     let (failed, percent) = braked.seen;
-    let value = if braked.max_failed.ends_with('%') {
-        (percent < 90).then(|| format!("{}%", percent + 10))?
-    } else {
-        (percent < 90).then(|| (failed * 2).to_string())?
+    if percent >= 90 {
+        return None;
+    }
+    let value = match braked.max_failed {
+        MaxFailed::Percent(_) => format!("{}%", percent + 10),
+        MaxFailed::Count(_) => (failed * 2).to_string(),
     };
     Some(with_option(args, "--max-failed", &value))
 }

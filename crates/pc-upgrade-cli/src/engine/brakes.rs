@@ -16,6 +16,8 @@
 
 use pc_upgrade_client::types::ErrorCode;
 
+use std::fmt;
+
 pub use super::max_failed::MaxFailed;
 use super::{Engine, Life, Slot};
 use crate::rows::End;
@@ -50,13 +52,31 @@ impl Default for Brakes {
     }
 }
 
+/// Which brake stopped the creates; shown as its option (`--canary 10`, `--max-failed 10%`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Brake {
+    /// `--canary N`: too many of the first N failed.
+    Canary(usize),
+    /// `--max-failed`: too many of the run failed.
+    MaxFailed(MaxFailed),
+}
+
+impl fmt::Display for Brake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Canary(canary) => write!(f, "--canary {canary}"),
+            Self::MaxFailed(max) => write!(f, "--max-failed {max}"),
+        }
+    }
+}
+
 /// Why a brake stopped the creates, for the operator.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Braked {
-    /// The brake, as an option (`--max-failed 10%`, `--canary 10`).
-    pub brake: String,
-    /// The threshold, as given.
-    pub max_failed: String,
+    /// The brake.
+    pub brake: Brake,
+    /// The run's threshold (the canary's is the same).
+    pub max_failed: MaxFailed,
     /// What it judged: "11 of the 20 upgrades that ended in this run failed".
     pub judged: String,
     /// Customers failed, and of how many, in what the brake judged.
@@ -211,7 +231,7 @@ impl Watch {
             Some((brake, judged, share)) if self.braked.is_none() => {
                 self.braked = Some(Braked {
                     brake,
-                    max_failed: self.brakes.max_failed.to_string(),
+                    max_failed: self.brakes.max_failed,
                     judged,
                     failed: share.bad,
                     of: share.all,
@@ -226,7 +246,7 @@ impl Watch {
     }
 
     /// The brake past its threshold, if any: its name, what it judged, and the share.
-    fn judge(&self) -> Option<(String, String, Share)> {
+    fn judge(&self) -> Option<(Brake, String, Share)> {
         let max = self.brakes.max_failed;
         let (canary, done) = (self.brakes.canary, self.canary_done);
         if canary > 0 && done.all == canary && max.passed(done.bad, done.all, 0) {
@@ -234,9 +254,9 @@ impl Watch {
                 "{} of the {canary} customers of the canary failed",
                 done.bad
             );
-            return Some((format!("--canary {canary}"), judged, done));
+            return Some((Brake::Canary(canary), judged, done));
         }
-        let brake = format!("--max-failed {max}");
+        let brake = Brake::MaxFailed(max);
         if let MaxFailed::Count(_) = max {
             let bad = self.upgrades.bad + self.creates.bad;
             let all = self.upgrades.all + self.creates.bad;
@@ -352,7 +372,7 @@ mod tests {
         assert!(!watch.may_create());
         let braked = watch.braked.unwrap();
         assert_eq!(
-            (braked.brake.as_str(), braked.failed, braked.of),
+            (braked.brake.to_string().as_str(), braked.failed, braked.of),
             ("--canary 2", 1, 2)
         );
         assert_eq!(braked.causes[0].0, Some(ErrorCode::Number(900_114)));

@@ -77,7 +77,7 @@ pub struct Settings {
 }
 
 /// Why a run stopped before the end.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Stop {
     /// Ctrl-C, or a termination signal.
     Interrupted,
