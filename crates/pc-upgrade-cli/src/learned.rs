@@ -2,18 +2,33 @@
 //! from the rates the last one was using, not from two calls a second.
 
 use pc_upgrade_client::{Budget, Learned};
+use serde::{Deserialize, Serialize};
 
 use crate::state::Event;
+
+/// How the service's budget is split, as the journal writes it: `shared`, `per-operation`
+/// or `unknown` (also what a later version's word reads as).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RateBudget {
+    /// One budget over every call.
+    Shared,
+    /// A budget per operation.
+    PerOperation,
+    /// Not known yet.
+    #[serde(other)]
+    Unknown,
+}
 
 /// The journal's event for `learned`.
 pub fn event(learned: &Learned) -> Event {
     let budget = match learned.budget {
-        Budget::Shared => "shared",
-        Budget::PerOperation => "per-operation",
-        _ => "unknown",
+        Budget::Shared => RateBudget::Shared,
+        Budget::PerOperation => RateBudget::PerOperation,
+        _ => RateBudget::Unknown,
     };
     Event::Rate {
-        budget: budget.to_owned(),
+        budget,
         calls_per_second: learned.shared.map(rounded),
         operations: learned
             .operations
@@ -34,10 +49,10 @@ pub fn of(event: &Event) -> Option<Learned> {
         return None;
     };
     let usable = |rate: &f64| rate.is_finite() && *rate > 0.0;
-    let budget = match budget.as_str() {
-        "shared" => Budget::Shared,
-        "per-operation" => Budget::PerOperation,
-        _ => Budget::Unknown,
+    let budget = match budget {
+        RateBudget::Shared => Budget::Shared,
+        RateBudget::PerOperation => Budget::PerOperation,
+        RateBudget::Unknown => Budget::Unknown,
     };
     let shared = calls_per_second.filter(usable);
     if budget == Budget::Shared && shared.is_none() {
@@ -62,6 +77,14 @@ fn rounded(rate: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_budget_is_a_word_of_the_journal_and_an_unknown_word_is_unknown() {
+        let read = |word: &str| serde_json::from_str::<RateBudget>(&format!("{word:?}")).ok();
+        assert_eq!(read("per-operation"), Some(RateBudget::PerOperation));
+        assert_eq!(read("shared"), Some(RateBudget::Shared));
+        assert_eq!(read("per-region"), Some(RateBudget::Unknown));
+    }
 
     #[test]
     fn learned_rates_go_through_the_journal_and_absurd_ones_do_not() {

@@ -62,7 +62,7 @@ pub struct Row {
     /// The upgrade, if there is one.
     pub upgrade_id: Option<Uuid>,
     /// How the upgrade was found (`created`, `eligibility`, `conflict 900109`).
-    pub origin: Option<String>,
+    pub origin: Option<crate::origin::Origin>,
     /// The reason, the error, or the state.
     pub detail: Option<String>,
     /// The Partner Center error code of a failure.
@@ -220,7 +220,7 @@ fn csv_of(rows: &[Row]) -> Result<Vec<u8>> {
             row.outcome.as_str().to_owned(),
             text(row.eligible.map(|e| e.to_string())),
             text(row.upgrade_id.map(|u| u.to_string())),
-            text(row.origin.clone()),
+            text(row.origin.map(|o| o.to_string())),
             text(row.detail.clone()),
             text(row.error_code.as_ref().map(ToString::to_string)),
             text(row.request_id.map(|r| r.to_string())),

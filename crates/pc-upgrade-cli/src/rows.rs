@@ -58,7 +58,7 @@ pub fn row(customer: &Customer, known: &Known, run: InRun<'_>) -> Row {
         line: customer.line,
         extra: customer.extra.iter().cloned().collect(),
         upgrade_id: known.upgrade(),
-        origin: known.origin().map(|o| o.to_string()),
+        origin: known.origin(),
         request_id: known.create_request,
         verified: known.verification.as_ref().map(|v| v.verified),
         ..Row::default()

@@ -36,8 +36,8 @@ pub enum Event {
     /// The rates the run's limit had found (written now and then, and at the run's end):
     /// the next run starts from them, not from two calls a second.
     Rate {
-        /// How the service's budget is split: `shared`, `per-operation` or `unknown`.
-        budget: String,
+        /// How the service's budget is split.
+        budget: crate::learned::RateBudget,
         /// Calls a second over all calls, when shared.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         calls_per_second: Option<f64>,
