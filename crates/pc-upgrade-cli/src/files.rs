@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 /// A command line that cannot be run as given: exit 2, like clap's own refusals.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Misuse(pub String);
 
 impl std::fmt::Display for Misuse {
