@@ -1,14 +1,15 @@
 //! What a command is given from outside besides its arguments: where its text goes
-//! ([`Console`]: the process's stdout and stderr, or buffers a test reads) and the
-//! environment it reads credentials from ([`Vars`]), so that the whole tool runs in-process
-//! in a test exactly as the binary runs it.
+//! ([`Console`]: the process's stdout and stderr, or buffers a test reads; the log writes
+//! to the same `err`, above the progress bar: [`LogWriter`]) and the environment it reads
+//! ([`Vars`]), so that the whole tool runs in-process in a test exactly as the binary
+//! runs it.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// A place text is written to (`err` is shared with the log: [`Console::log_writer`]).
-pub(crate) type Sink = Arc<Mutex<Box<dyn Write + Send>>>;
+type Sink = Arc<Mutex<Box<dyn Write + Send>>>;
 
 /// Where a command's text goes: its results and summary to `out`, its messages to `err`.
 /// A write that fails (a closed pipe, a full disk) is never a panic: the first failure of
@@ -82,8 +83,8 @@ impl Console {
 
     /// The log's writer: `err`, above the bar while one is drawn (for the `tracing`
     /// subscriber `main` sets up).
-    pub fn log_writer(&self) -> crate::logging::LogWriter {
-        crate::logging::LogWriter::new(Arc::clone(&self.err), self.screen.clone())
+    pub fn log_writer(&self) -> LogWriter {
+        LogWriter::new(Arc::clone(&self.err), self.screen.clone())
     }
 
     /// Buffers, and what was written to them.
@@ -138,9 +139,66 @@ impl Console {
     }
 }
 
-pub(crate) fn write(sink: &Sink, bytes: &[u8]) -> std::io::Result<()> {
+fn write(sink: &Sink, bytes: &[u8]) -> std::io::Result<()> {
     let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
     sink.write_all(bytes).and_then(|()| sink.flush())
+}
+
+/// Where log lines are written: the console's `err`, above its bar while one is drawn.
+pub struct LogWriter {
+    err: Sink,
+    screen: Screen,
+}
+
+impl LogWriter {
+    /// Log lines to `err`, above the bars of `screen` ([`Console::log_writer`]).
+    pub(crate) fn new(err: Sink, screen: Screen) -> Self {
+        Self { err, screen }
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
+    type Writer = LogLine;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        LogLine {
+            line: Vec::new(),
+            err: Arc::clone(&self.err),
+            screen: self.screen.clone(),
+        }
+    }
+}
+
+/// One log event, written whole when it is dropped.
+pub struct LogLine {
+    line: Vec<u8>,
+    err: Sink,
+    screen: Screen,
+}
+
+impl Write for LogLine {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.line.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        let line = std::mem::take(&mut self.line);
+        // A log line that cannot be written has nowhere else to go.
+        let write = || {
+            let _ = write(&self.err, &line);
+        };
+        match self.screen.bar() {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
 }
 
 /// What a [`Console::captured`] console was given.

@@ -1,24 +1,9 @@
 //! What the rate limit found, to and from the journal's `rate` event: a resumed run starts
 //! from the rates the last one was using, not from two calls a second.
 
-use pc_upgrade_client::{Budget, Learned};
-use serde::{Deserialize, Serialize};
-
+use crate::budget::RateBudget;
 use crate::state::Event;
-
-/// How the service's budget is split, as the journal writes it: `shared`, `per-operation`
-/// or `unknown` (also what a later version's word reads as).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RateBudget {
-    /// One budget over every call.
-    Shared,
-    /// A budget per operation.
-    PerOperation,
-    /// Not known yet.
-    #[serde(other)]
-    Unknown,
-}
+use pc_upgrade_client::{Budget, Learned};
 
 /// The journal's event for `learned`.
 pub fn event(learned: &Learned) -> Event {

@@ -15,7 +15,7 @@
 // - `state`: each customer's journal stage, and the events that move it on; `origin`: how
 //   an upgrade was found; `call`: which call an event answers;
 // - `journal`: the locked, append-only journal a killed run resumes from; `learned`: the
-//   rates the run's limit found, to and from the journal;
+//   rates the run's limit found, to and from the journal (`budget`: how it is split);
 // - `engine/`: the run loop that schedules every call within the rate limit, each
 //   customer's life in the run (`life`), what each answer does (`answers`: whose failure
 //   a failed call is comes from the client's `Error::kind`), when statuses are read
@@ -36,6 +36,7 @@
 //   `text`: server text in a spreadsheet cell.
 
 mod args;
+mod budget;
 mod call;
 mod code;
 mod columns;

@@ -2,8 +2,8 @@
 //! ([`LogWriter`]).
 
 use crate::args::Cli;
+pub use crate::console::LogWriter;
 use crate::console::Vars;
-pub use crate::progress::LogWriter;
 
 /// What the log shows: `RUST_LOG` (of `vars`) with targets as given; a bare level (`info`, `debug`) or
 /// `-v` for this tool and its client only (dependencies stay at warn, or they flood); `-q`

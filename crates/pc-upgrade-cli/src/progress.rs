@@ -6,7 +6,6 @@
 //! timestamp, through the console. Quiet: nothing. The bar is in the console's [`Screen`]
 //! while it is drawn, for the log to write above it.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -14,7 +13,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use pc_upgrade_client::RateLimit;
 
-use crate::console::{Console, Screen, Sink};
+use crate::console::Console;
 use crate::eta::Eta;
 use crate::report::{Row, Tally};
 
@@ -192,63 +191,6 @@ fn bar(total: usize, live: &Arc<Live>) -> ProgressBar {
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_secs(1));
     bar
-}
-
-/// Where log lines are written: the console's `err`, above its bar while one is drawn.
-pub struct LogWriter {
-    err: Sink,
-    screen: Screen,
-}
-
-impl LogWriter {
-    /// Log lines to `err`, above the bars of `screen` ([`Console::log_writer`]).
-    pub(crate) fn new(err: Sink, screen: Screen) -> Self {
-        Self { err, screen }
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
-    type Writer = LogLine;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        LogLine {
-            line: Vec::new(),
-            err: Arc::clone(&self.err),
-            screen: self.screen.clone(),
-        }
-    }
-}
-
-/// One log event, written whole when it is dropped.
-pub struct LogLine {
-    line: Vec<u8>,
-    err: Sink,
-    screen: Screen,
-}
-
-impl Write for LogLine {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.line.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for LogLine {
-    fn drop(&mut self) {
-        let line = std::mem::take(&mut self.line);
-        // A log line that cannot be written has nowhere else to go.
-        let write = || {
-            let _ = crate::console::write(&self.err, &line);
-        };
-        match self.screen.bar() {
-            Some(bar) => bar.suspend(write),
-            None => write(),
-        }
-    }
 }
 
 #[cfg(test)]

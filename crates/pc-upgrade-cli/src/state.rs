@@ -37,7 +37,7 @@ pub enum Event {
     /// the next run starts from them, not from two calls a second.
     Rate {
         /// How the service's budget is split.
-        budget: crate::learned::RateBudget,
+        budget: crate::budget::RateBudget,
         /// Calls a second over all calls, when shared.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         calls_per_second: Option<f64>,

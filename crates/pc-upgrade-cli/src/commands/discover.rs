@@ -74,9 +74,7 @@ pub async fn run(
     let count = customers.len();
     let (resellers, advisors): (Vec<Customer>, Vec<Customer>) =
         customers.into_iter().partition(is_reseller);
-    let progress = Progress::new(resellers.len(), session.quiet, session.console);
-    let per_minute = (session.connection.rate.as_ref()).is_some_and(|r| r.per.as_secs() >= 60);
-    progress.watch(client.rate_limit(), per_minute);
+    let progress = session.progress(resellers.len(), &client, &session.connection);
     let read = read_all(&client, resellers, &progress, session.interrupt.clone()).await;
     progress.finish();
     let found = match read {

@@ -14,13 +14,13 @@ use super::Session;
 use crate::args::{FleetArgs, Output};
 use crate::customers::{self, BadLine, Customer};
 use crate::ending::{Ending, Outputs, Rerun, Upgrade};
-use crate::engine::{Brakes, Engine, Mode, Settings};
+use crate::engine::{Brakes, Mode, Settings};
 use crate::files::{self, Named};
 use crate::journal::{self, CustomersFile, Durability, Journal, Replayed};
 use crate::report::Row;
 use crate::rows::{InRun, bad_rows, row};
 use crate::state::{Event, Known};
-use crate::{progress, select, sign_in};
+use crate::{select, sign_in};
 
 /// What an eligibility or upgrade run is asked to do.
 pub struct Job<'a> {
@@ -100,16 +100,8 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
         base_url: base_url.clone(),
         brakes: job.brakes,
     };
-    let progress = progress::Progress::new(taken.len(), session.quiet, session.console);
-    let per_minute = session
-        .connection
-        .rate
-        .as_ref()
-        .is_some_and(|r| r.per.as_secs() >= 60);
-    progress.watch(client.rate_limit(), per_minute);
-    let engine = Engine::new(client, journal.as_ref(), settings, &progress, taken);
-    let (mut rows, stop) = engine.run(session.interrupt.clone()).await;
-    progress.finish();
+    let connection = (client, &session.connection);
+    let (mut rows, stop) = (session.engine(connection, journal.as_ref(), settings, taken)).await;
     rows.extend(left_alone);
     rows.sort_by_key(|r| r.line);
     rows.extend(bad_rows(&bad));

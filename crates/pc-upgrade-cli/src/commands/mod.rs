@@ -122,6 +122,38 @@ fn json_out(command: &Command) -> bool {
     output == Output::Json
 }
 
+impl<'a> Session<'a> {
+    /// A run's progress over `total` customers on the session's console, showing the rate of
+    /// `client`'s limit (per minute when the operator gave `connection`'s rate so).
+    fn progress(
+        &self,
+        total: usize,
+        client: &pc_upgrade_client::PartnerCenterClient,
+        connection: &Connection,
+    ) -> crate::progress::Progress<'a> {
+        let progress = crate::progress::Progress::new(total, self.quiet, self.console);
+        let per_minute = (connection.rate.as_ref()).is_some_and(|r| r.per.as_secs() >= 60);
+        progress.watch(client.rate_limit(), per_minute);
+        progress
+    }
+
+    /// The engine over `customers` (the set-up `upgrade` and `status --refresh` share), with
+    /// its progress: the rows, and why the run stopped early if it did.
+    async fn engine(
+        &self,
+        (client, connection): (pc_upgrade_client::PartnerCenterClient, &Connection),
+        journal: Option<&crate::journal::Journal>,
+        settings: crate::engine::Settings,
+        customers: Vec<(crate::customers::Customer, crate::state::Known)>,
+    ) -> (Vec<crate::report::Row>, Option<crate::engine::Stop>) {
+        let progress = self.progress(customers.len(), &client, connection);
+        let engine = crate::engine::Engine::new(client, journal, settings, &progress, customers);
+        let ended = engine.run(self.interrupt.clone()).await;
+        progress.finish();
+        ended
+    }
+}
+
 /// Says that the journal's torn end (a crash's, a power loss's) was left out.
 fn torn_end(session: &Session<'_>, path: &std::path::Path, replayed: &crate::journal::Replayed) {
     if replayed.dropped > 0 {

@@ -12,14 +12,14 @@ use pc_upgrade_client::PollOptions;
 use super::Session;
 use crate::customers::{self, Customer};
 use crate::ending::{Ending, Outputs, Rerun, Upgrade};
-use crate::engine::{Brakes, Engine, Mode, Settings};
+use crate::engine::{Brakes, Mode, Settings};
 use crate::files::{self, Misuse};
 use crate::journal::{self, CustomersFile, Journal, Replayed};
 use crate::report::Row;
 use crate::rows::{self, bad_rows, customer_of};
+use crate::sign_in;
 use crate::sign_in::Connection;
 use crate::state::Known;
-use crate::{progress, sign_in};
 
 /// `status`: the journal's rows, with no call.
 pub fn status(
@@ -102,15 +102,8 @@ pub async fn refresh(
         base_url: connection.base_url.clone(),
         brakes: Brakes::default(),
     };
-    let progress = progress::Progress::new(customers.len(), session.quiet, session.console);
-    let per_minute = connection
-        .rate
-        .as_ref()
-        .is_some_and(|r| r.per.as_secs() >= 60);
-    progress.watch(client.rate_limit(), per_minute);
-    let engine = Engine::new(client, Some(&journal), settings, &progress, customers);
-    let (mut rows, stop) = engine.run(session.interrupt.clone()).await;
-    progress.finish();
+    let (mut rows, stop) =
+        (session.engine((client, &connection), Some(&journal), settings, customers)).await;
     rows.extend(bad);
     Ok(ending.finish(&rows, outputs, stop.as_ref()))
 }

@@ -60,9 +60,7 @@ pub async fn run(
             .console
             .err(&format!("{}\n", crate::summary::wrap(&said)));
     }
-    let progress = progress::Progress::new(todo.len(), session.quiet, session.console);
-    let per_minute = (connection.rate.as_ref()).is_some_and(|r| r.per.as_secs() >= 60);
-    progress.watch(client.rate_limit(), per_minute);
+    let progress = session.progress(todo.len(), &client, &connection);
     let mut read = Reading {
         client,
         journal: &journal,
