@@ -3,7 +3,9 @@
 
 use std::ffi::OsString;
 use std::path::Path;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
+
+use tokio::time::Instant;
 
 use crate::args::Output;
 use crate::console::Console;

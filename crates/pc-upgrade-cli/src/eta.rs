@@ -4,7 +4,9 @@
 //! showed, less the time since (so that two redraws never differ tenfold).
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// The window the pace is measured over.
 const WINDOW: Duration = Duration::from_secs(30);
