@@ -16,16 +16,22 @@ fn customer(n: u128) -> Uuid {
     Uuid::from_u128(0x4c72_1420_0000_4000_8000_0000_0000_0000 | n)
 }
 
-/// A fake whose one customer's upgrade takes `takes`, a client, the created upgrade, and
-/// when it was created.
-async fn created(takes: Duration) -> (MockServer, PartnerCenterClient, UpgradeId, Instant) {
-    let fleet = Fleet::new().customer(Customer::new(customer(1)).takes(takes));
+/// The fake of `fleet`, and a client of it.
+async fn serve(fleet: Fleet) -> (MockServer, PartnerCenterClient) {
     let server = MockServer::builder().fleet(fleet).start().await.unwrap();
     let client = PartnerCenterClient::builder()
         .base_url(server.base_url())
         .token("token")
         .build()
         .unwrap();
+    (server, client)
+}
+
+/// A fake whose one customer's upgrade takes `takes`, a client, the created upgrade, and
+/// when it was created.
+async fn created(takes: Duration) -> (MockServer, PartnerCenterClient, UpgradeId, Instant) {
+    let (server, client) =
+        serve(Fleet::new().customer(Customer::new(customer(1)).takes(takes))).await;
     let request = ProductUpgradeRequest::new(customer(1), "Azure");
     let upgrade = client.create_product_upgrade(&request).await.unwrap();
     (server, client, upgrade, Instant::now())
@@ -92,12 +98,7 @@ async fn the_reads_as_a_stream_end_with_the_upgrades_end() {
                 .takes(Duration::from_secs(120)),
         )
         .customer(Customer::new(customer(2)).fails_with(900_120, "It cannot be processed."));
-    let server = MockServer::builder().fleet(fleet).start().await.unwrap();
-    let client = PartnerCenterClient::builder()
-        .base_url(server.base_url())
-        .token("token")
-        .build()
-        .unwrap();
+    let (_server, client) = serve(fleet).await;
     for (n, last_ok) in [(1, true), (2, false)] {
         let request = ProductUpgradeRequest::new(customer(n), "Azure");
         let upgrade = client.create_product_upgrade(&request).await.unwrap();

@@ -159,21 +159,7 @@ fn run(release: &Path, work: &Path, scenario: &Scenario) -> Result<Measured> {
         scenario.limit,
         scenario.rate_column().replace(' ', "-"),
     ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let ids: Vec<String> = (0..scenario.customers)
-        .map(|n| format!("00000000-0000-4000-8000-{n:012x}"))
-        .collect();
-    let fleet = serde_json::json!({
-        "throttle": scenario.limits.throttle(scenario.limit),
-        "upgradeTakesMs": (scenario.takes * 1000.0) as u64,
-        "customers": ids.iter().map(|id| serde_json::json!({"customerId": id})).collect::<Vec<_>>(),
-    });
-    std::fs::write(dir.join("fleet.json"), fleet.to_string())?;
-    std::fs::write(
-        dir.join("customers.csv"),
-        format!("customerId\n{}\n", ids.join("\n")),
-    )?;
+    write_fleet(&dir, scenario)?;
     let log = dir.join("requests.jsonl");
     let (mut fake, url) = start_fake(release, &dir, &log)?;
     let measured = if url.starts_with("http://") {
@@ -191,6 +177,27 @@ fn run(release: &Path, work: &Path, scenario: &Scenario) -> Result<Measured> {
         .filter(|l| l.contains("\"status\":429"))
         .count();
     Ok(measured)
+}
+
+/// A folder of its own (emptied) for `scenario`'s fleet: the fake's `fleet.json` and the
+/// run's `customers.csv`.
+fn write_fleet(dir: &Path, scenario: &Scenario) -> Result<()> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir)?;
+    let ids: Vec<String> = (0..scenario.customers)
+        .map(|n| format!("00000000-0000-4000-8000-{n:012x}"))
+        .collect();
+    let fleet = serde_json::json!({
+        "throttle": scenario.limits.throttle(scenario.limit),
+        "upgradeTakesMs": (scenario.takes * 1000.0) as u64,
+        "customers": ids.iter().map(|id| serde_json::json!({"customerId": id})).collect::<Vec<_>>(),
+    });
+    std::fs::write(dir.join("fleet.json"), fleet.to_string())?;
+    std::fs::write(
+        dir.join("customers.csv"),
+        format!("customerId\n{}\n", ids.join("\n")),
+    )?;
+    Ok(())
 }
 
 /// Starts the release fake on the fleet of `dir`'s `fleet.json`, logging every request to

@@ -8,7 +8,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use serde_json::json;
 
 use super::scenarios::{Limits, Scenario};
 
@@ -32,21 +31,7 @@ pub(super) fn resume(release: &Path, work: &Path) -> Result<Option<String>> {
     };
     let fresh = super::run(release, work, &scenario)?;
     let dir = work.join("resume-400-5-50");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let ids: Vec<String> = (0..scenario.customers)
-        .map(|n| format!("00000000-0000-4000-8000-{n:012x}"))
-        .collect();
-    let fleet = json!({
-        "throttle": scenario.limits.throttle(scenario.limit),
-        "upgradeTakesMs": (scenario.takes * 1000.0) as u64,
-        "customers": ids.iter().map(|id| json!({"customerId": id})).collect::<Vec<_>>(),
-    });
-    std::fs::write(dir.join("fleet.json"), fleet.to_string())?;
-    std::fs::write(
-        dir.join("customers.csv"),
-        format!("customerId\n{}\n", ids.join("\n")),
-    )?;
+    super::write_fleet(&dir, &scenario)?;
     let log = dir.join("requests.jsonl");
     let (mut fake, url) = super::start_fake(release, &dir, &log)?;
     let killed = kill_at(super::command(release, &dir, &url, &scenario)?, KILLED_AT);
