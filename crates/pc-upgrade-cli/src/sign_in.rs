@@ -4,7 +4,8 @@
 
 use anyhow::{Context, Result};
 use pc_upgrade_client::{
-    BuildError, DEFAULT_AUTHORITY, EntraTokenSource, PartnerCenterClient, RateLimit, RetryPolicy,
+    BuildError, DEFAULT_AUTHORITY, EntraTokenSource, Learned, PartnerCenterClient, RateLimit,
+    RetryPolicy,
 };
 
 use crate::args::Rate;
@@ -51,15 +52,19 @@ impl std::fmt::Debug for SignIn {
     }
 }
 
-/// The client of `connection`.
-pub fn client(connection: &Connection) -> Result<PartnerCenterClient> {
+/// The client of `connection`, its rate starting from `found` (the rates a journal's last
+/// run found on this API), else searching from two calls a second; under `--rate` always.
+pub fn client(connection: &Connection, found: Option<&Learned>) -> Result<PartnerCenterClient> {
+    let rate_limit = match (&connection.rate, found) {
+        (Some(rate), Some(found)) => RateLimit::resuming_up_to(found, rate.calls, rate.per),
+        (Some(rate), None) => RateLimit::adaptive_up_to(rate.calls, rate.per),
+        (None, Some(found)) => RateLimit::resuming(found),
+        (None, None) => RateLimit::adaptive(),
+    };
     let builder = PartnerCenterClient::builder()
         .base_url(&connection.base_url)
         .application_name(concat!("pc-upgrade/", env!("CARGO_PKG_VERSION")))
-        .rate_limit(match &connection.rate {
-            Some(rate) => RateLimit::adaptive_up_to(rate.calls, rate.per),
-            None => RateLimit::adaptive(),
-        })
+        .rate_limit(rate_limit)
         .retry(RetryPolicy::default().with_max_attempts(6));
     let builder = match &connection.sign_in {
         SignIn::Token(token) => builder.token(token.clone()),

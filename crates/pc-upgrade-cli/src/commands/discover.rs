@@ -51,7 +51,7 @@ pub async fn run(
         option: "--out",
         path: out,
     })?;
-    let client = sign_in::client(&session.connection)?;
+    let client = sign_in::client(&session.connection, None)?;
     if !session.quiet {
         let said = format!(
             "pc-upgrade: listing the partner's customers, pages of {page_size}\n\

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use pc_upgrade_client::{PartnerCenterClient, PollOptions};
+use pc_upgrade_client::{Learned, PollOptions};
 use uuid::Uuid;
 
 use super::Session;
@@ -60,7 +60,9 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
     let ending = ending(session, fleet, &job);
     // Checked in the order an operator fixes them, before anything is called or written.
     distinct(fleet, &job)?;
-    let client = sign_in::client(&session.connection)?;
+    // The sign-in and the base URL are checked now; the client is built once the journal
+    // says which rates its last run found.
+    sign_in::client(&session.connection, None)?;
     if let Some(journal) = job.journal {
         files::folder_exists(Named {
             option: "--journal",
@@ -76,7 +78,7 @@ pub async fn run(session: &Session<'_>, fleet: &FleetArgs, job: Job<'_>) -> Resu
     if let Some(path) = job.journal {
         super::torn_end(session, path, &replayed);
     }
-    resume_rate(&client, &replayed, base_url);
+    let client = sign_in::client(&session.connection, rates_found(&replayed, base_url))?;
     let mut known = replayed.known;
     if let Some(journal) = &journal {
         queue(journal, &customers, &known)?;
@@ -256,12 +258,11 @@ fn choose(
     Ok((taken, left_alone))
 }
 
-/// The client's rate limit starts from the rates the journal's last run found on this API.
-pub fn resume_rate(client: &PartnerCenterClient, replayed: &Replayed, base_url: &str) {
-    if let (Some((learned, Some(on))), Some(limit)) = (&replayed.rate, client.rate_limit())
-        && on == base_url
-    {
+/// The rates the journal's last run found, if it called this API: the client starts there.
+pub fn rates_found<'a>(replayed: &'a Replayed, base_url: &str) -> Option<&'a Learned> {
+    let (learned, on) = replayed.rate.as_ref()?;
+    (on.as_deref() == Some(base_url)).then(|| {
         tracing::info!(?learned, "starting from the rates the last run found");
-        limit.resume(learned);
-    }
+        learned
+    })
 }

@@ -82,8 +82,8 @@ pub async fn refresh(
     let mut ending = begin(session, &connection);
     ending.goes_on = upgrade_command(session, path, &replayed);
     let bad = bad_lines_of(&replayed);
-    let client = sign_in::client(&connection)?;
-    super::fleet::resume_rate(&client, &replayed, &connection.base_url);
+    let rates = super::fleet::rates_found(&replayed, &connection.base_url);
+    let client = sign_in::client(&connection, rates)?;
     let mut customers: Vec<(Customer, Known)> = replayed
         .known
         .into_iter()

@@ -43,8 +43,8 @@ pub async fn run(
     let (journal, replayed) = Journal::open(path, None, false, given)?;
     super::torn_end(session, path, &replayed);
     let connection = super::status::connection(session, &replayed);
-    let client = sign_in::client(&connection)?;
-    super::fleet::resume_rate(&client, &replayed, &connection.base_url);
+    let rates = super::fleet::rates_found(&replayed, &connection.base_url);
+    let client = sign_in::client(&connection, rates)?;
     let (done, todo) = split(&replayed);
     if !session.quiet {
         let said = format!(
