@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{customer, customers_csv, in_process, report, scratch};
+use common::{Files, customer, customers_csv, in_process, report, scratch};
 use pc_upgrade_mock::{Customer, Fleet, MockServer};
 
 const COUNT: u128 = 15;
@@ -169,18 +169,8 @@ async fn subscriptions_left_behind_are_a_few_reasons_in_the_summary() {
         })
     });
     let server = MockServer::builder().fleet(fleet).start().await.unwrap();
-    let dir = scratch("line-items-grouped");
-    let customers = customers_csv(&dir, FLEET);
-    let journal = dir.join("run.journal");
-    let upgrade = [
-        "upgrade",
-        "--customers",
-        customers.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-        "--yes",
-    ];
-    let ran = in_process(&server, &upgrade).await;
+    let files = Files::new("line-items-grouped", FLEET);
+    let ran = in_process(&server, &files.args(&[])).await;
     assert_eq!(ran.code, 3, "{}", ran.both());
     let reasons: Vec<&str> = ran
         .out
